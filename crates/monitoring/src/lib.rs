@@ -1,0 +1,1 @@
+//! `codetracer-monitoring`: safe Rust bindings to CPython's `sys.monitoring` (PEP 669).
