@@ -1,5 +1,38 @@
 //! `codetracer-policy`: the recorder policy of CodeTracer recorders.
 //!
-//! This crate will own the policy data model (error handling, partial traces, logging, IO
-//! capture, value-capture limits), its defaults and validation, and the parsing of
-//! `CODETRACER_*` variables from a caller-supplied `(name, value)` iterator.
+//! This crate owns the policy data model ([`RecorderPolicy`]: error handling, partial traces,
+//! logging, IO capture, module naming, exit status, [`ValueLimits`]), its defaults and
+//! validation, partial updates ([`PolicyUpdate`]), the parsing of values from strings (CLI / API)
+//! and of `CODETRACER_*` variables from a caller-supplied `(name, value)` iterator
+//! ([`PolicyUpdate::from_env`], [`ENV_VARS`]), and the stable error codes of the recorder
+//! ([`error_codes`]).
+//!
+//! It never reads the process environment itself and does not depend on Python.
+//!
+//! ```
+//! use codetracer_policy::{IoCapture, PolicyUpdate, RecorderPolicy};
+//!
+//! let env = PolicyUpdate::from_env([("CODETRACER_CAPTURE_IO", "proxies+fd"), ("HOME", "/x")])?;
+//! let mut explicit = PolicyUpdate::new();
+//! explicit.set_field("max_value_depth", "5")?;
+//! let policy = RecorderPolicy::resolve(env, explicit)?;
+//! assert_eq!(policy.io_capture, IoCapture::ProxiesAndFd);
+//! assert_eq!(policy.value_limits.max_depth, 5);
+//! # Ok::<(), codetracer_policy::PolicyError>(())
+//! ```
+
+pub mod env;
+pub mod error;
+pub mod error_codes;
+pub mod limits;
+pub mod model;
+pub mod options;
+pub mod parse;
+pub mod update;
+
+pub use env::{EnvVar, ENV_VARS};
+pub use error::PolicyError;
+pub use limits::ValueLimits;
+pub use model::RecorderPolicy;
+pub use options::{IoCapture, LogLevel, OnRecorderError};
+pub use update::{PolicyUpdate, FIELDS};
