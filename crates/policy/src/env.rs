@@ -164,7 +164,7 @@ pub const ENV_VARS: &[EnvVar] = &[
         accepted: BOOL,
         default: "true",
         cli_flag: "--[no-]module-name-from-globals",
-        description: "Name module-level code from the module's __spec__/__name__.",
+        description: "Name module-level code from the module's `__spec__`/`__name__`.",
     },
     EnvVar {
         name: ENV_PROPAGATE_SCRIPT_EXIT,
