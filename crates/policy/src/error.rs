@@ -1,7 +1,7 @@
 //! The one error type of this crate, [`PolicyError`].
 //!
 //! Every variant maps to the stable code
-//! [`ERR_INVALID_POLICY_VALUE`](crate::error_codes::ERR_INVALID_POLICY_VALUE) and its message
+//! [`ERR_INVALID_POLICY_VALUE`] and its message
 //! names what was wrong (the variable or field), the offending value and what is accepted, so a
 //! user can fix it without reading the source.
 
