@@ -1,0 +1,42 @@
+"""Native core of ``codetracer-python-recorder``.
+
+This distribution (``codetracer-python-recorder-core``) holds the compiled extension
+``codetracer_python_recorder_core._native``, built by maturin from the Rust crate
+``codetracer-recorder-py``. It is an implementation detail of ``codetracer-python-recorder``:
+use ``import codetracer_python_recorder`` instead, which wraps this API and pins this
+package's exact version.
+"""
+
+from __future__ import annotations
+
+from codetracer_python_recorder_core import _native
+from codetracer_python_recorder_core._native import (
+    EnvironmentError,
+    InternalError,
+    RecorderError,
+    TargetError,
+    UsageError,
+    __version__,
+    build_info,
+    flush_tracing,
+    is_tracing,
+    read_trace,
+    start_tracing,
+    stop_tracing,
+)
+
+__all__ = [
+    "EnvironmentError",
+    "InternalError",
+    "RecorderError",
+    "TargetError",
+    "UsageError",
+    "__version__",
+    "_native",
+    "build_info",
+    "flush_tracing",
+    "is_tracing",
+    "read_trace",
+    "start_tracing",
+    "stop_tracing",
+]

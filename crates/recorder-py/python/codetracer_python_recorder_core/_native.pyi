@@ -1,0 +1,57 @@
+"""Type stub of the compiled extension ``codetracer_python_recorder_core._native``.
+
+Written by hand to match ``crates/recorder-py/src/lib.rs``; ``nox -s lint`` checks it against
+the built module with ``python -m mypy.stubtest``.
+"""
+
+import builtins
+
+__version__: str
+
+class RecorderError(Exception):
+    """Base class of every error raised by the recorder; has ``code``, ``kind`` and ``context``."""
+
+    code: str
+    kind: str
+    message: str
+    context: dict[str, str]
+
+class UsageError(RecorderError):
+    """The recorder was used wrongly (bad argument, bad filter or policy value, started twice)."""
+
+class EnvironmentError(RecorderError):
+    """The environment prevents recording (trace directory, disk, tool id in use)."""
+
+class TargetError(RecorderError):
+    """The traced program did something the recorder cannot follow."""
+
+class InternalError(RecorderError):
+    """A bug in the recorder (including a caught panic). Please report it."""
+
+def build_info() -> dict[str, str]:
+    """Version and build facts of the native module."""
+
+def start_tracing(
+    path: str,
+    format: str,
+    activation_path: str | None = None,
+    *,
+    program: str | None = None,
+    args: builtins.list[str] | None = None,
+    trace_filter: builtins.list[str] | None = None,
+    policy: dict[str, object] | None = None,
+    apply_env_policy: bool = True,
+) -> None:
+    """Start recording into the trace directory ``path``."""
+
+def stop_tracing(exit_code: int | None = None, error: str | None = None) -> dict[str, object]:
+    """Stop recording, finish the trace files and return a summary."""
+
+def flush_tracing() -> None:
+    """Flush buffered trace data to disk."""
+
+def is_tracing() -> bool:
+    """Whether a recording session is active."""
+
+def read_trace(path: str) -> list[dict[str, object]]:
+    """Read the events of a trace directory (either format) as runtime_tracing JSON records."""

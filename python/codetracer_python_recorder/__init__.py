@@ -1,0 +1,71 @@
+"""Record execution traces of Python 3.12+ programs for the CodeTracer time-travel debugger.
+
+::
+
+    import codetracer_python_recorder as ctr
+
+    with ctr.trace("trace-out", format=ctr.TRACE_JSON):
+        main()
+
+or from the shell: ``python -m codetracer_python_recorder app.py``. With ``CODETRACER_TRACE``
+set, importing this package starts recording at once and stops at interpreter exit.
+"""
+
+from __future__ import annotations
+
+from codetracer_python_recorder._core import check_core_version
+from codetracer_python_recorder._version import __version__
+
+check_core_version()
+
+# The order matters only for readability: nothing below has import-time side effects except
+# the explicit auto-start call at the end.
+import codetracer_python_recorder_core as _core  # noqa: E402
+
+from codetracer_python_recorder.api import (  # noqa: E402
+    flush,
+    is_tracing,
+    read_trace,
+    start,
+    stop,
+    trace,
+)
+from codetracer_python_recorder.errors import (  # noqa: E402
+    EnvironmentError,
+    InternalError,
+    RecorderError,
+    TargetError,
+    UsageError,
+)
+from codetracer_python_recorder.formats import DEFAULT_FORMAT, TRACE_BINARY, TRACE_JSON  # noqa: E402
+from codetracer_python_recorder.session import TraceSession  # noqa: E402
+
+__all__ = [
+    "DEFAULT_FORMAT",
+    "TRACE_BINARY",
+    "TRACE_JSON",
+    "EnvironmentError",
+    "InternalError",
+    "RecorderError",
+    "TargetError",
+    "TraceSession",
+    "UsageError",
+    "__version__",
+    "flush",
+    "is_tracing",
+    "read_trace",
+    "start",
+    "stop",
+    "trace",
+]
+
+# Policy functions exist once the native core provides them; never stubbed here.
+for _name in ("configure_policy", "configure_policy_from_env", "policy_snapshot"):
+    if hasattr(_core._native, _name):
+        globals()[_name] = getattr(_core._native, _name)
+        __all__.append(_name)
+del _name
+
+from codetracer_python_recorder.auto_start import start_from_env as _start_from_env  # noqa: E402
+
+_start_from_env()

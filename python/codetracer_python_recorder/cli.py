@@ -1,0 +1,383 @@
+"""The command line: ``codetracer-python-recorder [options] script.py [args...]``.
+
+Recorder options come before the target; everything from the script path (or ``-m MODULE``,
+or after ``--``) on belongs to the program and is passed through untouched, even arguments
+that look like recorder flags. Exit status: 0 when the recording succeeded, the program's own
+status with ``--propagate-script-exit`` (130 after Ctrl-C in any case), 1 when the recorder
+failed, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import codetracer_python_recorder_core as core
+
+from codetracer_python_recorder import _target
+from codetracer_python_recorder._version import __version__
+from codetracer_python_recorder.api import split_filter_spec
+from codetracer_python_recorder.errors import RecorderError, format_error, json_error_trailer
+from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
+from codetracer_python_recorder.session import TraceSummary, start_session
+
+PROG = "codetracer-python-recorder"
+DEFAULT_TRACE_DIR = "trace-out"
+ENV_PROPAGATE_SCRIPT_EXIT = "CODETRACER_PROPAGATE_SCRIPT_EXIT"
+EXIT_OK, EXIT_RECORDER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+# Policy fields set by flags; passed to the native core as plain data (it validates them).
+_POLICY_FLAGS = (
+    "on_recorder_error",
+    "require_trace",
+    "keep_partial_trace",
+    "log_level",
+    "log_file",
+    "json_errors",
+    "io_capture",
+    "module_name_from_globals",
+    "propagate_script_exit",
+    "max_value_depth",
+    "max_container_elements",
+    "max_string_length",
+    "allow_repr",
+)
+
+USAGE = (
+    f"{PROG} [options] script.py [args ...]\n"
+    f"       {PROG} [options] -m package.module [args ...]\n"
+    f"       python -m codetracer_python_recorder [options] script.py [args ...]"
+)
+DESCRIPTION = (
+    "Run a Python program and record a complete execution trace of it (every call, return, "
+    "line and the variables at each line) for the CodeTracer time-travel debugger. "
+    "Recorder options go BEFORE the script; everything after the script (or after -m MODULE, "
+    "or after --) is passed to the program untouched."
+)
+EPILOG = f"""examples:
+  {PROG} examples/fib.py 20
+        record into ./trace-out (trace.bin + trace_metadata.json + trace_paths.json)
+  {PROG} --trace-dir /tmp/t --format json app.py --verbose
+        JSON trace into /tmp/t; app.py receives --verbose
+  {PROG} -m http.server 8000
+        record a module run as `python -m http.server 8000`
+
+exit status: 0 when the trace was written (a failing program is still recorded; its status
+is reported on stderr), the program's status with --propagate-script-exit, 1 when the
+recorder failed, 2 for usage errors. Environment variables (CODETRACER_*) are listed in the
+README; explicit flags override them.
+"""
+
+
+@dataclass(frozen=True)
+class SplitArgs:
+    """The command line split into recorder options and the target."""
+
+    options: list[str]
+    script: str | None = None
+    module: str | None = None
+    program_args: tuple[str, ...] = ()
+
+
+class CliUsageError(Exception):
+    """A command-line mistake: reported with the usage line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the recorder options (the target is split off beforehand)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        usage=USAGE,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "--version", action="version", version=version_text(), help="print both versions and exit"
+    )
+    parser.add_argument(
+        "-m",
+        dest="module",
+        metavar="MODULE",
+        help="run a module as `python -m MODULE` would (instead of a script)",
+    )
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "--trace-dir",
+        metavar="DIR",
+        default=DEFAULT_TRACE_DIR,
+        help=f"trace directory, created if missing (default: ./{DEFAULT_TRACE_DIR})",
+    )
+    out.add_argument(
+        "--format",
+        metavar="{binary,json}",
+        default=None,
+        help=f"trace format: binary = trace.bin (compact, default), json = trace.json "
+        f"(default: {DEFAULT_FORMAT})",
+    )
+    out.add_argument(
+        "--activation-path",
+        metavar="PATH",
+        help="start recording when code from this file first runs, stop when that frame "
+        "returns (default: the script; with -m, the module's file)",
+    )
+    out.add_argument(
+        "--propagate-script-exit",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="exit with the program's exit status instead of 0 "
+        f"(default: off, or ${ENV_PROPAGATE_SCRIPT_EXIT})",
+    )
+
+    filt = parser.add_argument_group("what to record")
+    filt.add_argument(
+        "--trace-filter",
+        metavar="SPEC",
+        action="append",
+        default=None,
+        help="trace filter file (TOML); repeatable; a.toml::b.toml chains several",
+    )
+    filt.add_argument(
+        "--module-name-from-globals",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="name module-level code from its __name__/__spec__ (default: on)",
+    )
+    filt.add_argument(
+        "--io-capture",
+        choices=("off", "proxies", "proxies+fd"),
+        default=None,
+        help="record stdin/stdout/stderr: off, proxies (sys.std* wrappers, default) or "
+        "proxies+fd (also raw writes to fds 1/2) [not implemented yet]",
+    )
+    filt.add_argument(
+        "--max-value-depth", metavar="N", default=None, help="nesting depth of values (default: 3)"
+    )
+    filt.add_argument(
+        "--max-container-elements",
+        metavar="N",
+        default=None,
+        help="elements recorded per container (default: 100)",
+    )
+    filt.add_argument(
+        "--max-string-length",
+        metavar="N",
+        default=None,
+        help="characters recorded per string (default: 1000)",
+    )
+    filt.add_argument(
+        "--allow-repr",
+        action="store_true",
+        default=None,
+        help="allow calling repr() on objects the recorder cannot describe itself "
+        "(runs user code; default: off)",
+    )
+
+    err = parser.add_argument_group("errors and logging")
+    err.add_argument(
+        "--on-recorder-error",
+        choices=("abort", "disable"),
+        default=None,
+        help="when the recorder fails: abort (exit 1) or disable (program continues "
+        "untraced, exit 0) (default: abort)",
+    )
+    err.add_argument(
+        "--require-trace",
+        action="store_true",
+        default=None,
+        help="fail when no events were recorded",
+    )
+    err.add_argument(
+        "--keep-partial-trace",
+        action="store_true",
+        default=None,
+        help="keep the trace files after a recorder failure",
+    )
+    err.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        default=None,
+        help="recorder log level: off, error, warn (default), info, debug, trace",
+    )
+    err.add_argument(
+        "--log-file", metavar="PATH", default=None, help="recorder log file (default: stderr)"
+    )
+    err.add_argument(
+        "--json-errors",
+        action="store_true",
+        default=None,
+        help="also print a one-line JSON error trailer on stderr",
+    )
+    return parser
+
+
+def _value_flags(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The option strings that take a value (so their value is not mistaken for the script)."""
+    return frozenset(
+        flag for action in parser._actions if action.nargs != 0 for flag in action.option_strings
+    )
+
+
+def split_argv(argv: Sequence[str], value_flags: frozenset[str]) -> SplitArgs:
+    """Split at the first positional argument, ``-m MODULE`` or ``--``.
+
+    The options before it are the recorder's; the rest is the program's, untouched.
+    """
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok == "--":
+            rest = argv[i + 1 :]
+            if not rest:
+                raise CliUsageError("missing the script to run after '--'")
+            return SplitArgs(list(argv[:i]), script=rest[0], program_args=tuple(rest[1:]))
+        if tok == "-m":
+            if i + 1 >= len(argv):
+                raise CliUsageError("argument -m: expected a module name")
+            return SplitArgs(list(argv[:i]), module=argv[i + 1], program_args=tuple(argv[i + 2 :]))
+        if tok.startswith("-m") and not tok.startswith("--"):
+            return SplitArgs(list(argv[:i]), module=tok[2:], program_args=tuple(argv[i + 1 :]))
+        if tok.startswith("-") and tok != "-":
+            i += 2 if (tok in value_flags and "=" not in tok) else 1
+            continue
+        return SplitArgs(list(argv[:i]), script=tok, program_args=tuple(argv[i + 1 :]))
+    return SplitArgs(list(argv))
+
+
+def version_text() -> str:
+    """``--version``: the versions of both distributions and how the core was built."""
+    try:
+        info = core.build_info()
+    except Exception:  # noqa: BLE001 - --version must always answer
+        info = {}
+    details = ", ".join(f"{k} {info[k]}" for k in ("profile", "python_build") if k in info)
+    core_line = f"codetracer-python-recorder-core {core.__version__}"
+    return f"{PROG} {__version__}\n{core_line}" + (f" ({details})" if details else "")
+
+
+def _env_bool(name: str) -> bool | None:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise CliUsageError(
+        f"environment variable {name}={raw!r} is invalid; accepted: 1/true/yes/on or 0/false/no/off"
+    )
+
+
+def _policy_from(ns: argparse.Namespace) -> dict[str, object]:
+    return {name: getattr(ns, name) for name in _POLICY_FLAGS if getattr(ns, name) is not None}
+
+
+def human_size(n: int) -> str:
+    """``1536`` → ``1.5 KiB``."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def summary_line(summary: TraceSummary, trace_dir: str, seconds: float) -> str:
+    """``codetracer: trace written to DIR (N events, SIZE, T s)``."""
+    events = summary.get("events", "?")
+    size = summary.get("bytes")
+    size_text = human_size(size) if isinstance(size, int) else "? B"
+    where = summary.get("trace_dir") or trace_dir
+    return f"codetracer: trace written to {where} ({events} events, {size_text}, {seconds:.2f} s)"
+
+
+def _report_recorder_error(exc: RecorderError, json_errors: bool) -> None:
+    print(format_error(exc), file=sys.stderr)
+    if json_errors:
+        print(json_error_trailer(exc), file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI (``codetracer-python-recorder`` / ``python -m codetracer_python_recorder``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    json_errors = "--json-errors" in args
+    try:
+        split = split_argv(args, _value_flags(parser))
+        ns = parser.parse_args(split.options)
+        module = split.module or ns.module
+        if split.script is None and module is None:
+            raise CliUsageError("missing the script to run (or -m MODULE); see --help")
+        fmt = normalize_format(ns.format or DEFAULT_FORMAT, source="--format")
+        propagate = ns.propagate_script_exit
+        if propagate is None:
+            propagate = bool(_env_bool(ENV_PROPAGATE_SCRIPT_EXIT))
+        if split.script is not None:
+            target = _target.script_target(split.script, list(split.program_args))
+        else:
+            target = _target.module_target(str(module), list(split.program_args))
+    except SystemExit as exc:  # argparse: --help, --version, or a bad flag
+        return exit_status_for_argparse(exc)
+    except (CliUsageError, _target.TargetNotFoundError) as exc:
+        parser.print_usage(sys.stderr)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecorderError as exc:  # e.g. ERR_UNSUPPORTED_FORMAT
+        _report_recorder_error(exc, json_errors)
+        return EXIT_USAGE
+    return record(ns, target, fmt, propagate=propagate)
+
+
+def exit_status_for_argparse(exc: SystemExit) -> int:
+    """Argparse exits with 0 (--help/--version) or 2 (bad flag)."""
+    return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+
+
+def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagate: bool) -> int:
+    """Start the recording, run the target, stop, and turn the outcome into the exit status."""
+    json_errors = bool(ns.json_errors)
+    began = time.perf_counter()
+    try:
+        session = start_session(
+            ns.trace_dir,
+            fmt,
+            activation_path=ns.activation_path or target.file,
+            program=target.file,
+            args=target.args,
+            trace_filter=split_filter_spec(ns.trace_filter),
+            policy=_policy_from(ns),
+        )
+    except RecorderError as exc:
+        _report_recorder_error(exc, json_errors)
+        return EXIT_USAGE if getattr(exc, "kind", None) == "usage" else EXIT_RECORDER_FAILED
+    try:
+        outcome = _target.run(target)
+    except RecorderError as exc:
+        _report_recorder_error(exc, json_errors)
+        with contextlib.suppress(RecorderError):
+            session.stop(exit_code=1)
+        return EXIT_RECORDER_FAILED
+    try:
+        summary = session.stop(exit_code=outcome.status, error=outcome.error)
+    except RecorderError as exc:
+        _report_recorder_error(exc, json_errors)
+        return EXIT_RECORDER_FAILED
+    print(summary_line(summary, ns.trace_dir, time.perf_counter() - began), file=sys.stderr)
+    if outcome.status != 0 and not propagate and not outcome.interrupted:
+        print(
+            f"codetracer: the program exited with status {outcome.status} (recorded in the trace; "
+            "use --propagate-script-exit to exit with it)",
+            file=sys.stderr,
+        )
+    if outcome.interrupted:
+        return EXIT_INTERRUPTED
+    return outcome.status if propagate else EXIT_OK

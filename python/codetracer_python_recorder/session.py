@@ -1,0 +1,123 @@
+"""``TraceSession``: one recording, and the delegation of its lifecycle to the native core."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import codetracer_python_recorder_core as core
+
+TraceSummary = dict[str, object]
+"""What the native core reports when a recording stops: ``trace_dir``, ``format``,
+``events``, ``bytes`` and ``files``."""
+
+_active: TraceSession | None = None
+
+
+class TraceSession:
+    """A recording started by :func:`codetracer_python_recorder.start`.
+
+    ``path`` is the trace directory and ``format`` the canonical format name. Use it as a
+    context manager to stop the recording when the block ends (also on an exception).
+    """
+
+    def __init__(self, path: Path, format: str) -> None:
+        self.path = path
+        self.format = format
+        self.summary: TraceSummary | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether this session is still recording."""
+        return self.summary is None and _active is self and core.is_tracing()
+
+    def stop(self, *, exit_code: int | None = None, error: str | None = None) -> TraceSummary:
+        """Stop recording (idempotent) and return the summary of the written trace."""
+        global _active  # noqa: PLW0603 - the one process-wide session
+        if self.summary is not None:
+            return self.summary
+        try:
+            self.summary = core.stop_tracing(exit_code, error) if core.is_tracing() else {}
+        finally:
+            if _active is self:
+                _active = None
+        return self.summary
+
+    def flush(self) -> None:
+        """Write buffered events to disk now."""
+        if self.active:
+            core.flush_tracing()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "active" if self.active else "stopped"
+        return f"<TraceSession {state} path={str(self.path)!r} format={self.format!r}>"
+
+
+def active_session() -> TraceSession | None:
+    """The session started through this package that is still recording, if any."""
+    if _active is not None and not core.is_tracing():
+        return None
+    return _active
+
+
+def start_session(
+    path: str | os.PathLike[str],
+    format: str,
+    *,
+    activation_path: str | os.PathLike[str] | None = None,
+    program: str | None = None,
+    args: Iterable[str] | None = None,
+    trace_filter: list[str] | None = None,
+    policy: Mapping[str, object] | None = None,
+    apply_env_policy: bool = True,
+) -> TraceSession:
+    """Start the native recorder and return the new process-wide :class:`TraceSession`.
+
+    ``format`` must already be canonical (see :mod:`codetracer_python_recorder.formats`).
+    """
+    global _active  # noqa: PLW0603 - the one process-wide session
+    trace_dir = Path(os.fspath(path))
+    activation = os.path.abspath(os.fspath(activation_path)) if activation_path else None
+    core.start_tracing(
+        str(trace_dir),
+        format,
+        activation,
+        program=program,
+        args=list(args) if args is not None else None,
+        trace_filter=trace_filter,
+        policy=dict(policy) if policy is not None else None,
+        apply_env_policy=apply_env_policy,
+    )
+    session = TraceSession(trace_dir, format)
+    _active = session
+    return session
+
+
+def stop_active(*, exit_code: int | None = None, error: str | None = None) -> TraceSummary | None:
+    """Stop the active recording, whoever started it; ``None`` when nothing was recording."""
+    session = _active
+    if session is not None:
+        return session.stop(exit_code=exit_code, error=error)
+    if core.is_tracing():
+        return core.stop_tracing(exit_code, error)
+    return None
+
+
+def flush_active() -> None:
+    """Flush the active recording, if any."""
+    if core.is_tracing():
+        core.flush_tracing()
