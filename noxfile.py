@@ -1,0 +1,193 @@
+"""The one task runner: every build, test, lint, bench and demo goes through ``nox``.
+
+``nox -l`` lists the sessions. ``nox -s test lint`` is what CI (``.ci/run``) runs.
+
+CPython 3.12/3.13 are found by ``tools/find_python.py`` (pyenv versions that are not on PATH
+included) and their directories are put first on PATH, so ``python="3.12"`` resolves to them.
+Cargo artefacts: ``$CARGO_TARGET_DIR`` (default ``target/``) for ``cargo test``/clippy/bench,
+and one sub-directory per interpreter and profile for the wheels, so the sessions never
+invalidate each other's builds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tools"))
+from find_python import find_all  # noqa: E402
+
+WANTED = ["3.12", "3.13"]
+FOUND = find_all(WANTED)
+PYTHONS = [v for v in WANTED if v in FOUND] or WANTED[:1]
+for _path in reversed(FOUND.values()):
+    os.environ["PATH"] = f"{Path(_path).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+CORE_DIR = ROOT / "crates" / "recorder-py"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target").resolve()
+WHEELS = TARGET / "wheels"
+LINT_PATHS = ["python", "benches", "examples", "tools", "noxfile.py", "crates/recorder-py/python"]
+DEMO_EXAMPLE = "examples/fib.py"
+
+# The "test" wheel profile: the dev profile with light optimisation and no debug info; it
+# compiles in about half the time of the LTO release build and runs fast enough for tests.
+TEST_PROFILE_ENV = {"CARGO_PROFILE_DEV_OPT_LEVEL": "1", "CARGO_PROFILE_DEV_DEBUG": "0"}
+
+nox.options.sessions = ["test", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+
+def _interpreter(session: nox.Session) -> str:
+    """The session's Python executable (the venv's)."""
+    return str(Path(session.bin) / ("python.exe" if sys.platform == "win32" else "python"))
+
+
+def _rust_env(python: str) -> dict[str, str]:
+    """Environment for cargo commands that link libpython (tests with auto-initialize)."""
+    probe = "import sysconfig; print(sysconfig.get_config_var('LIBDIR') or '')"
+    libdir = subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    ld = os.environ.get("LD_LIBRARY_PATH", "")
+    return {"PYO3_PYTHON": python, "LD_LIBRARY_PATH": f"{libdir}{os.pathsep}{ld}" if ld else libdir}
+
+
+def _base_python() -> str:
+    """The first supported interpreter found (for sessions that need one outside a venv)."""
+    if not FOUND:
+        msg = f"no CPython {' or '.join(WANTED)} found; run .ci/run to install one"
+        raise RuntimeError(msg)
+    return next(iter(FOUND.values()))
+
+
+def build_core_wheel(session: nox.Session, *, release: bool = False) -> Path:
+    """Build the core wheel for the session's interpreter (cached per interpreter and profile)."""
+    session.install("maturin>=1.9,<2")
+    version = session.run(
+        "python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])", silent=True
+    )
+    tag = f"py{str(version).strip()}-{'release' if release else 'test'}"
+    out = WHEELS / tag
+    for old in out.glob("*.whl"):
+        old.unlink()
+    env = {"CARGO_TARGET_DIR": str(TARGET / "maturin" / tag)}
+    profile = ["--release"] if release else ["--profile", "dev"]
+    if not release:
+        env.update(TEST_PROFILE_ENV)
+    with session.chdir(CORE_DIR):
+        session.run(
+            "maturin", "build", *profile, "--interpreter", _interpreter(session),
+            "--out", str(out), env=env,
+        )  # fmt: skip
+    wheels = sorted(out.glob("*.whl"))
+    if len(wheels) != 1:
+        session.error(f"expected one wheel in {out}, found {wheels}")
+    return wheels[0]
+
+
+def install_packages(session: nox.Session, *, release: bool = False) -> None:
+    """Install both distributions (core wheel + the Python layer) into the session venv."""
+    wheel = build_core_wheel(session, release=release)
+    session.install("--force-reinstall", "--no-deps", str(wheel))
+    session.install("--force-reinstall", "--no-deps", str(ROOT))
+    session.run("python", "-m", "pip", "check", silent=True)
+
+
+@nox.session(python=False)
+def test(session: nox.Session) -> None:
+    """Run every test: test-rust, then test-py on each supported CPython."""
+    session.notify("test-rust")
+    for version in PYTHONS:
+        session.notify(f"test-py-{version}")
+
+
+@nox.session(name="test-rust", python=False)
+def test_rust(session: nox.Session) -> None:
+    """Run the Rust tests of every crate (cargo test --workspace)."""
+    session.run(
+        "cargo",
+        "test",
+        "--workspace",
+        *session.posargs,
+        env=_rust_env(_base_python()),
+        external=True,
+    )
+
+
+@nox.session(name="test-py", python=PYTHONS)
+def test_py(session: nox.Session) -> None:
+    """Build the core wheel, install both packages and run pytest python/tests."""
+    install_packages(session)
+    session.install("pytest>=8")
+    with session.chdir(ROOT):
+        session.run("python", "-m", "pytest", "python/tests", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def lint(session: nox.Session) -> None:
+    """Check formatting, clippy, ruff, mypy, the _native stub (stubtest) and version agreement."""
+    env = _rust_env(_base_python())
+    session.run("cargo", "fmt", "--all", "--check", external=True)
+    session.run(
+        "cargo", "clippy", "--workspace", "--all-targets", "--", "-D", "warnings",
+        env=env, external=True,
+    )  # fmt: skip
+    session.install("ruff>=0.6", "mypy>=1.11")
+    session.run("ruff", "check", *LINT_PATHS)
+    session.run("ruff", "format", "--check", *LINT_PATHS)
+    session.run("python", str(ROOT / "tools" / "check_versions.py"))
+    session.run("mypy")
+    install_packages(session)
+    allowlist = CORE_DIR / "stubtest-allowlist.txt"
+    extra = ["--allowlist", str(allowlist)] if allowlist.exists() else []
+    session.run("python", "-m", "mypy.stubtest", "codetracer_python_recorder_core._native", *extra)
+
+
+@nox.session(python=PYTHONS[0])
+def bench(session: nox.Session) -> None:
+    """Run the criterion benches (quick mode) and the end-to-end traced-vs-untraced benches."""
+    env = _rust_env(_base_python())
+    session.run(
+        "cargo", "bench", "--workspace", "--benches", "--",
+        "--quick", "--warm-up-time", "1", "--measurement-time", "2",
+        env=env, external=True,
+    )  # fmt: skip
+    install_packages(session, release=True)
+    session.run("python", str(ROOT / "benches" / "run.py"), *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def build(session: nox.Session) -> None:
+    """Build both wheels and sdists into dist/ (release profile)."""
+    dist = ROOT / "dist"
+    session.install("maturin>=1.9,<2", "build")
+    env = {"CARGO_TARGET_DIR": str(TARGET / "maturin" / "dist")}
+    with session.chdir(CORE_DIR):
+        session.run("maturin", "sdist", "--out", str(dist), env=env)
+        session.run(
+            "maturin", "build", "--release", "--interpreter", _interpreter(session),
+            "--out", str(dist), env=env,
+        )  # fmt: skip
+    session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT))
+    session.log(f"built: {', '.join(sorted(p.name for p in dist.iterdir()))}")
+
+
+@nox.session(python=PYTHONS[0])
+def demo(session: nox.Session) -> None:
+    """Install both packages, record a bundled example and summarise the trace read back."""
+    install_packages(session)
+    trace_dir = ROOT / "trace-out" / "demo"
+    example = session.posargs[0] if session.posargs else DEMO_EXAMPLE
+    with session.chdir(ROOT):
+        session.run(
+            "python", "-m", "codetracer_python_recorder", "--trace-dir", str(trace_dir),
+            example, "12",
+        )  # fmt: skip
+        session.run("python", "examples/summarize_trace.py", str(trace_dir))
+    session.log(f"trace written to {trace_dir}")
