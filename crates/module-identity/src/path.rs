@@ -52,6 +52,18 @@ pub fn normalize_path(path: &Path) -> PathBuf {
 ///
 /// Both `path` and `roots` are normalised lexically (see [`normalize_path`]); nothing is read
 /// from the filesystem.
+///
+/// ```
+/// use std::path::{Path, PathBuf};
+/// use codetracer_module_identity::module_name_from_path;
+///
+/// let roots = [PathBuf::from("/proj"), PathBuf::from("/proj/.venv/lib/python3.12/site-packages")];
+/// let name = |p: &str| module_name_from_path(Path::new(p), &roots);
+/// assert_eq!(name("/proj/pkg/__pycache__/mod.cpython-312.pyc").as_deref(), Some("pkg.mod"));
+/// assert_eq!(name("/proj/.venv/lib/python3.12/site-packages/six.py").as_deref(), Some("six"));
+/// assert_eq!(name("/proj/pkg/__init__.py").as_deref(), Some("pkg"));
+/// assert_eq!(name("/elsewhere/mod.py"), None);
+/// ```
 pub fn module_name_from_path(path: &Path, roots: &[PathBuf]) -> Option<String> {
     let path = normalize_path(path);
     let roots: Vec<PathBuf> = roots.iter().map(|root| normalize_path(root)).collect();
