@@ -1,0 +1,25 @@
+"""Fixtures shared by the tests (helpers live in ``support.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import codetracer_python_recorder as ctr
+import pytest
+from support import TraceView
+
+
+@pytest.fixture
+def load_trace() -> Any:
+    """``load_trace(dir) -> TraceView``."""
+    return TraceView
+
+
+@pytest.fixture(autouse=True)
+def _never_leak_a_recording() -> Iterator[None]:
+    """Each test ends with no recording active, whatever it did."""
+    yield
+    if ctr.is_tracing():
+        ctr.stop()
+        pytest.fail("the test left a recording running")
