@@ -20,7 +20,11 @@ check_core_version()
 
 # The order matters only for readability: nothing below has import-time side effects except
 # the explicit auto-start call at the end.
-import codetracer_python_recorder_core as _core  # noqa: E402
+from codetracer_python_recorder_core import (  # noqa: E402
+    configure_policy,
+    configure_policy_from_env,
+    policy_snapshot,
+)
 
 from codetracer_python_recorder.api import (  # noqa: E402
     flush,
@@ -51,20 +55,16 @@ __all__ = [
     "TraceSession",
     "UsageError",
     "__version__",
+    "configure_policy",
+    "configure_policy_from_env",
     "flush",
     "is_tracing",
+    "policy_snapshot",
     "read_trace",
     "start",
     "stop",
     "trace",
 ]
-
-# Policy functions exist once the native core provides them; never stubbed here.
-for _name in ("configure_policy", "configure_policy_from_env", "policy_snapshot"):
-    if hasattr(_core._native, _name):
-        globals()[_name] = getattr(_core._native, _name)
-        __all__.append(_name)
-del _name
 
 from codetracer_python_recorder.auto_start import start_from_env as _start_from_env  # noqa: E402
 

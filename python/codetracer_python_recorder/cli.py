@@ -371,7 +371,15 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
     except RecorderError as exc:
         _report_recorder_error(exc, json_errors)
         return EXIT_RECORDER_FAILED
-    print(summary_line(summary, ns.trace_dir, time.perf_counter() - began), file=sys.stderr)
+    disabled = summary.get("disabled")
+    if isinstance(disabled, dict):
+        print(
+            f"codetracer: recording disabled after error[{disabled.get('code')}]: "
+            f"{disabled.get('message')} (on-recorder-error=disable; the program ran on untraced)",
+            file=sys.stderr,
+        )
+    else:
+        print(summary_line(summary, ns.trace_dir, time.perf_counter() - began), file=sys.stderr)
     if outcome.status != 0 and not propagate and not outcome.interrupted:
         print(
             f"codetracer: the program exited with status {outcome.status} (recorded in the trace; "

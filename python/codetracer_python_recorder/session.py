@@ -12,7 +12,8 @@ import codetracer_python_recorder_core as core
 
 TraceSummary = dict[str, object]
 """What the native core reports when a recording stops: ``trace_dir``, ``format``,
-``events``, ``bytes`` and ``files``."""
+``events``, ``steps``, ``bytes``, ``seconds``, ``files`` and ``disabled`` (the error that made
+``on_recorder_error=disable`` detach the recorder, else ``None``)."""
 
 _active: TraceSession | None = None
 
@@ -40,7 +41,7 @@ class TraceSession:
         if self.summary is not None:
             return self.summary
         try:
-            self.summary = core.stop_tracing(exit_code, error) if core.is_tracing() else {}
+            self.summary = core.stop_tracing(exit_code, error) or {}
         finally:
             if _active is self:
                 _active = None
@@ -112,9 +113,7 @@ def stop_active(*, exit_code: int | None = None, error: str | None = None) -> Tr
     session = _active
     if session is not None:
         return session.stop(exit_code=exit_code, error=error)
-    if core.is_tracing():
-        return core.stop_tracing(exit_code, error)
-    return None
+    return core.stop_tracing(exit_code, error)
 
 
 def flush_active() -> None:

@@ -28,8 +28,8 @@ class TargetError(RecorderError):
 class InternalError(RecorderError):
     """A bug in the recorder (including a caught panic). Please report it."""
 
-def build_info() -> dict[str, str]:
-    """Version and build facts of the native module."""
+def build_info() -> dict[str, object]:
+    """Version and build facts: version, profile, python_build, runtime_tracing, pyo3, ..."""
 
 def start_tracing(
     path: str,
@@ -44,8 +44,16 @@ def start_tracing(
 ) -> None:
     """Start recording into the trace directory ``path``."""
 
-def stop_tracing(exit_code: int | None = None, error: str | None = None) -> dict[str, object]:
-    """Stop recording, finish the trace files and return a summary."""
+def stop_tracing(
+    exit_code: int | None = None, error: str | None = None
+) -> dict[str, object] | None:
+    """Stop recording and finish the trace files; a summary, or ``None`` if nothing recorded.
+
+    The summary has ``trace_dir``, ``format``, ``events``, ``steps``, ``bytes``, ``seconds``,
+    ``files`` and ``disabled`` (``{"code", "message"}`` when ``on_recorder_error=disable``
+    detached the recorder, else ``None``). ``error`` is the formatted traceback of an uncaught
+    exception, recorded as an Error event.
+    """
 
 def flush_tracing() -> None:
     """Flush buffered trace data to disk."""
@@ -55,3 +63,12 @@ def is_tracing() -> bool:
 
 def read_trace(path: str) -> list[dict[str, object]]:
     """Read the events of a trace directory (either format) as runtime_tracing JSON records."""
+
+def configure_policy(**fields: object) -> None:
+    """Update the process-wide recorder policy (field names as in ``policy_snapshot()``)."""
+
+def configure_policy_from_env() -> None:
+    """Apply the ``CODETRACER_*`` policy variables to the process-wide policy."""
+
+def policy_snapshot() -> dict[str, object]:
+    """The current recorder policy as a dict."""
