@@ -10,9 +10,9 @@ pub struct Location {
     /// The file path, or `<inline:NAME>` for builtin and inline filters.
     pub origin: String,
     /// 1-based line.
-    pub line: usize,
+    pub line: u32,
     /// 1-based column (in characters).
-    pub column: usize,
+    pub column: u32,
 }
 
 impl Location {
@@ -20,13 +20,13 @@ impl Location {
     pub fn at(origin: &str, text: &str, offset: usize) -> Self {
         let offset = offset.min(text.len());
         let before = text.get(..offset).unwrap_or(text);
-        let line = before.matches('\n').count() + 1;
+        let line = before.matches('\n').count().saturating_add(1);
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
         Location {
             origin: origin.to_string(),
-            line,
-            column,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
         }
     }
 }
@@ -94,7 +94,7 @@ pub enum FilterError {
         /// What is wrong.
         reason: String,
         /// The grammar and kinds allowed here.
-        allowed: String,
+        allowed: &'static str,
     },
     /// `builtin-NAME` that does not exist.
     #[error("unknown builtin filter `{name}`; allowed: {allowed}")]

@@ -13,7 +13,7 @@ use crate::error::{FilterError, Location};
 use crate::model::{
     ExecDirective, FilterFile, FilterMeta, FilterOrigin, ScopeRule, ValueDirective, ValuePattern,
 };
-use crate::selector::{MatchKind, Selector, SelectorKind};
+use crate::selector::Selector;
 
 type Entry<'t, 'i> = (
     &'t Spanned<std::borrow::Cow<'i, str>>,
@@ -25,6 +25,10 @@ const META_KEYS: &str = "name, version, description";
 const SCOPE_KEYS: &str = "default_exec, default_value_action, rules";
 const RULE_KEYS: &str = "selector, exec, value_default, reason, value_patterns";
 const PATTERN_KEYS: &str = "selector, action";
+const SCOPE_SELECTOR_ALLOWED: &str = "`kind:pattern` or `kind:match:pattern` with kind one of \
+pkg, file, obj and match one of glob, regex, literal";
+const VALUE_SELECTOR_ALLOWED: &str = "`kind:pattern` or `kind:match:pattern` with kind one of \
+local, global, arg, ret, attr and match one of glob, regex, literal";
 
 /// Parses and validates one filter source. `builtin` admits builtin-only selector spellings.
 pub fn parse_filter(
@@ -251,21 +255,17 @@ impl Ctx<'_> {
         scope: bool,
     ) -> Result<Selector, FilterError> {
         let text = self.string(value, key)?;
-        let kinds = if scope {
-            SelectorKind::SCOPE_ALLOWED
+        let allowed = if scope {
+            SCOPE_SELECTOR_ALLOWED
         } else {
-            SelectorKind::VALUE_ALLOWED
+            VALUE_SELECTOR_ALLOWED
         };
-        let allowed = format!(
-            "`kind:pattern` or `kind:match:pattern` with kind one of {kinds} and match one of {}",
-            MatchKind::ALLOWED
-        );
         let err = |reason: String| FilterError::InvalidSelector {
             at: self.loc(value.span()),
             key: key.to_string(),
             selector: text.to_string(),
             reason,
-            allowed: allowed.clone(),
+            allowed,
         };
         let selector = Selector::parse(text, self.builtin).map_err(|e| err(e.to_string()))?;
         if selector.kind.is_scope() != scope {

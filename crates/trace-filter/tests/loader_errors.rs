@@ -17,7 +17,7 @@ fn load_err(text: &str) -> (String, String, FilterError) {
     (err.to_string(), path.display().to_string(), err)
 }
 
-fn assert_located(text: &str, line: usize, needles: &[&str]) -> FilterError {
+fn assert_located(text: &str, line: u32, needles: &[&str]) -> FilterError {
     let (msg, path, err) = load_err(text);
     assert!(
         msg.starts_with(&format!("{path}:{line}:")),
