@@ -1,4 +1,32 @@
 //! `codetracer-recorder-py`: the native core of codetracer-python-recorder.
 //!
-//! Module wiring only: the runtime (events → trace records), the session lifecycle and the
-//! error model live in their own modules and are registered into `_native` here.
+//! Module wiring only: [`runtime`] turns sys.monitoring events into trace records,
+//! [`session`] owns the recording lifecycle, [`errors`] the error model, [`policy_ffi`] the
+//! process-wide policy, [`python_api`] the functions exposed to Python.
+
+pub mod errors;
+pub mod json_py;
+pub mod policy_ffi;
+pub mod python_api;
+pub mod runtime;
+pub mod session;
+
+use pyo3::prelude::*;
+
+/// The `codetracer_python_recorder_core._native` extension module.
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    m.add_function(wrap_pyfunction!(python_api::start_tracing, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::stop_tracing, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::flush_tracing, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::is_tracing, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::read_trace, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::build_info, m)?)?;
+    m.add_function(wrap_pyfunction!(policy_ffi::configure_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(policy_ffi::configure_policy_from_env, m)?)?;
+    m.add_function(wrap_pyfunction!(policy_ffi::policy_snapshot, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! The recorder's error model: one Rust error type with stable codes, converted once into the
+//! Python exception hierarchy `RecorderError` → `UsageError` / `EnvironmentError` /
+//! `TargetError` / `InternalError`.
+//!
+//! Every error carries a stable code (`ERR_…`), a kind (which Python class it becomes), a
+//! message that says what to do, and a small string→string context map. The Python exception
+//! gets the same three as attributes `code`, `kind` and `context`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+create_exception!(
+    codetracer_python_recorder_core,
+    RecorderError,
+    PyException,
+    "Base class of every error raised by the recorder; has `code`, `kind` and `context`."
+);
+create_exception!(
+    codetracer_python_recorder_core,
+    UsageError,
+    RecorderError,
+    "The recorder was used wrongly (bad argument, bad filter or policy value, started twice)."
+);
+create_exception!(
+    codetracer_python_recorder_core,
+    EnvironmentError,
+    RecorderError,
+    "The environment prevents recording (trace directory, disk, tool id in use)."
+);
+create_exception!(
+    codetracer_python_recorder_core,
+    TargetError,
+    RecorderError,
+    "The traced program did something the recorder cannot follow."
+);
+create_exception!(
+    codetracer_python_recorder_core,
+    InternalError,
+    RecorderError,
+    "A bug in the recorder (including a caught panic). Please report it."
+);
+
+/// Which Python exception class an error becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// `UsageError`.
+    Usage,
+    /// `EnvironmentError`.
+    Environment,
+    /// `TargetError`.
+    Target,
+    /// `InternalError`.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The lower-case name exposed as the exception's `kind` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Usage => "usage",
+            ErrorKind::Environment => "environment",
+            ErrorKind::Target => "target",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// Stable error codes (the contract with users and tools; never renumber or rename).
+pub mod codes {
+    /// The trace directory exists but is not a directory (or holds something in the way).
+    pub const TRACE_DIR_CONFLICT: &str = "ERR_TRACE_DIR_CONFLICT";
+    /// The trace directory could not be created.
+    pub const TRACE_DIR_CREATE_FAILED: &str = "ERR_TRACE_DIR_CREATE_FAILED";
+    /// The requested trace format is not one we write.
+    pub const UNSUPPORTED_FORMAT: &str = "ERR_UNSUPPORTED_FORMAT";
+    /// A policy value (argument or environment variable) is invalid.
+    pub const INVALID_POLICY_VALUE: &str = "ERR_INVALID_POLICY_VALUE";
+    /// A trace filter could not be loaded.
+    pub const INVALID_FILTER: &str = "ERR_INVALID_FILTER";
+    /// Reading or writing a file failed.
+    pub const IO: &str = "ERR_IO";
+    /// `require_trace` was set but nothing was recorded.
+    pub const TRACE_MISSING: &str = "ERR_TRACE_MISSING";
+    /// The trace could not be completed.
+    pub const TRACE_INCOMPLETE: &str = "ERR_TRACE_INCOMPLETE";
+    /// A recording session is already active.
+    pub const ALREADY_TRACING: &str = "ERR_ALREADY_TRACING";
+    /// Every sys.monitoring tool id we could use is held by another tool.
+    pub const TOOL_ID_IN_USE: &str = "ERR_TOOL_ID_IN_USE";
+    /// The call needs an active recording session and there is none.
+    pub const NOT_TRACING: &str = "ERR_NOT_TRACING";
+    /// The trace could not be read back.
+    pub const INVALID_TRACE: &str = "ERR_INVALID_TRACE";
+    /// A bug in the recorder.
+    pub const INTERNAL: &str = "ERR_INTERNAL";
+}
+
+/// An error of the recorder, before it becomes a Python exception.
+#[derive(Debug, Clone)]
+pub struct RecorderFailure {
+    /// Stable code, one of [`codes`].
+    pub code: &'static str,
+    /// Which exception class.
+    pub kind: ErrorKind,
+    /// What happened and what to do, in one or two sentences.
+    pub message: String,
+    /// Extra facts (paths, values) for tools.
+    pub context: BTreeMap<String, String>,
+}
+
+impl RecorderFailure {
+    /// A new failure without context.
+    pub fn new(code: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            kind,
+            message: message.into(),
+            context: BTreeMap::new(),
+        }
+    }
+
+    /// A usage error.
+    pub fn usage(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, ErrorKind::Usage, message)
+    }
+
+    /// An environment error.
+    pub fn environment(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, ErrorKind::Environment, message)
+    }
+
+    /// An internal error (`ERR_INTERNAL`).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(codes::INTERNAL, ErrorKind::Internal, message)
+    }
+
+    /// An `ERR_IO` environment error about `path`.
+    pub fn io(what: &str, path: &std::path::Path, err: impl fmt::Display) -> Self {
+        Self::environment(
+            codes::IO,
+            format!("{what} {}: {err}. Check the path, free disk space and permissions.", path.display()),
+        )
+        .with("path", path.display().to_string())
+    }
+
+    /// Adds one context entry.
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.context.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Converts into the matching Python exception, setting `code`, `kind` and `context`.
+    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        let text = format!("[{}] {}", self.code, self.message);
+        let err = match self.kind {
+            ErrorKind::Usage => UsageError::new_err(text),
+            ErrorKind::Environment => EnvironmentError::new_err(text),
+            ErrorKind::Target => TargetError::new_err(text),
+            ErrorKind::Internal => InternalError::new_err(text),
+        };
+        let value = err.value(py);
+        let context = PyDict::new(py);
+        for (k, v) in &self.context {
+            // Setting items on a fresh dict of str cannot fail short of MemoryError; if it
+            // does, the exception still carries code and message.
+            let _ = context.set_item(k, v);
+        }
+        let _ = value.setattr("code", self.code);
+        let _ = value.setattr("kind", self.kind.as_str());
+        let _ = value.setattr("message", &self.message);
+        let _ = value.setattr("context", context);
+        err
+    }
+}
+
+impl fmt::Display for RecorderFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for RecorderFailure {}
+
+/// Result alias of the recorder.
+pub type RecorderResult<T> = Result<T, RecorderFailure>;
+
+/// Registers the exception classes on the `_native` module.
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    module.add("RecorderError", py.get_type::<RecorderError>())?;
+    module.add("UsageError", py.get_type::<UsageError>())?;
+    module.add("EnvironmentError", py.get_type::<EnvironmentError>())?;
+    module.add("TargetError", py.get_type::<TargetError>())?;
+    module.add("InternalError", py.get_type::<InternalError>())?;
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! The process-wide recorder policy and its Python functions: `configure_policy(**fields)`,
+//! `configure_policy_from_env()`, `policy_snapshot()`.
+//!
+//! The policy model, validation and environment parsing live in `codetracer-policy`; this
+//! module only holds the current value and converts Python arguments into policy updates.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use codetracer_policy::{PolicyError, PolicyUpdate, RecorderPolicy};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::errors::{codes, RecorderFailure};
+use crate::json_py::json_to_py;
+
+static POLICY: Mutex<Option<RecorderPolicy>> = Mutex::new(None);
+
+fn lock() -> MutexGuard<'static, Option<RecorderPolicy>> {
+    POLICY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The current policy (defaults until configured).
+pub fn current() -> RecorderPolicy {
+    lock().clone().unwrap_or_default()
+}
+
+/// Converts a policy error into `UsageError(ERR_INVALID_POLICY_VALUE)`.
+pub fn policy_failure(err: &PolicyError) -> RecorderFailure {
+    RecorderFailure::usage(codes::INVALID_POLICY_VALUE, err.to_string())
+}
+
+/// A policy update from Python keyword arguments; values are converted to text and parsed by
+/// the policy crate (so `True`, `"yes"`, `3`, `"3"` all work). `None` leaves a field unset,
+/// except `log_file=None`, which means "back to stderr".
+pub fn update_from_kwargs(fields: Option<&Bound<'_, PyDict>>) -> Result<PolicyUpdate, RecorderFailure> {
+    let mut update = PolicyUpdate::new();
+    let Some(fields) = fields else {
+        return Ok(update);
+    };
+    for (key, value) in fields.iter() {
+        let name: String = key
+            .extract()
+            .map_err(|_| RecorderFailure::usage(codes::INVALID_POLICY_VALUE, "policy field names must be strings"))?;
+        let text = if value.is_none() {
+            if name.replace('-', "_").eq_ignore_ascii_case("log_file") {
+                String::new()
+            } else {
+                continue;
+            }
+        } else if let Ok(b) = value.extract::<bool>() {
+            if b { "true".into() } else { "false".into() }
+        } else {
+            value.str().map(|s| s.to_string()).map_err(|e| {
+                RecorderFailure::usage(codes::INVALID_POLICY_VALUE, format!("policy field {name}: {e}"))
+            })?
+        };
+        update.set_field(&name, &text).map_err(|e| policy_failure(&e))?;
+    }
+    Ok(update)
+}
+
+/// The environment's policy update (`CODETRACER_*` variables).
+pub fn update_from_env() -> Result<PolicyUpdate, RecorderFailure> {
+    PolicyUpdate::from_env(std::env::vars_os()).map_err(|e| policy_failure(&e))
+}
+
+/// The policy a session uses: the configured policy, then the environment (when asked),
+/// then the session's explicit fields.
+pub fn effective(apply_env: bool, explicit: PolicyUpdate) -> Result<RecorderPolicy, RecorderFailure> {
+    let mut policy = current();
+    if apply_env {
+        policy.apply(update_from_env()?).map_err(|e| policy_failure(&e))?;
+    }
+    policy.apply(explicit).map_err(|e| policy_failure(&e))?;
+    Ok(policy)
+}
+
+/// `configure_policy(**fields)`: updates the process-wide policy (all or nothing).
+#[pyfunction]
+#[pyo3(signature = (**fields))]
+pub fn configure_policy(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    let update = update_from_kwargs(fields).map_err(|e| e.into_pyerr(py))?;
+    let mut guard = lock();
+    let mut policy = guard.clone().unwrap_or_default();
+    policy.apply(update).map_err(|e| policy_failure(&e).into_pyerr(py))?;
+    *guard = Some(policy);
+    Ok(())
+}
+
+/// `configure_policy_from_env()`: applies the `CODETRACER_*` variables to the policy.
+#[pyfunction]
+pub fn configure_policy_from_env(py: Python<'_>) -> PyResult<()> {
+    let update = update_from_env().map_err(|e| e.into_pyerr(py))?;
+    let mut guard = lock();
+    let mut policy = guard.clone().unwrap_or_default();
+    policy.apply(update).map_err(|e| policy_failure(&e).into_pyerr(py))?;
+    *guard = Some(policy);
+    Ok(())
+}
+
+/// `policy_snapshot()`: the current policy as a dict.
+#[pyfunction]
+pub fn policy_snapshot(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    let value = serde_json::to_value(current())
+        .map_err(|e| RecorderFailure::internal(format!("cannot serialise the policy: {e}")).into_pyerr(py))?;
+    json_to_py(py, &value)
+}

@@ -1,0 +1,119 @@
+//! The `#[pyfunction]`s of `_native`: argument conversion around [`crate::session`] and the
+//! trace reader. No recording logic lives here.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::errors::{codes, RecorderFailure};
+use crate::json_py::json_to_py;
+use crate::policy_ffi;
+use crate::runtime::reader::{read_events, ReadMode};
+use crate::runtime::writer::TraceFormat;
+use crate::session::{self, StartRequest};
+
+/// Starts recording into the trace directory `path`.
+#[pyfunction]
+#[pyo3(signature = (path, format, activation_path=None, *, program=None, args=None, trace_filter=None, policy=None, apply_env_policy=true))]
+#[allow(clippy::too_many_arguments)]
+pub fn start_tracing(
+    py: Python<'_>,
+    path: PathBuf,
+    format: &str,
+    activation_path: Option<PathBuf>,
+    program: Option<String>,
+    args: Option<Vec<String>>,
+    trace_filter: Option<Vec<String>>,
+    policy: Option<Bound<'_, PyDict>>,
+    apply_env_policy: bool,
+) -> PyResult<()> {
+    let run = || -> Result<(), RecorderFailure> {
+        let format = TraceFormat::parse(format)?;
+        if trace_filter.as_ref().is_some_and(|f| !f.is_empty()) {
+            return Err(RecorderFailure::usage(
+                codes::INVALID_FILTER,
+                "trace filters are not supported by this build yet",
+            ));
+        }
+        let explicit = policy_ffi::update_from_kwargs(policy.as_ref())?;
+        let policy = policy_ffi::effective(apply_env_policy, explicit)?;
+        let program = program.unwrap_or_else(|| {
+            activation_path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "<python>".to_owned())
+        });
+        session::start(
+            py,
+            StartRequest {
+                dir: path,
+                format,
+                activation_path,
+                program,
+                args: args.unwrap_or_default(),
+                policy,
+            },
+        )
+    };
+    run().map_err(|e| e.into_pyerr(py))
+}
+
+/// Stops recording; returns a summary dict, or `None` when nothing was recording.
+#[pyfunction]
+#[pyo3(signature = (exit_code=None, error=None))]
+pub fn stop_tracing(py: Python<'_>, exit_code: Option<i64>, error: Option<String>) -> PyResult<Option<Py<PyAny>>> {
+    let Some(report) = session::stop(py, exit_code, error).map_err(|e| e.into_pyerr(py))? else {
+        return Ok(None);
+    };
+    let summary = serde_json::json!({
+        "trace_dir": report.dir.display().to_string(),
+        "format": report.format.name(),
+        "events": report.summary.events,
+        "steps": report.summary.steps,
+        "bytes": report.summary.bytes,
+        "seconds": report.seconds,
+        "files": report.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "disabled": report.disabled_by.as_ref().map(|f| serde_json::json!({
+            "code": f.code, "message": f.message,
+        })),
+    });
+    json_to_py(py, &summary).map(Some)
+}
+
+/// Pushes everything recorded so far to the trace files.
+#[pyfunction]
+pub fn flush_tracing(py: Python<'_>) -> PyResult<()> {
+    session::flush(py).map_err(|e| e.into_pyerr(py))
+}
+
+/// Whether a recording is running.
+#[pyfunction]
+pub fn is_tracing(py: Python<'_>) -> bool {
+    session::is_tracing(py)
+}
+
+/// The events of a trace (directory or events file) as a list of dicts in the JSON shape of
+/// the format (`{"Step": {"path_id": 0, "line": 3}}`, ...). A trace cut short (a killed
+/// process) yields its readable prefix.
+#[pyfunction]
+pub fn read_trace(py: Python<'_>, path: PathBuf) -> PyResult<Py<PyAny>> {
+    let (events, _mode): (_, ReadMode) = py.detach(|| read_events(&path)).map_err(|e| e.into_pyerr(py))?;
+    let value = serde_json::to_value(&events)
+        .map_err(|e| RecorderFailure::internal(format!("cannot convert the trace: {e}")).into_pyerr(py))?;
+    json_to_py(py, &value)
+}
+
+/// Facts about this build of the native module.
+#[pyfunction]
+pub fn build_info(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    let info = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "python_build": format!("{}.{}", py.version_info().major, py.version_info().minor),
+        "runtime_tracing": "0.15.0",
+        "pyo3": "0.30.1",
+        "failure_injection": cfg!(feature = "failure-injection"),
+    });
+    json_to_py(py, &info)
+}

@@ -1,0 +1,144 @@
+//! [`CodeInfo`]: what the recorder needs to know about one code object, computed once at its
+//! first sighting and cached (keyed by address, keeping the code object alive so the address
+//! cannot be reused by another code object while the entry exists).
+
+use pyo3::prelude::*;
+use pyo3::types::{PyCode, PyString, PyTuple};
+use runtime_tracing::{FunctionId, PathId, VariableId};
+
+use super::writer::Records;
+use crate::errors::RecorderFailure;
+
+/// CPython `co_flags` bits we read.
+const CO_VARARGS: u32 = 0x04;
+const CO_VARKEYWORDS: u32 = 0x08;
+
+/// One variable the recorder reads: its name object (for `PyFrame_GetVar` / dict lookups)
+/// and its trace id once assigned.
+pub struct VarSlot {
+    /// The interned name object.
+    pub name: Py<PyString>,
+    /// The name as text.
+    pub text: String,
+    /// The trace's `VariableId`, assigned on first use in a recording.
+    pub id: Option<VariableId>,
+}
+
+/// Cached facts about one code object.
+pub struct CodeInfo {
+    /// Keeps the code object (and so its address, our key) alive.
+    pub code: Py<PyCode>,
+    /// Whether the scope decision says to record this code.
+    pub traced: bool,
+    /// `co_filename`.
+    pub filename: String,
+    /// `co_qualname`.
+    pub qualname: String,
+    /// `co_firstlineno`.
+    pub first_line: i64,
+    /// Whether this is module-level code (`<module>`).
+    pub is_module: bool,
+    /// Locals in `co_varnames`, `co_cellvars`, `co_freevars` order (deduplicated).
+    pub locals: Vec<VarSlot>,
+    /// Indices into `locals` of the parameters, in signature order
+    /// (positional, `*args`, keyword-only, `**kwargs`).
+    pub params: Vec<usize>,
+    /// `co_names` that may name globals (dunder names left out).
+    pub globals: Vec<VarSlot>,
+    /// The trace's `PathId`, once declared.
+    pub path_id: Option<PathId>,
+    /// The trace's `FunctionId`, once declared.
+    pub function_id: Option<FunctionId>,
+    /// Whether LINE/return local events were enabled for this code.
+    pub local_events_on: bool,
+    /// Whether this code's file is the activation path.
+    pub is_activation_file: bool,
+    /// The `Function` name (`co_qualname`, or `<dotted.module>` for module code), once known.
+    pub function_name: Option<String>,
+}
+
+fn names<'py>(code: &Bound<'py, PyCode>, attr: &str) -> PyResult<Vec<Bound<'py, PyString>>> {
+    let tuple = code.getattr(attr)?;
+    let tuple = tuple.cast::<PyTuple>()?;
+    tuple.iter().map(|n| n.cast_into::<PyString>().map_err(Into::into)).collect()
+}
+
+fn slot(name: Bound<'_, PyString>) -> PyResult<VarSlot> {
+    Ok(VarSlot {
+        text: name.to_str()?.to_owned(),
+        name: name.unbind(),
+        id: None,
+    })
+}
+
+impl CodeInfo {
+    /// Reads the facts of `code` (attribute reads on a code object: no user code runs).
+    pub fn inspect(code: &Bound<'_, PyCode>) -> PyResult<Self> {
+        let filename: String = code.getattr("co_filename")?.extract()?;
+        let qualname: String = code.getattr("co_qualname")?.extract()?;
+        let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
+        let flags: u32 = code.getattr("co_flags")?.extract()?;
+        let argcount: usize = code.getattr("co_argcount")?.extract()?;
+        let kwonly: usize = code.getattr("co_kwonlyargcount")?.extract()?;
+
+        let mut locals: Vec<VarSlot> = Vec::new();
+        for attr in ["co_varnames", "co_cellvars", "co_freevars"] {
+            for name in names(code, attr)? {
+                let text = name.to_str()?;
+                if !locals.iter().any(|s| s.text == text) {
+                    locals.push(slot(name)?);
+                }
+            }
+        }
+        // co_varnames starts with: positional (argcount), keyword-only (kwonly), then
+        // *args, then **kwargs.
+        let mut params: Vec<usize> = (0..argcount).collect();
+        let mut next = argcount + kwonly;
+        if flags & CO_VARARGS != 0 {
+            params.push(next);
+            next += 1;
+        }
+        params.extend(argcount..argcount + kwonly);
+        if flags & CO_VARKEYWORDS != 0 {
+            params.push(next);
+        }
+        params.retain(|i| *i < locals.len());
+
+        let mut globals = Vec::new();
+        for name in names(code, "co_names")? {
+            let text = name.to_str()?;
+            if text.starts_with("__") && text.ends_with("__") {
+                continue;
+            }
+            if !locals.iter().any(|s| s.text == text) && !globals.iter().any(|s: &VarSlot| s.text == text) {
+                globals.push(slot(name)?);
+            }
+        }
+        Ok(Self {
+            code: code.clone().unbind(),
+            traced: false,
+            is_module: qualname == "<module>",
+            filename,
+            qualname,
+            first_line,
+            locals,
+            params,
+            globals,
+            path_id: None,
+            function_id: None,
+            local_events_on: false,
+            is_activation_file: false,
+            function_name: None,
+        })
+    }
+
+    /// Assigns trace ids to every variable name of this code (once per recording).
+    pub fn ensure_variable_ids(&mut self, rec: &mut Records) -> Result<(), RecorderFailure> {
+        for s in self.locals.iter_mut().chain(self.globals.iter_mut()) {
+            if s.id.is_none() {
+                s.id = Some(rec.variable_id(&s.text)?);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,21 @@
+//! The recording runtime: sys.monitoring events → CodeTracer trace records.
+//!
+//! One job per module: [`tracer`] (event handlers and recording lifecycle), [`activation`]
+//! (when recording starts and stops), [`scope`] (which code is recorded), [`code_info`]
+//! (per-code-object cache), [`frame`] (reading variables), [`value_encoder`] and [`types`]
+//! (values and their type records), [`threads`] (per-thread stacks), [`writer`] (streaming
+//! records to disk), [`output_paths`] (trace directory files), [`reader`] (reading traces back).
+
+pub mod activation;
+pub mod code_info;
+pub mod ffi_str;
+pub mod frame;
+pub mod id_hash;
+pub mod output_paths;
+pub mod reader;
+pub mod scope;
+pub mod threads;
+pub mod tracer;
+pub mod types;
+pub mod value_encoder;
+pub mod writer;

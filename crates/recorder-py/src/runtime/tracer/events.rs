@@ -1,0 +1,118 @@
+//! The [`Tracer`] implementation: one handler per sys.monitoring event the recorder uses.
+//!
+//! Global events: PY_START, PY_RESUME, PY_THROW, PY_UNWIND. Code the scope rule does not
+//! record answers `DISABLE` at PY_START/PY_RESUME, so it costs nothing afterwards; recorded
+//! code gets LINE, PY_RETURN and PY_YIELD as *local* events. PY_THROW and PY_UNWIND cannot be
+//! disabled, so their handlers return after one cache lookup for untraced code.
+
+use codetracer_monitoring::{CallbackOutcome, CallbackResult, EventSet, MonitoringEvents, Tracer, TracerError};
+use pyo3::prelude::*;
+use pyo3::types::PyCode;
+
+use super::recording::Entry;
+use super::RuntimeTracer;
+use crate::errors::RecorderFailure;
+use crate::runtime::activation::Phase;
+
+const CONTINUE: CallbackResult = Ok(CallbackOutcome::Continue);
+
+impl RuntimeTracer {
+    /// The events enabled for every code object.
+    pub fn global_events(events: &MonitoringEvents) -> EventSet {
+        events.py_start | events.py_resume | events.py_throw | events.py_unwind
+    }
+
+    /// Turns a failed recording step into the tracer error the monitoring layer reports;
+    /// recording stops at the first failure (later events are ignored).
+    fn outcome(&mut self, result: Result<(), RecorderFailure>) -> CallbackResult {
+        match result {
+            Ok(()) => CONTINUE,
+            Err(failure) => {
+                let message = failure.to_string();
+                self.failure = Some(failure);
+                Err(TracerError::msg(message))
+            }
+        }
+    }
+
+    /// Shared by PY_START / PY_RESUME / PY_THROW.
+    fn on_entry(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, entry: Entry<'_, '_>, can_disable: bool) -> CallbackResult {
+        if self.failure.is_some() || self.rec.is_none() {
+            return CONTINUE;
+        }
+        let (traced, is_activation_file) = match self.ensure_info(py, code) {
+            Ok(info) => (info.traced, info.is_activation_file),
+            Err(e) => return Err(TracerError::Python(e)),
+        };
+        if !traced {
+            return Ok(if can_disable { CallbackOutcome::Disable } else { CallbackOutcome::Continue });
+        }
+        let activation = match self.activation.phase() {
+            Phase::Active => false,
+            Phase::Waiting if is_activation_file && matches!(entry, Entry::Start) => self.activation.activate(),
+            Phase::Waiting | Phase::Done => return CONTINUE,
+        };
+        let result = self.record_entry(py, code, entry, activation);
+        self.outcome(result)
+    }
+
+    fn on_exit(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, value: &Bound<'_, PyAny>, unwinding: bool) -> CallbackResult {
+        if !self.activation.is_active() || self.failure.is_some() {
+            return CONTINUE;
+        }
+        match self.codes.get(&(code.as_ptr() as usize)) {
+            Some(info) if info.traced => {}
+            _ => return CONTINUE,
+        }
+        let result = self.record_exit(py, code, value, unwinding);
+        self.outcome(result)
+    }
+}
+
+impl Tracer for RuntimeTracer {
+    /// Callbacks for the global events and for the local ones set per code object; after
+    /// installing, the session narrows the *global* set to [`RuntimeTracer::global_events`].
+    fn interest(&self, events: &MonitoringEvents) -> EventSet {
+        Self::global_events(events) | events.line | events.py_return | events.py_yield
+    }
+
+    fn on_py_start(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32) -> CallbackResult {
+        self.on_entry(py, code, Entry::Start, true)
+    }
+
+    fn on_py_resume(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32) -> CallbackResult {
+        self.on_entry(py, code, Entry::Resume, true)
+    }
+
+    fn on_py_throw(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32, exception: &Bound<'_, PyAny>) -> CallbackResult {
+        self.on_entry(py, code, Entry::Throw(exception), false)
+    }
+
+    fn on_py_return(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32, retval: &Bound<'_, PyAny>) -> CallbackResult {
+        self.on_exit(py, code, retval, false)
+    }
+
+    fn on_py_yield(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32, retval: &Bound<'_, PyAny>) -> CallbackResult {
+        self.on_exit(py, code, retval, false)
+    }
+
+    fn on_py_unwind(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32, exception: &Bound<'_, PyAny>) -> CallbackResult {
+        self.on_exit(py, code, exception, true)
+    }
+
+    fn on_line(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, line: u32) -> CallbackResult {
+        if !self.activation.is_active() || self.failure.is_some() || self.rec.is_none() {
+            return CONTINUE;
+        }
+        match self.codes.get(&(code.as_ptr() as usize)) {
+            Some(info) if info.traced => {}
+            _ => return Ok(CallbackOutcome::Disable),
+        }
+        let result = self.record_line(py, code, line);
+        self.outcome(result)
+    }
+
+    fn flush(&mut self, _py: Python<'_>) -> Result<(), TracerError> {
+        self.flush_files().map_err(|e| TracerError::msg(e.to_string()))
+    }
+}

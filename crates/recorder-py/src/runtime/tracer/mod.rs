@@ -1,0 +1,248 @@
+//! [`RuntimeTracer`]: turns sys.monitoring events into trace records.
+//!
+//! `mod.rs` holds the state and its lifecycle (begin, flush, finish); `events.rs` the
+//! [`Tracer`](codetracer_monitoring::Tracer) implementation (one handler per event);
+//! `recording.rs` the record-writing steps the handlers share.
+
+mod events;
+mod recording;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use codetracer_monitoring::{EventSet, MonitoringEvents, ToolId};
+use pyo3::prelude::*;
+use runtime_tracing::{EventLogKind, FunctionId, TypeId, ValueRecord};
+
+use super::activation::Activation;
+use super::code_info::CodeInfo;
+use super::id_hash::IdHashMap;
+use super::output_paths::{write_paths, OutputPaths};
+use super::scope::ScopeRule;
+use super::threads::ThreadStacks;
+use super::types::{Fixed, TypeRegistry};
+use super::value_encoder::{ValueEncoder, ValueLimits};
+use super::writer::{Records, TraceFormat, TraceSink};
+use crate::errors::RecorderFailure;
+
+/// Everything a recording needs to know at start.
+pub struct TracerConfig {
+    /// The tool id the tracer is installed under (for local events).
+    pub tool: ToolId,
+    /// The trace files.
+    pub paths: OutputPaths,
+    /// Events file format.
+    pub format: TraceFormat,
+    /// The program recorded (its path, for the toplevel function).
+    pub program: String,
+    /// Recording starts when this file's code first runs (`None`: immediately).
+    pub activation_path: Option<PathBuf>,
+    /// Which code is recorded.
+    pub scope: ScopeRule,
+    /// Value capture bounds.
+    pub limits: ValueLimits,
+}
+
+/// What a finished recording produced.
+#[derive(Debug, Clone)]
+pub struct FinishSummary {
+    /// Records written.
+    pub events: u64,
+    /// Bytes of the events file.
+    pub bytes: u64,
+    /// Steps written.
+    pub steps: u64,
+    /// Path table.
+    pub paths: Vec<String>,
+}
+
+/// The recorder's sys.monitoring tracer.
+pub struct RuntimeTracer {
+    tool: ToolId,
+    local_events: EventSet,
+    paths: OutputPaths,
+    scope: ScopeRule,
+    activation: Activation,
+    codes: IdHashMap<usize, CodeInfo>,
+    rec: Option<Records>,
+    types: TypeRegistry,
+    encoder: ValueEncoder,
+    threads: ThreadStacks,
+    failure: Option<RecorderFailure>,
+    uncaught: Option<String>,
+    steps_at_last_flush_check: u64,
+    last_flush: Instant,
+}
+
+/// How often (in steps) the tracer looks at the clock for a periodic flush.
+const FLUSH_CHECK_STEPS: u64 = 1 << 14;
+/// Seconds between periodic flushes (a killed process loses at most this much).
+const FLUSH_SECONDS: u64 = 1;
+
+impl RuntimeTracer {
+    /// Creates the events file and writes the trace's opening records
+    /// (`Path`, `Function <toplevel>`, `Call`, `Type None`).
+    pub fn begin(py: Python<'_>, config: TracerConfig) -> Result<Self, RecorderFailure> {
+        let events = MonitoringEvents::load(py)
+            .map_err(|e| RecorderFailure::internal(format!("sys.monitoring is unavailable: {e}")))?;
+        let sink = TraceSink::create(&config.paths.events, config.format)?;
+        let mut rec = Records::new(sink);
+        let mut types = TypeRegistry::new();
+        let program_path = rec.path_id(&config.program)?;
+        let toplevel = rec.new_function("<toplevel>", program_path, 1)?;
+        debug_assert_eq!(toplevel, FunctionId(0));
+        rec.call(toplevel, Vec::new())?;
+        let none = types.declare_none(&mut rec)?;
+        if none != TypeId(0) {
+            return Err(RecorderFailure::internal("the None type must be type 0"));
+        }
+        write_paths(&config.paths, rec.path_list())?;
+        Ok(Self {
+            tool: config.tool,
+            local_events: events.line | events.py_return | events.py_yield,
+            paths: config.paths,
+            scope: config.scope,
+            activation: Activation::new(config.activation_path.as_deref()),
+            codes: IdHashMap::default(),
+            rec: Some(rec),
+            types,
+            encoder: ValueEncoder::new(config.limits),
+            threads: ThreadStacks::new(super::frame::thread_ident()),
+            failure: None,
+            uncaught: None,
+            steps_at_last_flush_check: 0,
+            last_flush: Instant::now(),
+        })
+    }
+
+    /// The first failure met while recording, if any (recording stopped at that point).
+    pub fn failure(&self) -> Option<&RecorderFailure> {
+        self.failure.as_ref()
+    }
+
+    /// Records written so far.
+    pub fn events_written(&self) -> u64 {
+        self.rec.as_ref().map_or(0, Records::events)
+    }
+
+    /// Steps written so far.
+    pub fn steps_written(&self) -> u64 {
+        self.rec.as_ref().map_or(0, Records::steps)
+    }
+
+    /// Pushes everything recorded so far to the files.
+    pub fn flush_files(&mut self) -> Result<(), RecorderFailure> {
+        if let Some(rec) = self.rec.as_mut() {
+            rec.flush()?;
+            write_paths(&self.paths, rec.path_list())?;
+        }
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+
+    fn maybe_periodic_flush(&mut self) -> Result<(), RecorderFailure> {
+        let steps = self.steps_written();
+        if steps - self.steps_at_last_flush_check < FLUSH_CHECK_STEPS {
+            return Ok(());
+        }
+        self.steps_at_last_flush_check = steps;
+        if self.last_flush.elapsed().as_secs() >= FLUSH_SECONDS {
+            self.flush_files()?;
+        }
+        Ok(())
+    }
+
+    /// Marks the frames already running when recording starts (mid-stack start): their code
+    /// gets line events so the rest of their bodies is recorded, but no `Call` (and so no
+    /// `Return`) is written for them.
+    pub fn adopt_running_frames(&mut self, py: Python<'_>) -> Result<(), RecorderFailure> {
+        let mut frame = super::frame::current_frame(py);
+        while let Some(f) = frame {
+            if let Ok(code) = f.getattr("f_code") {
+                if let Ok(code) = code.cast_into::<pyo3::types::PyCode>() {
+                    let key = code.as_ptr() as usize;
+                    let traced = self.ensure_info(py, &code).is_ok_and(|i| i.traced);
+                    if traced {
+                        self.enable_local_events(py, key)?;
+                    }
+                }
+            }
+            frame = f.getattr("f_back").ok().filter(|b| !b.is_none());
+        }
+        Ok(())
+    }
+
+    /// Ends the recording: closes every open call of every thread, writes the error event of
+    /// an uncaught exception, the toplevel return with the exit status, and the files.
+    pub fn finish(&mut self, exit_code: Option<i64>, error: Option<String>) -> Result<FinishSummary, RecorderFailure> {
+        let Some(mut rec) = self.rec.take() else {
+            return Err(RecorderFailure::internal("the recording was already finished"));
+        };
+        let unfinished = self.types.fixed(Fixed::Elided, &mut rec)?;
+        for tid in self.threads.open_threads() {
+            self.threads.switch_to(tid, &mut rec)?;
+            while self.threads.stack().pop().is_some() {
+                rec.ret(ValueRecord::Raw {
+                    r: "<recording stopped>".into(),
+                    type_id: unfinished,
+                })?;
+            }
+            if tid != self.threads.main() {
+                rec.thread_exit(tid)?;
+            }
+        }
+        if let Some(text) = error.or_else(|| self.uncaught.take()) {
+            rec.event(EventLogKind::Error, String::new(), text)?;
+        }
+        let status = match exit_code {
+            Some(code) => ValueRecord::Int {
+                i: code,
+                type_id: self.types.fixed(Fixed::Int, &mut rec)?,
+            },
+            None => ValueRecord::None { type_id: TypeId(0) },
+        };
+        rec.ret(status)?;
+        let steps = rec.steps();
+        let (events, bytes, paths) = rec.finish()?;
+        write_paths(&self.paths, &paths)?;
+        Ok(FinishSummary {
+            events,
+            bytes,
+            steps,
+            paths,
+        })
+    }
+
+    /// Abandons the recording after a failure: stops the writer thread without more records.
+    pub fn abandon(&mut self) {
+        if let Some(rec) = self.rec.take() {
+            let _ = rec.finish();
+        }
+    }
+
+    /// The cached facts of `code`, inspecting it (and deciding its scope) the first time.
+    fn ensure_info(&mut self, _py: Python<'_>, code: &Bound<'_, pyo3::types::PyCode>) -> PyResult<&mut CodeInfo> {
+        let key = code.as_ptr() as usize;
+        if !self.codes.contains_key(&key) {
+            let mut info = CodeInfo::inspect(code)?;
+            info.traced = self.scope.is_traced(&info.filename);
+            info.is_activation_file = info.traced && self.activation.is_activation_file(&info.filename);
+            self.codes.insert(key, info);
+        }
+        self.codes
+            .get_mut(&key)
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("code cache lost an entry"))
+    }
+
+    fn enable_local_events(&mut self, py: Python<'_>, key: usize) -> Result<(), RecorderFailure> {
+        let Some(info) = self.codes.get_mut(&key) else {
+            return Ok(());
+        };
+        if info.local_events_on {
+            return Ok(());
+        }
+        info.local_events_on = true;
+        codetracer_monitoring::set_local_events(py, self.tool, info.code.bind(py), self.local_events)
+            .map_err(|e| RecorderFailure::internal(format!("cannot enable line events for {}: {e}", info.qualname)))
+    }
+}

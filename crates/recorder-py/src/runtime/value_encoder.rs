@@ -1,0 +1,696 @@
+//! [`ValueEncoder`]: Python objects → trace `ValueRecord`s, without running user code.
+//!
+//! Only CPython's C API is used to look inside objects (no `repr()`, `str()`, `__eq__`,
+//! properties or custom `__getattribute__`): builtin scalars and containers are read directly,
+//! instances of Python classes become `Struct`s of their `__dict__` and `__slots__` (slot
+//! values read through the slot's member descriptor only), everything else a `Raw` with a safe
+//! description. Encoding is bounded by [`ValueLimits`] (depth, elements per container, string
+//! length; cut parts are replaced by an elision marker) and cycle-safe (a container that
+//! contains itself is recorded with a `<cycle>` marker at the point of recursion).
+
+use std::ffi::c_int;
+use std::fmt::Write as _;
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use runtime_tracing::{TypeId, TypeKind, ValueRecord};
+
+use super::ffi_str::borrow_str;
+use super::types::{class_name, Fixed, TypeRegistry};
+use super::writer::Records;
+use crate::errors::RecorderFailure;
+
+/// Hard ceiling on nesting, whatever the policy says: the JSON reader of the trace format
+/// rejects values nested more than ~60 levels (serde_json's recursion limit).
+pub const MAX_DEPTH_CEILING: usize = 32;
+
+/// Bounds on what one value may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueLimits {
+    /// Container nesting levels recorded below a variable (deeper containers are summarised).
+    pub max_depth: usize,
+    /// Elements recorded per container (and fields per struct).
+    pub max_elements: usize,
+    /// Characters recorded per string (bytes per bytes object).
+    pub max_string_len: usize,
+}
+
+impl Default for ValueLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 3,
+            max_elements: 100,
+            max_string_len: 1000,
+        }
+    }
+}
+
+extern "C" {
+    // Public C API since 3.12 (not yet declared by pyo3-ffi): the args tuple of an exception,
+    // read from the object's struct without calling any attribute machinery.
+    fn PyException_GetArgs(exc: *mut ffi::PyObject) -> *mut ffi::PyObject;
+}
+
+/// Encodes values; holds the cycle-detection stack between calls so it never allocates once
+/// warmed up.
+pub struct ValueEncoder {
+    limits: ValueLimits,
+    in_progress: Vec<usize>,
+}
+
+type Res = Result<ValueRecord, RecorderFailure>;
+
+/// What the encoder writes into: the type table and the records it declares types in.
+pub struct Out<'a> {
+    /// The type table.
+    pub types: &'a mut TypeRegistry,
+    /// Where new `Type` records go.
+    pub rec: &'a mut Records,
+}
+
+impl ValueEncoder {
+    /// A new encoder with `limits` (depth clamped to [`MAX_DEPTH_CEILING`]).
+    pub fn new(mut limits: ValueLimits) -> Self {
+        limits.max_depth = limits.max_depth.clamp(1, MAX_DEPTH_CEILING);
+        limits.max_elements = limits.max_elements.max(1);
+        Self {
+            limits,
+            in_progress: Vec::with_capacity(16),
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> ValueLimits {
+        self.limits
+    }
+
+    /// Encodes `obj`.
+    pub fn encode(&mut self, py: Python<'_>, obj: &Bound<'_, PyAny>, out: &mut Out<'_>) -> Res {
+        self.in_progress.clear();
+        // SAFETY: `obj` is a live object and `py` proves the GIL is held.
+        unsafe { self.encode_ptr(py, obj.as_ptr(), 0, out) }
+    }
+
+    /// Encodes a borrowed object pointer.
+    ///
+    /// # Safety
+    /// `obj` must be a valid object pointer and the GIL must be held.
+    pub unsafe fn encode_raw(&mut self, py: Python<'_>, obj: *mut ffi::PyObject, out: &mut Out<'_>) -> Res {
+        self.in_progress.clear();
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_ptr(py, obj, 0, out) }
+    }
+
+    /// A `Raw` marker value of a fixed type (`<redacted>`, `<dropped>`, ...).
+    pub fn marker(&self, fixed: Fixed, text: &str, out: &mut Out<'_>) -> Res {
+        Ok(ValueRecord::Raw {
+            r: text.to_owned(),
+            type_id: out.types.fixed(fixed, out.rec)?,
+        })
+    }
+
+    unsafe fn encode_ptr(&mut self, py: Python<'_>, o: *mut ffi::PyObject, depth: usize, out: &mut Out<'_>) -> Res {
+        // SAFETY (whole body): `o` is live and the GIL is held (caller contract); every
+        // pointer read below is owned by `o` or by its type and outlives this call.
+        unsafe {
+            if o == ffi::Py_None() {
+                return Ok(ValueRecord::None { type_id: TypeId(0) });
+            }
+            if o == ffi::Py_True() || o == ffi::Py_False() {
+                return Ok(ValueRecord::Bool {
+                    b: o == ffi::Py_True(),
+                    type_id: out.types.fixed(Fixed::Bool, out.rec)?,
+                });
+            }
+            let tp = ffi::Py_TYPE(o);
+            let exact = |t: *mut ffi::PyTypeObject| std::ptr::eq(tp, t);
+            if ffi::PyLong_Check(o) != 0 {
+                let type_id = if exact(&raw mut ffi::PyLong_Type) {
+                    out.types.fixed(Fixed::Int, out.rec)?
+                } else {
+                    out.types.for_class(py, tp, TypeKind::Int, out.rec)?
+                };
+                return encode_int(o, type_id);
+            }
+            if ffi::PyFloat_Check(o) != 0 {
+                let f = ffi::PyFloat_AS_DOUBLE(o);
+                if f.is_finite() {
+                    let type_id = if exact(&raw mut ffi::PyFloat_Type) {
+                        out.types.fixed(Fixed::Float, out.rec)?
+                    } else {
+                        out.types.for_class(py, tp, TypeKind::Float, out.rec)?
+                    };
+                    return Ok(ValueRecord::Float { f, type_id });
+                }
+                let r = if f.is_nan() { "nan" } else if f > 0.0 { "inf" } else { "-inf" };
+                return Ok(ValueRecord::Raw {
+                    r: r.to_owned(),
+                    type_id: out.types.fixed(Fixed::FloatSpecial, out.rec)?,
+                });
+            }
+            if ffi::PyUnicode_Check(o) != 0 {
+                let type_id = if exact(&raw mut ffi::PyUnicode_Type) {
+                    out.types.fixed(Fixed::Str, out.rec)?
+                } else {
+                    out.types.for_class(py, tp, TypeKind::String, out.rec)?
+                };
+                return Ok(ValueRecord::String {
+                    text: self.string_text(o),
+                    type_id,
+                });
+            }
+            if ffi::PyBytes_Check(o) != 0 || ffi::PyByteArray_Check(o) != 0 {
+                let is_bytes = ffi::PyBytes_Check(o) != 0;
+                let (data, len) = if is_bytes {
+                    (ffi::PyBytes_AsString(o).cast::<u8>(), ffi::PyBytes_Size(o))
+                } else {
+                    (ffi::PyByteArray_AsString(o).cast::<u8>(), ffi::PyByteArray_Size(o))
+                };
+                let len = usize::try_from(len).unwrap_or(0);
+                let bytes: &[u8] = if data.is_null() { &[] } else { std::slice::from_raw_parts(data, len) };
+                let fixed = if is_bytes { Fixed::Bytes } else { Fixed::ByteArray };
+                return Ok(ValueRecord::Raw {
+                    r: bytes_literal(bytes, is_bytes, self.limits.max_string_len),
+                    type_id: out.types.fixed(fixed, out.rec)?,
+                });
+            }
+            let is_list = ffi::PyList_Check(o) != 0;
+            let is_tuple = !is_list && ffi::PyTuple_Check(o) != 0;
+            let is_dict = !is_list && !is_tuple && ffi::PyDict_Check(o) != 0;
+            let is_set = !is_list && !is_tuple && !is_dict && ffi::PyAnySet_Check(o) != 0;
+            if is_list || is_tuple || is_dict || is_set {
+                return self.encode_container(py, o, tp, depth, out, (is_list, is_tuple, is_dict));
+            }
+            if ffi::PyExceptionInstance_Check(o) != 0 {
+                return Ok(ValueRecord::Raw {
+                    r: exception_text(o),
+                    type_id: out.types.fixed(Fixed::Exception, out.rec)?,
+                });
+            }
+            if ((*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) != 0 && ffi::PyType_Check(o) == 0 {
+                if let Some(v) = self.encode_struct(py, o, tp, depth, out)? {
+                    return Ok(v);
+                }
+            }
+            Ok(ValueRecord::Raw {
+                r: describe(o, tp),
+                type_id: out.types.for_class(py, tp, TypeKind::Raw, out.rec)?,
+            })
+        }
+    }
+
+    unsafe fn string_text(&self, o: *mut ffi::PyObject) -> String {
+        // SAFETY: `o` is a live `str` (caller checked) and the GIL is held.
+        unsafe {
+            let Some(s) = borrow_str(o) else {
+                return "<str with unencodable characters>".to_owned();
+            };
+            let max = self.limits.max_string_len;
+            if s.len() <= max {
+                return s.to_owned();
+            }
+            match s.char_indices().nth(max) {
+                Some((cut, _)) => {
+                    let total = usize::try_from(ffi::PyUnicode_GetLength(o)).unwrap_or(0);
+                    let mut t = String::with_capacity(cut + 32);
+                    t.push_str(&s[..cut]);
+                    let _ = write!(t, "…<+{} chars>", total.saturating_sub(max));
+                    t
+                }
+                None => s.to_owned(),
+            }
+        }
+    }
+
+    unsafe fn encode_container(
+        &mut self,
+        py: Python<'_>,
+        o: *mut ffi::PyObject,
+        tp: *mut ffi::PyTypeObject,
+        depth: usize,
+        out: &mut Out<'_>,
+        (is_list, is_tuple, is_dict): (bool, bool, bool),
+    ) -> Res {
+        // SAFETY (whole body): `o` is a live container of the checked kind; items are
+        // borrowed from it while it is alive and the GIL is held (no Python code runs here, so
+        // the container cannot change under us).
+        unsafe {
+            let (fixed, kind, exact_tp): (Fixed, TypeKind, *mut ffi::PyTypeObject) = if is_list {
+                (Fixed::List, TypeKind::Seq, &raw mut ffi::PyList_Type)
+            } else if is_tuple {
+                (Fixed::Tuple, TypeKind::Tuple, &raw mut ffi::PyTuple_Type)
+            } else if is_dict {
+                (Fixed::Dict, TypeKind::Seq, &raw mut ffi::PyDict_Type)
+            } else if ffi::PyFrozenSet_Check(o) != 0 {
+                (Fixed::FrozenSet, TypeKind::Set, &raw mut ffi::PyFrozenSet_Type)
+            } else {
+                (Fixed::Set, TypeKind::Set, &raw mut ffi::PySet_Type)
+            };
+            let type_id = if std::ptr::eq(tp, exact_tp) {
+                out.types.fixed(fixed, out.rec)?
+            } else {
+                out.types.for_class(py, tp, kind, out.rec)?
+            };
+            let len = usize::try_from(ffi::PyObject_Size(o)).unwrap_or(0);
+            if self.in_progress.contains(&(o as usize)) {
+                return Ok(ValueRecord::Raw {
+                    r: format!("<cycle: {}>", class_name(tp)),
+                    type_id: out.types.fixed(Fixed::Cycle, out.rec)?,
+                });
+            }
+            if depth >= self.limits.max_depth {
+                return Ok(ValueRecord::Raw {
+                    r: format!("<{} of {len} items>", class_name(tp)),
+                    type_id: out.types.fixed(Fixed::Elided, out.rec)?,
+                });
+            }
+            self.in_progress.push(o as usize);
+            let take = len.min(self.limits.max_elements);
+            let mut elements = Vec::with_capacity(take + usize::from(take < len));
+            let result = (|| -> Result<(), RecorderFailure> {
+                if is_list || is_tuple {
+                    for i in 0..take {
+                        let item = if is_list {
+                            ffi::PyList_GetItem(o, i as ffi::Py_ssize_t)
+                        } else {
+                            ffi::PyTuple_GetItem(o, i as ffi::Py_ssize_t)
+                        };
+                        if item.is_null() {
+                            ffi::PyErr_Clear();
+                            break;
+                        }
+                        elements.push(self.encode_ptr(py, item, depth + 1, out)?);
+                    }
+                } else if is_dict {
+                    let tuple_type = out.types.fixed(Fixed::Tuple, out.rec)?;
+                    let mut pos: ffi::Py_ssize_t = 0;
+                    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+                    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+                    while elements.len() < take && ffi::PyDict_Next(o, &mut pos, &mut key, &mut value) != 0 {
+                        let k = self.encode_ptr(py, key, depth + 1, out)?;
+                        let v = self.encode_ptr(py, value, depth + 1, out)?;
+                        elements.push(ValueRecord::Tuple {
+                            elements: vec![k, v],
+                            type_id: tuple_type,
+                        });
+                    }
+                } else {
+                    // Iterate with the set type's own iterator slot, so a subclass overriding
+                    // `__iter__` is never called.
+                    let base_iter = if ffi::PyFrozenSet_Check(o) != 0 {
+                        ffi::PyFrozenSet_Type.tp_iter
+                    } else {
+                        ffi::PySet_Type.tp_iter
+                    };
+                    if let Some(iter_fn) = base_iter {
+                        let it = iter_fn(o);
+                        if it.is_null() {
+                            ffi::PyErr_Clear();
+                        } else {
+                            while elements.len() < take {
+                                let item = ffi::PyIter_Next(it);
+                                if item.is_null() {
+                                    ffi::PyErr_Clear();
+                                    break;
+                                }
+                                let encoded = self.encode_ptr(py, item, depth + 1, out);
+                                ffi::Py_DECREF(item);
+                                elements.push(encoded?);
+                            }
+                            ffi::Py_DECREF(it);
+                        }
+                    }
+                }
+                Ok(())
+            })();
+            self.in_progress.pop();
+            result?;
+            if take < len {
+                elements.push(ValueRecord::Raw {
+                    r: format!("…<+{} more>", len - take),
+                    type_id: out.types.fixed(Fixed::Elided, out.rec)?,
+                });
+            }
+            Ok(if is_tuple {
+                ValueRecord::Tuple { elements, type_id }
+            } else {
+                ValueRecord::Sequence {
+                    elements,
+                    is_slice: false,
+                    type_id,
+                }
+            })
+        }
+    }
+
+    /// Instances of Python classes: a `Struct` of `__dict__` entries then `__slots__` values.
+    /// Returns `None` when the object has neither (it is then described as `Raw`).
+    unsafe fn encode_struct(
+        &mut self,
+        py: Python<'_>,
+        o: *mut ffi::PyObject,
+        tp: *mut ffi::PyTypeObject,
+        depth: usize,
+        out: &mut Out<'_>,
+    ) -> Result<Option<ValueRecord>, RecorderFailure> {
+        // SAFETY (whole body): `o` is live, the GIL is held; the attribute dict is a new
+        // reference released below; slot values are new references released after encoding.
+        unsafe {
+            let mut names: Vec<*mut ffi::PyObject> = Vec::new();
+            let mut values: Vec<*mut ffi::PyObject> = Vec::new(); // new references
+            let has_dict = (*tp).tp_dictoffset != 0 || ((*tp).tp_flags & ffi::Py_TPFLAGS_MANAGED_DICT) != 0;
+            let mut dict: *mut ffi::PyObject = std::ptr::null_mut();
+            if has_dict {
+                dict = ffi::PyObject_GenericGetDict(o, std::ptr::null_mut());
+                if dict.is_null() {
+                    ffi::PyErr_Clear();
+                } else if ffi::PyDict_Check(dict) != 0 {
+                    let mut pos: ffi::Py_ssize_t = 0;
+                    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+                    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+                    while names.len() < self.limits.max_elements && ffi::PyDict_Next(dict, &mut pos, &mut key, &mut value) != 0 {
+                        if ffi::PyUnicode_Check(key) == 0 {
+                            continue;
+                        }
+                        ffi::Py_INCREF(value);
+                        names.push(key);
+                        values.push(value);
+                    }
+                }
+            }
+            collect_slots(o, tp, &mut names, &mut values, self.limits.max_elements);
+            if names.is_empty() && !has_dict {
+                if !dict.is_null() {
+                    ffi::Py_DECREF(dict);
+                }
+                return Ok(None);
+            }
+            let cycle = self.in_progress.contains(&(o as usize));
+            let result = if cycle {
+                Ok(ValueRecord::Raw {
+                    r: format!("<cycle: {}>", class_name(tp)),
+                    type_id: out.types.fixed(Fixed::Cycle, out.rec)?,
+                })
+            } else if depth >= self.limits.max_depth {
+                Ok(ValueRecord::Raw {
+                    r: format!("<{} object>", class_name(tp)),
+                    type_id: out.types.fixed(Fixed::Elided, out.rec)?,
+                })
+            } else {
+                self.in_progress.push(o as usize);
+                let r = (|| {
+                    let type_id = out.types.for_struct(py, tp, &names, out.rec)?;
+                    let mut field_values = Vec::with_capacity(values.len());
+                    for v in &values {
+                        field_values.push(self.encode_ptr(py, *v, depth + 1, out)?);
+                    }
+                    Ok(ValueRecord::Struct { field_values, type_id })
+                })();
+                self.in_progress.pop();
+                r
+            };
+            for v in values {
+                ffi::Py_DECREF(v);
+            }
+            if !dict.is_null() {
+                ffi::Py_DECREF(dict);
+            }
+            result.map(Some)
+        }
+    }
+}
+
+/// Appends `(name, value)` for every filled `__slots__` member of `tp`'s MRO, reading each
+/// through its member descriptor's own getter (never a property or `__getattribute__`).
+unsafe fn collect_slots(
+    o: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    names: &mut Vec<*mut ffi::PyObject>,
+    values: &mut Vec<*mut ffi::PyObject>,
+    max: usize,
+) {
+    // SAFETY (whole body): `tp` is the live type of the live `o`; its MRO tuple and the
+    // classes' dicts are borrowed; descriptor getters of `member_descriptor` are C code.
+    unsafe {
+        let mro = (*tp).tp_mro;
+        if mro.is_null() || ffi::PyTuple_Check(mro) == 0 {
+            return;
+        }
+        for i in 0..ffi::PyTuple_Size(mro) {
+            let cls = ffi::PyTuple_GetItem(mro, i).cast::<ffi::PyTypeObject>();
+            if cls.is_null() || ((*cls).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) == 0 {
+                continue;
+            }
+            let cls_dict = (*cls).tp_dict;
+            if cls_dict.is_null() {
+                continue;
+            }
+            let slots = ffi::PyDict_GetItemString(cls_dict, c"__slots__".as_ptr());
+            if slots.is_null() {
+                continue;
+            }
+            let slot_names: Vec<*mut ffi::PyObject> = if ffi::PyUnicode_Check(slots) != 0 {
+                vec![slots]
+            } else if ffi::PyTuple_Check(slots) != 0 || ffi::PyList_Check(slots) != 0 {
+                let n = ffi::PySequence_Size(slots);
+                (0..n)
+                    .map(|j| {
+                        if ffi::PyTuple_Check(slots) != 0 {
+                            ffi::PyTuple_GetItem(slots, j)
+                        } else {
+                            ffi::PyList_GetItem(slots, j)
+                        }
+                    })
+                    .filter(|p| !p.is_null())
+                    .collect()
+            } else {
+                continue;
+            };
+            for name in slot_names {
+                if names.len() >= max {
+                    return;
+                }
+                let descr = ffi::PyDict_GetItem(cls_dict, name);
+                if descr.is_null() || !std::ptr::eq(ffi::Py_TYPE(descr), &raw mut ffi::PyMemberDescr_Type) {
+                    continue;
+                }
+                let Some(get) = (*ffi::Py_TYPE(descr)).tp_descr_get else {
+                    continue;
+                };
+                let value = get(descr, o, tp.cast());
+                if value.is_null() {
+                    ffi::PyErr_Clear(); // unset slot
+                    continue;
+                }
+                names.push(name);
+                values.push(value);
+            }
+        }
+        if !ffi::PyErr_Occurred().is_null() {
+            ffi::PyErr_Clear();
+        }
+    }
+}
+
+unsafe fn encode_int(o: *mut ffi::PyObject, type_id: TypeId) -> Res {
+    // SAFETY: `o` is a live int and the GIL is held.
+    unsafe {
+        let mut overflow: c_int = 0;
+        let i = ffi::PyLong_AsLongLongAndOverflow(o, &mut overflow);
+        if overflow == 0 {
+            if i == -1 && !ffi::PyErr_Occurred().is_null() {
+                ffi::PyErr_Clear();
+            } else {
+                return Ok(ValueRecord::Int { i, type_id });
+            }
+        }
+        // Big int: hex digits from the builtin int formatter (C code, no user hooks).
+        let hex = ffi::PyNumber_ToBase(o, 16);
+        if hex.is_null() {
+            ffi::PyErr_Clear();
+            return Ok(ValueRecord::Raw { r: "<int>".into(), type_id });
+        }
+        let text = borrow_str(hex).unwrap_or("0x0").to_owned();
+        ffi::Py_DECREF(hex);
+        let negative = text.starts_with('-');
+        let digits = text.trim_start_matches('-').trim_start_matches("0x");
+        Ok(ValueRecord::BigInt {
+            b: hex_to_bytes(digits),
+            negative,
+            type_id,
+        })
+    }
+}
+
+/// Big-endian magnitude bytes of a hex digit string.
+pub fn hex_to_bytes(digits: &str) -> Vec<u8> {
+    let nibbles: Vec<u8> = digits
+        .bytes()
+        .filter_map(|c| (c as char).to_digit(16).map(|d| d as u8))
+        .collect();
+    let mut out = Vec::with_capacity(nibbles.len().div_ceil(2));
+    let mut iter = nibbles.iter();
+    if nibbles.len() % 2 == 1 {
+        if let Some(first) = iter.next() {
+            out.push(*first);
+        }
+    }
+    while let (Some(hi), Some(lo)) = (iter.next(), iter.next()) {
+        out.push((hi << 4) | lo);
+    }
+    out
+}
+
+/// The literal form of a bytes object (`b'..'` / `bytearray(b'..')`), cut at `max` bytes.
+pub fn bytes_literal(bytes: &[u8], is_bytes: bool, max: usize) -> String {
+    let shown = &bytes[..bytes.len().min(max)];
+    let mut s = String::with_capacity(shown.len() + 16);
+    if !is_bytes {
+        s.push_str("bytearray(");
+    }
+    s.push_str("b'");
+    for &b in shown {
+        match b {
+            b'\\' => s.push_str("\\\\"),
+            b'\'' => s.push_str("\\'"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let _ = write!(s, "\\x{b:02x}");
+            }
+        }
+    }
+    s.push('\'');
+    if !is_bytes {
+        s.push(')');
+    }
+    if bytes.len() > shown.len() {
+        let _ = write!(s, "…<+{} bytes>", bytes.len() - shown.len());
+    }
+    s
+}
+
+/// `TypeName: message` of an exception, calling `str()` only when that cannot run user code
+/// (the class does not override `__str__` and every argument is a builtin scalar).
+///
+/// # Safety
+/// `exc` must be a live exception instance and the GIL held.
+pub unsafe fn exception_text(exc: *mut ffi::PyObject) -> String {
+    // SAFETY: caller contract; `args` is a new reference released below.
+    unsafe {
+        let tp = ffi::Py_TYPE(exc);
+        let name = class_name(tp);
+        let args = PyException_GetArgs(exc);
+        if args.is_null() {
+            ffi::PyErr_Clear();
+            return name;
+        }
+        let n = ffi::PyTuple_Size(args);
+        let mut safe_args = true;
+        for i in 0..n {
+            let a = ffi::PyTuple_GetItem(args, i);
+            safe_args &= !a.is_null()
+                && (ffi::PyUnicode_CheckExact(a) != 0
+                    || ffi::PyLong_CheckExact(a) != 0
+                    || ffi::PyFloat_CheckExact(a) != 0
+                    || a == ffi::Py_None()
+                    || ffi::PyBytes_CheckExact(a) != 0);
+        }
+        ffi::Py_DECREF(args);
+        if !safe_args || !str_is_builtin(tp) {
+            return name;
+        }
+        let s = ffi::PyObject_Str(exc);
+        if s.is_null() {
+            ffi::PyErr_Clear();
+            return name;
+        }
+        let text = borrow_str(s).map(str::to_owned);
+        ffi::Py_DECREF(s);
+        match text {
+            Some(t) if !t.is_empty() => format!("{name}: {t}"),
+            _ => name,
+        }
+    }
+}
+
+/// Whether `tp`'s `__str__` is inherited from a builtin (non-heap) class.
+unsafe fn str_is_builtin(tp: *mut ffi::PyTypeObject) -> bool {
+    // SAFETY: `tp` and its bases are live type objects.
+    unsafe {
+        let mut t = tp;
+        while !t.is_null() && ((*t).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) != 0 {
+            t = (*t).tp_base;
+        }
+        !t.is_null() && (*t).tp_str.map(|f| f as usize) == (*tp).tp_str.map(|f| f as usize)
+    }
+}
+
+/// A safe description of an opaque object: `<module 'os'>`, `<function f>`, `<class 'C'>`,
+/// the builtin repr of a few harmless builtin types, else `<TypeName object>`.
+unsafe fn describe(o: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) -> String {
+    // SAFETY: `o` is live, the GIL is held; every call below is builtin C code that cannot
+    // run user code for these exact types.
+    unsafe {
+        if ffi::PyModule_Check(o) != 0 {
+            let name = ffi::PyModule_GetNameObject(o);
+            if name.is_null() {
+                ffi::PyErr_Clear();
+                return "<module>".into();
+            }
+            let s = borrow_str(name).unwrap_or("?").to_owned();
+            ffi::Py_DECREF(name);
+            return format!("<module '{s}'>");
+        }
+        if ffi::PyType_Check(o) != 0 {
+            return format!("<class '{}'>", class_name(o.cast()));
+        }
+        if ffi::PyFunction_Check(o) != 0 {
+            let q = ffi::PyObject_GetAttrString(o, c"__qualname__".as_ptr());
+            if q.is_null() {
+                ffi::PyErr_Clear();
+                return "<function>".into();
+            }
+            let s = borrow_str(q).unwrap_or("?").to_owned();
+            ffi::Py_DECREF(q);
+            return format!("<function {s}>");
+        }
+        let safe_repr = std::ptr::eq(tp, &raw mut ffi::PyComplex_Type)
+            || std::ptr::eq(tp, &raw mut ffi::PyRange_Type)
+            || std::ptr::eq(tp, &raw mut ffi::PyCFunction_Type)
+            || o == ffi::Py_Ellipsis()
+            || o == ffi::Py_NotImplemented();
+        if safe_repr {
+            let r = ffi::PyObject_Repr(o);
+            if !r.is_null() {
+                let s = borrow_str(r).map(str::to_owned);
+                ffi::Py_DECREF(r);
+                if let Some(s) = s {
+                    return s;
+                }
+            }
+            ffi::PyErr_Clear();
+        }
+        format!("<{} object>", class_name(tp))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_digits_become_big_endian_bytes() {
+        assert_eq!(hex_to_bytes("1"), vec![1]);
+        assert_eq!(hex_to_bytes("100"), vec![1, 0]);
+        assert_eq!(hex_to_bytes("ffee"), vec![0xff, 0xee]);
+    }
+
+    #[test]
+    fn bytes_literals_escape_and_truncate() {
+        assert_eq!(bytes_literal(b"a'\n\x00", true, 10), "b'a\\'\\n\\x00'");
+        assert_eq!(bytes_literal(b"abcdef", false, 3), "bytearray(b'abc')…<+3 bytes>");
+    }
+}

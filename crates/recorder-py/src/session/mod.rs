@@ -1,0 +1,242 @@
+//! The recording session: at most one per process. Start prepares the trace directory, builds
+//! the [`RuntimeTracer`] and installs it under a sys.monitoring tool id; stop finishes the
+//! trace, uninstalls, releases the id and writes the metadata. Failures follow the policy
+//! (`on_recorder_error`, `keep_partial_trace`, `require_trace`).
+
+pub mod bootstrap;
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use codetracer_monitoring::{self as monitoring, MonitoringError, ToolId, DEFAULT_TOOL_PREFERENCE, TOOL_NAME};
+use codetracer_policy::{OnRecorderError, RecorderPolicy};
+use pyo3::prelude::*;
+
+use crate::errors::{codes, RecorderFailure, RecorderResult};
+use crate::runtime::output_paths::OutputPaths;
+use crate::runtime::scope::ScopeRule;
+use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
+use crate::runtime::value_encoder::ValueLimits;
+use crate::runtime::writer::TraceFormat;
+use bootstrap::{prepare_trace_dir, write_metadata, Metadata};
+
+/// What `start` needs.
+pub struct StartRequest {
+    /// Trace directory.
+    pub dir: PathBuf,
+    /// Events format.
+    pub format: TraceFormat,
+    /// Activation path (`None`: record from now on).
+    pub activation_path: Option<PathBuf>,
+    /// The program (for metadata and the toplevel function).
+    pub program: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// The effective policy.
+    pub policy: RecorderPolicy,
+}
+
+struct ActiveSession {
+    tool: ToolId,
+    paths: OutputPaths,
+    format: TraceFormat,
+    program: String,
+    args: Vec<String>,
+    policy: RecorderPolicy,
+    started: Instant,
+}
+
+/// The outcome of `stop`.
+pub struct StopReport {
+    /// The trace directory.
+    pub dir: PathBuf,
+    /// Events format.
+    pub format: TraceFormat,
+    /// Records, bytes, steps, paths (zeroes when the trace was discarded).
+    pub summary: FinishSummary,
+    /// Seconds the session lasted.
+    pub seconds: f64,
+    /// A failure tolerated by `on_recorder_error=disable` (the trace is partial or removed).
+    pub disabled_by: Option<RecorderFailure>,
+    /// Files left in the trace directory.
+    pub files: Vec<PathBuf>,
+}
+
+static SESSION: Mutex<Option<ActiveSession>> = Mutex::new(None);
+
+fn session() -> MutexGuard<'static, Option<ActiveSession>> {
+    SESSION.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn monitoring_failure(err: MonitoringError) -> RecorderFailure {
+    match err {
+        MonitoringError::ToolIdInUse { .. } => RecorderFailure::environment(
+            codes::TOOL_ID_IN_USE,
+            format!("{err}; stop the other tool (debugger, profiler, coverage) or run without it"),
+        ),
+        other => RecorderFailure::internal(format!("sys.monitoring: {other}")),
+    }
+}
+
+fn limits(policy: &RecorderPolicy) -> ValueLimits {
+    ValueLimits {
+        max_depth: policy.value_limits.max_depth,
+        max_elements: policy.value_limits.max_elements,
+        max_string_len: policy.value_limits.max_string_len,
+    }
+}
+
+/// Starts recording.
+pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
+    let mut guard = session();
+    if guard.is_some() {
+        return Err(RecorderFailure::usage(
+            codes::ALREADY_TRACING,
+            "a recording is already running in this process; stop it first (codetracer_python_recorder.stop())",
+        ));
+    }
+    let paths = prepare_trace_dir(&request.dir, request.format)?;
+    let scope = ScopeRule::from_interpreter(py)
+        .map_err(|e| RecorderFailure::internal(format!("cannot read the interpreter's paths: {e}")))?;
+    let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE).map_err(monitoring_failure)?;
+    let started = (|| -> RecorderResult<()> {
+        write_metadata(
+            &paths,
+            &Metadata {
+                program: &request.program,
+                args: &request.args,
+                exit_status: None,
+                format: request.format,
+                trace_filter: None,
+            },
+        )?;
+        let adopt = request.activation_path.is_none();
+        let mut tracer = RuntimeTracer::begin(
+            py,
+            TracerConfig {
+                tool,
+                paths: paths.clone(),
+                format: request.format,
+                program: request.program.clone(),
+                activation_path: request.activation_path.clone(),
+                scope,
+                limits: limits(&request.policy),
+            },
+        )?;
+        monitoring::restart_events(py).map_err(monitoring_failure)?;
+        if adopt {
+            tracer.adopt_running_frames(py)?;
+        }
+        let hook: monitoring::ErrorHook = Box::new(|_py, err| {
+            log::error!("codetracer: recording failed: {err}; the program continues untraced");
+            None
+        });
+        monitoring::install(py, tool, Box::new(tracer), hook).map_err(monitoring_failure)?;
+        // `install` enables every event the tracer has callbacks for; only the entry and
+        // unwind events are global, LINE/PY_RETURN/PY_YIELD are enabled per code object.
+        let events = codetracer_monitoring::MonitoringEvents::load(py).map_err(monitoring_failure)?;
+        monitoring::set_global_events(py, tool, RuntimeTracer::global_events(events)).map_err(monitoring_failure)?;
+        Ok(())
+    })();
+    if let Err(e) = started {
+        let _ = monitoring::uninstall(py, tool);
+        let _ = monitoring::release_tool_id(py, tool);
+        paths.remove_files();
+        return Err(e);
+    }
+    *guard = Some(ActiveSession {
+        tool,
+        paths,
+        format: request.format,
+        program: request.program,
+        args: request.args,
+        policy: request.policy,
+        started: Instant::now(),
+    });
+    Ok(())
+}
+
+/// Whether a session is recording (false after a failure under `disable`).
+pub fn is_tracing(py: Python<'_>) -> bool {
+    let guard = session();
+    let Some(active) = guard.as_ref() else {
+        return false;
+    };
+    monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| t.failure().is_none()).unwrap_or(true)
+}
+
+/// Pushes what was recorded so far to the trace files.
+pub fn flush(py: Python<'_>) -> RecorderResult<()> {
+    let guard = session();
+    let Some(active) = guard.as_ref() else {
+        return Ok(());
+    };
+    monitoring::flush(py, active.tool).map_err(|e| RecorderFailure::io("cannot flush", &active.paths.events, e))
+}
+
+/// Stops recording; `None` when no session was running.
+pub fn stop(py: Python<'_>, exit_code: Option<i64>, error: Option<String>) -> RecorderResult<Option<StopReport>> {
+    let Some(active) = session().take() else {
+        return Ok(None);
+    };
+    let outcome = monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| {
+        if let Some(f) = t.failure().cloned() {
+            t.abandon();
+            Err(f)
+        } else {
+            t.finish(exit_code, error)
+        }
+    })
+    .unwrap_or_else(|| Err(RecorderFailure::internal("the recorder's tracer was not found at stop")));
+    let _ = monitoring::uninstall(py, active.tool);
+    let _ = monitoring::release_tool_id(py, active.tool);
+    let seconds = active.started.elapsed().as_secs_f64();
+    let empty = FinishSummary {
+        events: 0,
+        bytes: 0,
+        steps: 0,
+        paths: Vec::new(),
+    };
+    let metadata = |status: Option<i64>| Metadata {
+        program: &active.program,
+        args: &active.args,
+        exit_status: status,
+        format: active.format,
+        trace_filter: None,
+    };
+    let (summary, disabled_by) = match outcome {
+        Ok(summary) => {
+            if active.policy.require_trace && summary.steps == 0 {
+                active.paths.remove_files();
+                return Err(RecorderFailure::environment(
+                    codes::TRACE_MISSING,
+                    "require_trace is set but nothing was recorded: check the activation path and the filters",
+                )
+                .with("trace_dir", active.paths.dir.display().to_string()));
+            }
+            write_metadata(&active.paths, &metadata(exit_code))?;
+            (summary, None)
+        }
+        Err(failure) => {
+            if active.policy.keep_partial_trace {
+                let _ = write_metadata(&active.paths, &metadata(exit_code));
+            } else {
+                active.paths.remove_files();
+            }
+            if active.policy.on_recorder_error == OnRecorderError::Abort {
+                return Err(failure);
+            }
+            (empty, Some(failure))
+        }
+    };
+    let files = active.paths.files().iter().filter(|p| p.is_file()).map(|p| p.to_path_buf()).collect();
+    Ok(Some(StopReport {
+        dir: active.paths.dir.clone(),
+        format: active.format,
+        summary,
+        seconds,
+        disabled_by,
+        files,
+    }))
+}
