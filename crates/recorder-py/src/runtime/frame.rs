@@ -98,25 +98,19 @@ pub fn for_each_global(
     }
 }
 
-/// Reads `__name__` from the frame's globals (a plain dict lookup: no user code).
-pub fn module_name_hint(frame: &Bound<'_, PyAny>) -> Option<String> {
-    // SAFETY: as in `for_each_global`.
-    unsafe {
-        let globals = ffi::PyFrame_GetGlobals(frame.as_ptr().cast());
-        if globals.is_null() {
+/// The frame's globals dict.
+pub fn frame_globals<'py>(py: Python<'py>, frame: &Bound<'py, PyAny>) -> Option<Bound<'py, pyo3::types::PyDict>> {
+    // SAFETY: `frame` is a live frame and the GIL is held; `PyFrame_GetGlobals` returns a new
+    // reference (owned by the returned `Bound`).
+    let globals = unsafe {
+        let g = ffi::PyFrame_GetGlobals(frame.as_ptr().cast());
+        if g.is_null() {
             ffi::PyErr_Clear();
             return None;
         }
-        let mut result = None;
-        if ffi::PyDict_Check(globals) != 0 {
-            let v = ffi::PyDict_GetItemString(globals, c"__name__".as_ptr());
-            if !v.is_null() {
-                result = super::ffi_str::to_string(v);
-            }
-        }
-        ffi::Py_DECREF(globals);
-        result
-    }
+        Bound::from_owned_ptr(py, g)
+    };
+    globals.cast_into::<pyo3::types::PyDict>().ok()
 }
 
 /// The current thread's identifier (`threading.get_ident()`).

@@ -122,6 +122,7 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
                 activation_path: request.activation_path.clone(),
                 scope,
                 limits: limits(&request.policy),
+                module_name_from_globals: request.policy.module_name_from_globals,
             },
         )?;
         monitoring::restart_events(py).map_err(monitoring_failure)?;

@@ -10,6 +10,7 @@ mod recording;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use codetracer_module_identity::ModuleIdentityResolver;
 use codetracer_monitoring::{EventSet, MonitoringEvents, ToolId};
 use pyo3::prelude::*;
 use runtime_tracing::{EventLogKind, FunctionId, TypeId, ValueRecord};
@@ -41,6 +42,8 @@ pub struct TracerConfig {
     pub scope: ScopeRule,
     /// Value capture bounds.
     pub limits: ValueLimits,
+    /// Whether module code is named from its globals (`__spec__.name` / `__name__`).
+    pub module_name_from_globals: bool,
 }
 
 /// What a finished recording produced.
@@ -68,6 +71,8 @@ pub struct RuntimeTracer {
     types: TypeRegistry,
     encoder: ValueEncoder,
     threads: ThreadStacks,
+    modules: ModuleIdentityResolver,
+    module_name_from_globals: bool,
     failure: Option<RecorderFailure>,
     uncaught: Option<String>,
     steps_at_last_flush_check: u64,
@@ -108,6 +113,9 @@ impl RuntimeTracer {
             types,
             encoder: ValueEncoder::new(config.limits),
             threads: ThreadStacks::new(super::frame::thread_ident()),
+            modules: ModuleIdentityResolver::from_sys_path(py)
+                .map_err(|e| RecorderFailure::internal(format!("cannot read sys.path: {e}")))?,
+            module_name_from_globals: config.module_name_from_globals,
             failure: None,
             uncaught: None,
             steps_at_last_flush_check: 0,

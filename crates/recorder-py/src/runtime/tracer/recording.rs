@@ -35,8 +35,16 @@ impl RuntimeTracer {
         let name = match &info.function_name {
             Some(n) => n.clone(),
             None if info.is_module => {
-                let hint = frame::current_frame(py).and_then(|f| frame::module_name_hint(&f));
-                format!("<{}>", hint.unwrap_or_else(|| "module".to_owned()))
+                let hint = if self.module_name_from_globals {
+                    frame::current_frame(py)
+                        .filter(|f| frame::frame_runs(f, info.code.as_ptr()))
+                        .and_then(|f| frame::frame_globals(py, &f))
+                        .and_then(|g| codetracer_module_identity::globals_name_hint(py, &g))
+                } else {
+                    None
+                };
+                let name = self.modules.resolve_for_code(py, info.code.bind(py), hint.as_deref(), None);
+                codetracer_module_identity::module_function_name(name.as_deref())
             }
             None => info.qualname.clone(),
         };
