@@ -1,0 +1,220 @@
+"""End-to-end benchmarks: each workload untraced vs traced (binary and json) by the CLI.
+
+Usage: python benches/run.py [--reps N] [--only fib,loop] [--quick]
+
+For each workload the untraced run at scale S takes ~0.2 s (S is calibrated). Runs alternate
+untraced/traced, each is repeated, medians are used. Startup costs cancel out by subtracting
+the scale-1 run:
+
+    ns/event = ((traced(S) - traced(1)) - (plain(S) - plain(1))) / (events(S) - events(1))
+
+where events are the workload file's own sys.monitoring events (count_events.py). Also
+reported: overhead ratio, trace bytes per event, peak RSS at S and 10xS, and the overhead on
+code that lives in the standard library (which the recorder's default filter skips).
+Results are printed as a table and written to benches/results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORKLOADS = HERE / "workloads"
+RESULTS = HERE / "results"
+PY = sys.executable
+RECORDER = [PY, "-m", "codetracer_python_recorder"]
+TARGET_SECONDS = 0.2
+FORMATS = ("binary", "json")
+TARGETS = {
+    "ns_per_event": {"fib": 1000, "loop": 1000, "oo": 1000, "strings": 3000},
+    "bytes_per_event_bin": 40,
+    "rss_growth_mb_10x": 20,
+    "stdlib_overhead_pct": 10,
+}
+CALL_HEAVY = ("fib", "loop", "strings", "oo", "gen_exc")
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_kb: int
+    trace_bytes: int = 0
+
+
+@dataclass
+class Result:
+    workload: str
+    scale: int
+    events_1: int = 0
+    events_s: int = 0
+    plain: dict[str, float] = field(default_factory=dict)
+    traced: dict[str, dict[str, float]] = field(default_factory=dict)
+    ns_per_event: dict[str, float] = field(default_factory=dict)
+    overhead_ratio: dict[str, float] = field(default_factory=dict)
+    bytes_per_event: dict[str, float] = field(default_factory=dict)
+    rss_mb: dict[str, float] = field(default_factory=dict)
+
+
+def timed(cmd: list[str], cwd: Path) -> Run:
+    """Run ``cmd``; wall time and this child's own peak RSS (os.wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{stderr}")
+    return Run(seconds, usage.ru_maxrss)
+
+
+def plain(workload: Path, scale: int, cwd: Path) -> Run:
+    return timed([PY, str(workload), str(scale)], cwd)
+
+
+def traced(workload: Path, scale: int, fmt: str, cwd: Path) -> Run:
+    out = cwd / f"trace-{fmt}"
+    shutil.rmtree(out, ignore_errors=True)
+    run = timed(
+        [*RECORDER, "--trace-dir", str(out), "--format", fmt, str(workload), str(scale)], cwd
+    )
+    name = "trace.bin" if fmt == "binary" else "trace.json"
+    run.trace_bytes = (out / name).stat().st_size if (out / name).exists() else 0
+    return run
+
+
+def events(workload: Path, scale: int) -> int:
+    out = subprocess.run(
+        [PY, str(HERE / "count_events.py"), str(workload), str(scale)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return int(json.loads(out.stdout)["total"])
+
+
+def calibrate(workload: Path, cwd: Path) -> int:
+    """The scale at which the untraced run takes ~TARGET_SECONDS beyond startup."""
+    base = statistics.median(plain(workload, 1, cwd).seconds for _ in range(3))
+    scale = 4
+    while True:
+        t = statistics.median(plain(workload, scale, cwd).seconds for _ in range(2)) - base
+        if t >= TARGET_SECONDS / 4 or scale >= 1 << 20:
+            return max(2, round(scale * TARGET_SECONDS / max(t, 1e-3)))
+        scale *= 4
+
+
+def measure(name: str, reps: int, cwd: Path) -> Result:
+    workload = WORKLOADS / f"{name}.py"
+    scale = calibrate(workload, cwd)
+    res = Result(name, scale)
+    samples: dict[str, list[Run]] = {}
+    for _ in range(reps):  # alternate untraced and traced runs
+        for s in (1, scale):
+            samples.setdefault(f"plain@{s}", []).append(plain(workload, s, cwd))
+            for fmt in FORMATS:
+                samples.setdefault(f"{fmt}@{s}", []).append(traced(workload, s, fmt, cwd))
+    med = {k: statistics.median(r.seconds for r in v) for k, v in samples.items()}
+    res.plain = {"1": med["plain@1"], "S": med[f"plain@{scale}"]}
+    plain_delta = med[f"plain@{scale}"] - med["plain@1"]
+    if name in CALL_HEAVY:
+        res.events_1, res.events_s = events(workload, 1), events(workload, scale)
+    for fmt in FORMATS:
+        t1, ts = med[f"{fmt}@1"], med[f"{fmt}@{scale}"]
+        res.traced[fmt] = {"1": t1, "S": ts}
+        traced_delta = ts - t1
+        res.overhead_ratio[fmt] = traced_delta / plain_delta if plain_delta > 0 else float("nan")
+        d_events = res.events_s - res.events_1
+        if d_events > 0:
+            res.ns_per_event[fmt] = (traced_delta - plain_delta) / d_events * 1e9
+            size_1 = samples[f"{fmt}@1"][-1].trace_bytes
+            size_s = samples[f"{fmt}@{scale}"][-1].trace_bytes
+            res.bytes_per_event[fmt] = (size_s - size_1) / d_events
+    if name in CALL_HEAVY:
+        for s_label, s in (("S", scale), ("10S", scale * 10)):
+            res.rss_mb[f"plain@{s_label}"] = plain(workload, s, cwd).max_rss_kb / 1024
+            res.rss_mb[f"binary@{s_label}"] = traced(workload, s, "binary", cwd).max_rss_kb / 1024
+    return res
+
+
+def fmt_num(value: float | None, spec: str = ".0f") -> str:
+    return "-" if value is None or math.isnan(value) else format(value, spec)
+
+
+def table(results: list[Result]) -> str:
+    t = TARGETS
+    head = (
+        f"{'workload':<13}{'S':>7}{'events(S)':>11}{'ns/ev bin':>11}{'ns/ev json':>11}"
+        f"{'x bin':>8}{'x json':>8}{'B/ev bin':>10}{'B/ev json':>10}{'RSS S':>8}{'RSS 10S':>9}"
+        f"  target"
+    )
+    lines = [head, "-" * len(head)]
+    for r in results:
+        target = ""
+        if r.workload in t["ns_per_event"]:
+            target = f"<= {t['ns_per_event'][r.workload] / 1000:g} us/ev"
+        if r.workload == "stdlib_heavy":
+            pct = (r.overhead_ratio.get("binary", float("nan")) - 1) * 100
+            target = f"overhead {fmt_num(pct, '.1f')} % (target <= {t['stdlib_overhead_pct']} %)"
+        lines.append(
+            f"{r.workload:<13}{r.scale:>7}{r.events_s or '-':>11}"
+            f"{fmt_num(r.ns_per_event.get('binary')):>11}{fmt_num(r.ns_per_event.get('json')):>11}"
+            f"{fmt_num(r.overhead_ratio.get('binary'), '.1f'):>8}"
+            f"{fmt_num(r.overhead_ratio.get('json'), '.1f'):>8}"
+            f"{fmt_num(r.bytes_per_event.get('binary'), '.1f'):>10}"
+            f"{fmt_num(r.bytes_per_event.get('json'), '.1f'):>10}"
+            f"{fmt_num(r.rss_mb.get('binary@S'), '.0f'):>8}"
+            f"{fmt_num(r.rss_mb.get('binary@10S'), '.0f'):>9}  {target}"
+        )
+    lines.append(
+        f"targets: <= 1 us/event fib/loop/oo, <= 3 us strings, <= {t['bytes_per_event_bin']} "
+        f"B/event trace.bin, RSS(10S) - RSS(S) <= {t['rss_growth_mb_10x']} MB, stdlib overhead "
+        f"<= {t['stdlib_overhead_pct']} %.  x = traced/untraced time (startup excluded); RSS in MB."
+    )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--reps", type=int, default=5, help="repetitions per measurement (median)")
+    parser.add_argument("--only", default="", help="comma-separated workload names")
+    parser.add_argument("--quick", action="store_true", help="3 repetitions")
+    args = parser.parse_args()
+    names = [*CALL_HEAVY, "stdlib_heavy"]
+    if args.only:
+        names = [n for n in names if n in args.only.split(",")]
+    reps = 3 if args.quick else args.reps
+    results = []
+    with tempfile.TemporaryDirectory(prefix="ct-bench-") as tmp:
+        for name in names:
+            print(f"measuring {name} ...", file=sys.stderr, flush=True)
+            results.append(measure(name, reps, Path(tmp)))
+    print(table(results))
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
+    payload = {
+        "python": sys.version,
+        "reps": reps,
+        "targets": TARGETS,
+        "results": [asdict(r) for r in results],
+    }
+    out.write_text(json.dumps(payload, indent=2))
+    print(f"results written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
