@@ -1,0 +1,199 @@
+//! The value encoder in isolation, against a real interpreter: values are encoded into a
+//! JSON trace file, which is read back with runtime_tracing's reader.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use codetracer_recorder_py::runtime::reader::read_events;
+use codetracer_recorder_py::runtime::types::TypeRegistry;
+use codetracer_recorder_py::runtime::value_encoder::{Out, ValueEncoder, ValueLimits};
+use codetracer_recorder_py::runtime::writer::{Records, TraceFormat, TraceSink};
+use pyo3::prelude::*;
+use runtime_tracing::{TraceLowLevelEvent, TypeKind, ValueRecord};
+
+/// Encodes the value of the Python expression `expr` (after running `setup`) and returns it
+/// together with the type records declared on the way.
+fn encode(setup: &str, expr: &str, limits: ValueLimits) -> (ValueRecord, Vec<(TypeKind, String, Vec<String>)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trace.json");
+    let mut rec = Records::new(TraceSink::create(&path, TraceFormat::Json).unwrap());
+    let mut types = TypeRegistry::new();
+    types.declare_none(&mut rec).unwrap();
+    let value = Python::attach(|py| {
+        let globals = pyo3::types::PyDict::new(py);
+        py.run(&std::ffi::CString::new(setup).unwrap(), Some(&globals), None).unwrap();
+        let obj = py.eval(&std::ffi::CString::new(expr).unwrap(), Some(&globals), None).unwrap();
+        let mut enc = ValueEncoder::new(limits);
+        enc.encode(py, &obj, &mut Out { types: &mut types, rec: &mut rec }).unwrap()
+    });
+    rec.value(runtime_tracing::VariableId(0), value.clone()).unwrap();
+    rec.finish().unwrap();
+    let (events, _) = read_events(&path).unwrap();
+    let types = events
+        .iter()
+        .filter_map(|e| match e {
+            TraceLowLevelEvent::Type(t) => Some((
+                t.kind,
+                t.lang_type.clone(),
+                match &t.specific_info {
+                    runtime_tracing::TypeSpecificInfo::Struct { fields } => fields.iter().map(|f| f.name.clone()).collect(),
+                    _ => Vec::new(),
+                },
+            )),
+            _ => None,
+        })
+        .collect();
+    (value, types)
+}
+
+fn defaults() -> ValueLimits {
+    ValueLimits::default()
+}
+
+#[test]
+fn scalars() {
+    assert!(matches!(encode("", "42", defaults()).0, ValueRecord::Int { i: 42, .. }));
+    assert!(matches!(encode("", "True", defaults()).0, ValueRecord::Bool { b: true, .. }));
+    assert!(matches!(encode("", "None", defaults()).0, ValueRecord::None { .. }));
+    match encode("", "1.5", defaults()).0 {
+        ValueRecord::Float { f, .. } => assert!((f - 1.5).abs() < f64::EPSILON),
+        other => panic!("{other:?}"),
+    }
+    match encode("", "'héllo'", defaults()).0 {
+        ValueRecord::String { text, .. } => assert_eq!(text, "héllo"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn non_finite_floats_are_raw() {
+    for (expr, text) in [("float('nan')", "nan"), ("float('inf')", "inf"), ("-float('inf')", "-inf")] {
+        match encode("", expr, defaults()).0 {
+            ValueRecord::Raw { r, .. } => assert_eq!(r, text),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn big_ints_are_big_endian_magnitudes() {
+    match encode("", "-(2**70 + 5)", defaults()).0 {
+        ValueRecord::BigInt { b, negative, .. } => {
+            assert!(negative);
+            let mut expect = vec![0x40u8];
+            expect.extend([0u8; 7]);
+            expect.push(5);
+            assert_eq!(b, expect);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn containers_are_bounded_with_an_elision_marker() {
+    let limits = ValueLimits { max_elements: 3, ..defaults() };
+    match encode("", "list(range(10))", limits).0 {
+        ValueRecord::Sequence { elements, .. } => {
+            assert_eq!(elements.len(), 4);
+            assert!(matches!(&elements[3], ValueRecord::Raw { r, .. } if r.contains("+7 more")));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn dicts_are_sequences_of_pairs() {
+    match encode("", "{'a': 1}", defaults()).0 {
+        ValueRecord::Sequence { elements, .. } => match &elements[0] {
+            ValueRecord::Tuple { elements, .. } => {
+                assert!(matches!(&elements[0], ValueRecord::String { text, .. } if text == "a"));
+                assert!(matches!(&elements[1], ValueRecord::Int { i: 1, .. }));
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn cycles_are_marked_not_followed() {
+    match encode("a = [1]\na.append(a)", "a", defaults()).0 {
+        ValueRecord::Sequence { elements, .. } => {
+            assert!(matches!(&elements[1], ValueRecord::Raw { r, .. } if r.contains("cycle")));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn depth_is_capped() {
+    let (value, _) = encode("x = []\nfor _ in range(200): x = [x]", "x", defaults());
+    fn depth(v: &ValueRecord) -> usize {
+        match v {
+            ValueRecord::Sequence { elements, .. } | ValueRecord::Tuple { elements, .. } => {
+                1 + elements.iter().map(depth).max().unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+    assert_eq!(depth(&value), 3);
+}
+
+#[test]
+fn long_strings_are_truncated() {
+    let limits = ValueLimits { max_string_len: 20, ..defaults() };
+    match encode("", "'x' * 50", limits).0 {
+        ValueRecord::String { text, .. } => {
+            assert!(text.starts_with(&"x".repeat(20)));
+            assert!(text.contains("+30 chars"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn instances_are_structs_and_never_run_user_code() {
+    let setup = "calls = []\n\
+                 class P:\n    def __init__(self):\n        self.x = 1\n        self.y = 'two'\n    \
+                 def __repr__(self):\n        calls.append('repr')\n        raise RuntimeError\n    \
+                 def __getattribute__(self, name):\n        calls.append(name)\n        return object.__getattribute__(self, name)\n\
+                 p = P()\ncalls.clear()";
+    let (value, types) = encode(setup, "p", defaults());
+    match value {
+        ValueRecord::Struct { field_values, .. } => assert_eq!(field_values.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    let st = types.iter().find(|t| t.0 == TypeKind::Struct).unwrap();
+    assert_eq!(st.1, "P");
+    assert_eq!(st.2, vec!["x".to_owned(), "y".to_owned()]);
+    let calls = encode(&format!("{setup}\nimport builtins"), "calls", defaults()).0;
+    assert!(matches!(calls, ValueRecord::Sequence { ref elements, .. } if elements.is_empty()), "{calls:?}");
+}
+
+#[test]
+fn slots_are_read_through_member_descriptors() {
+    let setup = "class S:\n    __slots__ = ('a', 'b')\ns = S()\ns.a = 7";
+    let (value, types) = encode(setup, "s", defaults());
+    match value {
+        ValueRecord::Struct { field_values, .. } => {
+            assert_eq!(field_values.len(), 1);
+            assert!(matches!(field_values[0], ValueRecord::Int { i: 7, .. }));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(types.iter().any(|t| t.0 == TypeKind::Struct && t.2 == vec!["a".to_owned()]));
+}
+
+#[test]
+fn opaque_objects_get_safe_descriptions() {
+    match encode("import os", "os", defaults()).0 {
+        ValueRecord::Raw { r, .. } => assert_eq!(r, "<module 'os'>"),
+        other => panic!("{other:?}"),
+    }
+    match encode("def f(): pass", "f", defaults()).0 {
+        ValueRecord::Raw { r, .. } => assert_eq!(r, "<function f>"),
+        other => panic!("{other:?}"),
+    }
+    match encode("", "ValueError('boom')", defaults()).0 {
+        ValueRecord::Raw { r, .. } => assert_eq!(r, "ValueError: boom"),
+        other => panic!("{other:?}"),
+    }
+}
