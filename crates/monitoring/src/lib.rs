@@ -56,3 +56,8 @@ pub fn event_table(events: &MonitoringEvents) -> impl Iterator<Item = EventInfo>
         event: (row.select)(events),
     })
 }
+
+/// Compiles the README's example as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
