@@ -21,9 +21,8 @@ from typing import Literal
 from codetracer_python_recorder.auto_start import exit_status_of
 from codetracer_python_recorder.errors import RecorderError
 
-_RUNNER_FILES = frozenset(
-    os.path.normcase(os.path.abspath(f)) for f in (runpy.__file__ or "", __file__)
-)
+# Modules whose frames sit between the CLI and the program (hidden from its tracebacks).
+_RUNNER_MODULES = frozenset({"runpy", __name__})
 
 
 class TargetNotFoundError(Exception):
@@ -96,7 +95,7 @@ def module_target(module: str, args: list[str]) -> Target:
 
 def _user_traceback(tb: TracebackType | None) -> TracebackType | None:
     """Drop the leading frames of runpy and this module, as ``python script.py`` shows none."""
-    while tb is not None and os.path.normcase(tb.tb_frame.f_code.co_filename) in _RUNNER_FILES:
+    while tb is not None and tb.tb_frame.f_globals.get("__name__") in _RUNNER_MODULES:
         tb = tb.tb_next
     return tb
 
@@ -129,6 +128,7 @@ def run(target: Target) -> Outcome:
             raise  # the recorder failed (on_recorder_error=abort): the CLI reports it
         except BaseException as exc:  # noqa: BLE001 - the program's uncaught exception
             tb = _user_traceback(exc.__traceback__)
+            exc.__traceback__ = tb  # sys.excepthook prints the exception's own traceback
             outcome.exception = exc
             outcome.interrupted = isinstance(exc, KeyboardInterrupt)
             outcome.status = 130 if outcome.interrupted else 1
