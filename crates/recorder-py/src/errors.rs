@@ -143,7 +143,10 @@ impl RecorderFailure {
     pub fn io(what: &str, path: &std::path::Path, err: impl fmt::Display) -> Self {
         Self::environment(
             codes::IO,
-            format!("{what} {}: {err}. Check the path, free disk space and permissions.", path.display()),
+            format!(
+                "{what} {}: {err}. Check the path, free disk space and permissions.",
+                path.display()
+            ),
         )
         .with("path", path.display().to_string())
     }

@@ -32,15 +32,20 @@ pub fn policy_failure(err: &PolicyError) -> RecorderFailure {
 /// A policy update from Python keyword arguments; values are converted to text and parsed by
 /// the policy crate (so `True`, `"yes"`, `3`, `"3"` all work). `None` leaves a field unset,
 /// except `log_file=None`, which means "back to stderr".
-pub fn update_from_kwargs(fields: Option<&Bound<'_, PyDict>>) -> Result<PolicyUpdate, RecorderFailure> {
+pub fn update_from_kwargs(
+    fields: Option<&Bound<'_, PyDict>>,
+) -> Result<PolicyUpdate, RecorderFailure> {
     let mut update = PolicyUpdate::new();
     let Some(fields) = fields else {
         return Ok(update);
     };
     for (key, value) in fields.iter() {
-        let name: String = key
-            .extract()
-            .map_err(|_| RecorderFailure::usage(codes::INVALID_POLICY_VALUE, "policy field names must be strings"))?;
+        let name: String = key.extract().map_err(|_| {
+            RecorderFailure::usage(
+                codes::INVALID_POLICY_VALUE,
+                "policy field names must be strings",
+            )
+        })?;
         let text = if value.is_none() {
             if name.replace('-', "_").eq_ignore_ascii_case("log_file") {
                 String::new()
@@ -48,13 +53,22 @@ pub fn update_from_kwargs(fields: Option<&Bound<'_, PyDict>>) -> Result<PolicyUp
                 continue;
             }
         } else if let Ok(b) = value.extract::<bool>() {
-            if b { "true".into() } else { "false".into() }
+            if b {
+                "true".into()
+            } else {
+                "false".into()
+            }
         } else {
             value.str().map(|s| s.to_string()).map_err(|e| {
-                RecorderFailure::usage(codes::INVALID_POLICY_VALUE, format!("policy field {name}: {e}"))
+                RecorderFailure::usage(
+                    codes::INVALID_POLICY_VALUE,
+                    format!("policy field {name}: {e}"),
+                )
             })?
         };
-        update.set_field(&name, &text).map_err(|e| policy_failure(&e))?;
+        update
+            .set_field(&name, &text)
+            .map_err(|e| policy_failure(&e))?;
     }
     Ok(update)
 }
@@ -66,10 +80,15 @@ pub fn update_from_env() -> Result<PolicyUpdate, RecorderFailure> {
 
 /// The policy a session uses: the configured policy, then the environment (when asked),
 /// then the session's explicit fields.
-pub fn effective(apply_env: bool, explicit: PolicyUpdate) -> Result<RecorderPolicy, RecorderFailure> {
+pub fn effective(
+    apply_env: bool,
+    explicit: PolicyUpdate,
+) -> Result<RecorderPolicy, RecorderFailure> {
     let mut policy = current();
     if apply_env {
-        policy.apply(update_from_env()?).map_err(|e| policy_failure(&e))?;
+        policy
+            .apply(update_from_env()?)
+            .map_err(|e| policy_failure(&e))?;
     }
     policy.apply(explicit).map_err(|e| policy_failure(&e))?;
     Ok(policy)
@@ -82,7 +101,9 @@ pub fn configure_policy(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> P
     let update = update_from_kwargs(fields).map_err(|e| e.into_pyerr(py))?;
     let mut guard = lock();
     let mut policy = guard.clone().unwrap_or_default();
-    policy.apply(update).map_err(|e| policy_failure(&e).into_pyerr(py))?;
+    policy
+        .apply(update)
+        .map_err(|e| policy_failure(&e).into_pyerr(py))?;
     *guard = Some(policy);
     Ok(())
 }
@@ -93,7 +114,9 @@ pub fn configure_policy_from_env(py: Python<'_>) -> PyResult<()> {
     let update = update_from_env().map_err(|e| e.into_pyerr(py))?;
     let mut guard = lock();
     let mut policy = guard.clone().unwrap_or_default();
-    policy.apply(update).map_err(|e| policy_failure(&e).into_pyerr(py))?;
+    policy
+        .apply(update)
+        .map_err(|e| policy_failure(&e).into_pyerr(py))?;
     *guard = Some(policy);
     Ok(())
 }
@@ -101,7 +124,8 @@ pub fn configure_policy_from_env(py: Python<'_>) -> PyResult<()> {
 /// `policy_snapshot()`: the current policy as a dict.
 #[pyfunction]
 pub fn policy_snapshot(py: Python<'_>) -> PyResult<Py<PyAny>> {
-    let value = serde_json::to_value(current())
-        .map_err(|e| RecorderFailure::internal(format!("cannot serialise the policy: {e}")).into_pyerr(py))?;
+    let value = serde_json::to_value(current()).map_err(|e| {
+        RecorderFailure::internal(format!("cannot serialise the policy: {e}")).into_pyerr(py)
+    })?;
     json_to_py(py, &value)
 }

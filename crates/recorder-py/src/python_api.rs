@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::errors::{codes, RecorderFailure};
+use crate::errors::RecorderFailure;
 use crate::json_py::json_to_py;
 use crate::policy_ffi;
 use crate::runtime::reader::{read_events, ReadMode};
@@ -30,12 +30,6 @@ pub fn start_tracing(
 ) -> PyResult<()> {
     let run = || -> Result<(), RecorderFailure> {
         let format = TraceFormat::parse(format)?;
-        if trace_filter.as_ref().is_some_and(|f| !f.is_empty()) {
-            return Err(RecorderFailure::usage(
-                codes::INVALID_FILTER,
-                "trace filters are not supported by this build yet",
-            ));
-        }
         let explicit = policy_ffi::update_from_kwargs(policy.as_ref())?;
         let policy = policy_ffi::effective(apply_env_policy, explicit)?;
         let program = program.unwrap_or_else(|| {
@@ -53,6 +47,14 @@ pub fn start_tracing(
                 program,
                 args: args.unwrap_or_default(),
                 policy,
+                trace_filter: trace_filter.unwrap_or_default(),
+                env_filter: if apply_env_policy {
+                    std::env::var("CODETRACER_TRACE_FILTER")
+                        .ok()
+                        .filter(|s| !s.trim().is_empty())
+                } else {
+                    None
+                },
             },
         )
     };
@@ -62,7 +64,11 @@ pub fn start_tracing(
 /// Stops recording; returns a summary dict, or `None` when nothing was recording.
 #[pyfunction]
 #[pyo3(signature = (exit_code=None, error=None))]
-pub fn stop_tracing(py: Python<'_>, exit_code: Option<i64>, error: Option<String>) -> PyResult<Option<Py<PyAny>>> {
+pub fn stop_tracing(
+    py: Python<'_>,
+    exit_code: Option<i64>,
+    error: Option<String>,
+) -> PyResult<Option<Py<PyAny>>> {
     let Some(report) = session::stop(py, exit_code, error).map_err(|e| e.into_pyerr(py))? else {
         return Ok(None);
     };
@@ -98,9 +104,12 @@ pub fn is_tracing(py: Python<'_>) -> bool {
 /// process) yields its readable prefix.
 #[pyfunction]
 pub fn read_trace(py: Python<'_>, path: PathBuf) -> PyResult<Py<PyAny>> {
-    let (events, _mode): (_, ReadMode) = py.detach(|| read_events(&path)).map_err(|e| e.into_pyerr(py))?;
-    let value = serde_json::to_value(&events)
-        .map_err(|e| RecorderFailure::internal(format!("cannot convert the trace: {e}")).into_pyerr(py))?;
+    let (events, _mode): (_, ReadMode) = py
+        .detach(|| read_events(&path))
+        .map_err(|e| e.into_pyerr(py))?;
+    let value = serde_json::to_value(&events).map_err(|e| {
+        RecorderFailure::internal(format!("cannot convert the trace: {e}")).into_pyerr(py)
+    })?;
     json_to_py(py, &value)
 }
 

@@ -11,7 +11,11 @@ use runtime_tracing::{TraceLowLevelEvent, TypeKind, ValueRecord};
 
 /// Encodes the value of the Python expression `expr` (after running `setup`) and returns it
 /// together with the type records declared on the way.
-fn encode(setup: &str, expr: &str, limits: ValueLimits) -> (ValueRecord, Vec<(TypeKind, String, Vec<String>)>) {
+fn encode(
+    setup: &str,
+    expr: &str,
+    limits: ValueLimits,
+) -> (ValueRecord, Vec<(TypeKind, String, Vec<String>)>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trace.json");
     let mut rec = Records::new(TraceSink::create(&path, TraceFormat::Json).unwrap());
@@ -19,12 +23,28 @@ fn encode(setup: &str, expr: &str, limits: ValueLimits) -> (ValueRecord, Vec<(Ty
     types.declare_none(&mut rec).unwrap();
     let value = Python::attach(|py| {
         let globals = pyo3::types::PyDict::new(py);
-        py.run(&std::ffi::CString::new(setup).unwrap(), Some(&globals), None).unwrap();
-        let obj = py.eval(&std::ffi::CString::new(expr).unwrap(), Some(&globals), None).unwrap();
+        py.run(
+            &std::ffi::CString::new(setup).unwrap(),
+            Some(&globals),
+            None,
+        )
+        .unwrap();
+        let obj = py
+            .eval(&std::ffi::CString::new(expr).unwrap(), Some(&globals), None)
+            .unwrap();
         let mut enc = ValueEncoder::new(limits);
-        enc.encode(py, &obj, &mut Out { types: &mut types, rec: &mut rec }).unwrap()
+        enc.encode(
+            py,
+            &obj,
+            &mut Out {
+                types: &mut types,
+                rec: &mut rec,
+            },
+        )
+        .unwrap()
     });
-    rec.value(runtime_tracing::VariableId(0), value.clone()).unwrap();
+    rec.value(runtime_tracing::VariableId(0), value.clone())
+        .unwrap();
     rec.finish().unwrap();
     let (events, _) = read_events(&path).unwrap();
     let types = events
@@ -34,7 +54,9 @@ fn encode(setup: &str, expr: &str, limits: ValueLimits) -> (ValueRecord, Vec<(Ty
                 t.kind,
                 t.lang_type.clone(),
                 match &t.specific_info {
-                    runtime_tracing::TypeSpecificInfo::Struct { fields } => fields.iter().map(|f| f.name.clone()).collect(),
+                    runtime_tracing::TypeSpecificInfo::Struct { fields } => {
+                        fields.iter().map(|f| f.name.clone()).collect()
+                    }
                     _ => Vec::new(),
                 },
             )),
@@ -50,9 +72,18 @@ fn defaults() -> ValueLimits {
 
 #[test]
 fn scalars() {
-    assert!(matches!(encode("", "42", defaults()).0, ValueRecord::Int { i: 42, .. }));
-    assert!(matches!(encode("", "True", defaults()).0, ValueRecord::Bool { b: true, .. }));
-    assert!(matches!(encode("", "None", defaults()).0, ValueRecord::None { .. }));
+    assert!(matches!(
+        encode("", "42", defaults()).0,
+        ValueRecord::Int { i: 42, .. }
+    ));
+    assert!(matches!(
+        encode("", "True", defaults()).0,
+        ValueRecord::Bool { b: true, .. }
+    ));
+    assert!(matches!(
+        encode("", "None", defaults()).0,
+        ValueRecord::None { .. }
+    ));
     match encode("", "1.5", defaults()).0 {
         ValueRecord::Float { f, .. } => assert!((f - 1.5).abs() < f64::EPSILON),
         other => panic!("{other:?}"),
@@ -65,7 +96,11 @@ fn scalars() {
 
 #[test]
 fn non_finite_floats_are_raw() {
-    for (expr, text) in [("float('nan')", "nan"), ("float('inf')", "inf"), ("-float('inf')", "-inf")] {
+    for (expr, text) in [
+        ("float('nan')", "nan"),
+        ("float('inf')", "inf"),
+        ("-float('inf')", "-inf"),
+    ] {
         match encode("", expr, defaults()).0 {
             ValueRecord::Raw { r, .. } => assert_eq!(r, text),
             other => panic!("{other:?}"),
@@ -89,7 +124,10 @@ fn big_ints_are_big_endian_magnitudes() {
 
 #[test]
 fn containers_are_bounded_with_an_elision_marker() {
-    let limits = ValueLimits { max_elements: 3, ..defaults() };
+    let limits = ValueLimits {
+        max_elements: 3,
+        ..defaults()
+    };
     match encode("", "list(range(10))", limits).0 {
         ValueRecord::Sequence { elements, .. } => {
             assert_eq!(elements.len(), 4);
@@ -139,7 +177,10 @@ fn depth_is_capped() {
 
 #[test]
 fn long_strings_are_truncated() {
-    let limits = ValueLimits { max_string_len: 20, ..defaults() };
+    let limits = ValueLimits {
+        max_string_len: 20,
+        ..defaults()
+    };
     match encode("", "'x' * 50", limits).0 {
         ValueRecord::String { text, .. } => {
             assert!(text.starts_with(&"x".repeat(20)));
@@ -165,7 +206,10 @@ fn instances_are_structs_and_never_run_user_code() {
     assert_eq!(st.1, "P");
     assert_eq!(st.2, vec!["x".to_owned(), "y".to_owned()]);
     let calls = encode(&format!("{setup}\nimport builtins"), "calls", defaults()).0;
-    assert!(matches!(calls, ValueRecord::Sequence { ref elements, .. } if elements.is_empty()), "{calls:?}");
+    assert!(
+        matches!(calls, ValueRecord::Sequence { ref elements, .. } if elements.is_empty()),
+        "{calls:?}"
+    );
 }
 
 #[test]
@@ -179,7 +223,9 @@ fn slots_are_read_through_member_descriptors() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(types.iter().any(|t| t.0 == TypeKind::Struct && t.2 == vec!["a".to_owned()]));
+    assert!(types
+        .iter()
+        .any(|t| t.0 == TypeKind::Struct && t.2 == vec!["a".to_owned()]));
 }
 
 #[test]

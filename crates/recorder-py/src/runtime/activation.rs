@@ -55,7 +55,9 @@ impl Activation {
     /// Whether code from `filename` opens the gate (compare once per code object: this
     /// touches the filesystem to normalise the path).
     pub fn is_activation_file(&self, filename: &str) -> bool {
-        self.path.as_ref().is_some_and(|p| *p == normalise(Path::new(filename)))
+        self.path
+            .as_ref()
+            .is_some_and(|p| *p == normalise(Path::new(filename)))
     }
 
     /// Opens the gate (only while waiting); true if it opened.

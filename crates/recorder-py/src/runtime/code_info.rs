@@ -2,6 +2,7 @@
 //! first sighting and cached (keyed by address, keeping the code object alive so the address
 //! cannot be reused by another code object while the entry exists).
 
+use codetracer_trace_filter::ValueAction;
 use pyo3::prelude::*;
 use pyo3::types::{PyCode, PyString, PyTuple};
 use runtime_tracing::{FunctionId, PathId, VariableId};
@@ -22,6 +23,8 @@ pub struct VarSlot {
     pub text: String,
     /// The trace's `VariableId`, assigned on first use in a recording.
     pub id: Option<VariableId>,
+    /// What the filters say about this variable's value.
+    pub action: ValueAction,
 }
 
 /// Cached facts about one code object.
@@ -55,12 +58,19 @@ pub struct CodeInfo {
     pub is_activation_file: bool,
     /// The `Function` name (`co_qualname`, or `<dotted.module>` for module code), once known.
     pub function_name: Option<String>,
+    /// The dotted module name of this code, when known.
+    pub module: Option<String>,
+    /// What the filters say about this code's return values.
+    pub return_action: ValueAction,
 }
 
 fn names<'py>(code: &Bound<'py, PyCode>, attr: &str) -> PyResult<Vec<Bound<'py, PyString>>> {
     let tuple = code.getattr(attr)?;
     let tuple = tuple.cast::<PyTuple>()?;
-    tuple.iter().map(|n| n.cast_into::<PyString>().map_err(Into::into)).collect()
+    tuple
+        .iter()
+        .map(|n| n.cast_into::<PyString>().map_err(Into::into))
+        .collect()
 }
 
 fn slot(name: Bound<'_, PyString>) -> PyResult<VarSlot> {
@@ -68,6 +78,7 @@ fn slot(name: Bound<'_, PyString>) -> PyResult<VarSlot> {
         text: name.to_str()?.to_owned(),
         name: name.unbind(),
         id: None,
+        action: ValueAction::Allow,
     })
 }
 
@@ -110,7 +121,9 @@ impl CodeInfo {
             if text.starts_with("__") && text.ends_with("__") {
                 continue;
             }
-            if !locals.iter().any(|s| s.text == text) && !globals.iter().any(|s: &VarSlot| s.text == text) {
+            if !locals.iter().any(|s| s.text == text)
+                && !globals.iter().any(|s: &VarSlot| s.text == text)
+            {
                 globals.push(slot(name)?);
             }
         }
@@ -129,6 +142,8 @@ impl CodeInfo {
             local_events_on: false,
             is_activation_file: false,
             function_name: None,
+            module: None,
+            return_action: ValueAction::Allow,
         })
     }
 

@@ -99,7 +99,10 @@ pub fn for_each_global(
 }
 
 /// The frame's globals dict.
-pub fn frame_globals<'py>(py: Python<'py>, frame: &Bound<'py, PyAny>) -> Option<Bound<'py, pyo3::types::PyDict>> {
+pub fn frame_globals<'py>(
+    py: Python<'py>,
+    frame: &Bound<'py, PyAny>,
+) -> Option<Bound<'py, pyo3::types::PyDict>> {
     // SAFETY: `frame` is a live frame and the GIL is held; `PyFrame_GetGlobals` returns a new
     // reference (owned by the returned `Bound`).
     let globals = unsafe {

@@ -49,8 +49,9 @@ impl OutputPaths {
 /// Writes `value` as pretty JSON to `path` atomically.
 pub fn write_json_atomic(path: &Path, value: &serde_json::Value) -> Result<(), RecorderFailure> {
     let tmp = path.with_extension("json.tmp");
-    let text = serde_json::to_vec_pretty(value)
-        .map_err(|e| RecorderFailure::internal(format!("cannot serialise {}: {e}", path.display())))?;
+    let text = serde_json::to_vec_pretty(value).map_err(|e| {
+        RecorderFailure::internal(format!("cannot serialise {}: {e}", path.display()))
+    })?;
     let write = || -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(&text)?;

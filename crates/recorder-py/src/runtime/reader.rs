@@ -40,7 +40,10 @@ pub fn events_file(path: &Path) -> Result<PathBuf, RecorderFailure> {
             return Ok(candidate);
         }
     }
-    Err(invalid(path, "no trace.json or trace.bin there; pass a trace directory written by the recorder"))
+    Err(invalid(
+        path,
+        "no trace.json or trace.bin there; pass a trace directory written by the recorder",
+    ))
 }
 
 /// Reads every event of the trace at `path` (a directory or an events file).
@@ -63,11 +66,17 @@ pub fn read_events(path: &Path) -> Result<(Vec<TraceLowLevelEvent>, ReadMode), R
         TraceEventsFileFormat::Binary
     };
     let mut reader = create_trace_reader(format);
-    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.load_trace_events(&file)));
+    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.load_trace_events(&file)
+    }));
     if let Ok(Ok(events)) = loaded {
         return Ok((events, ReadMode::Complete));
     }
-    let events = if is_json { json_prefix(&file)? } else { binary_prefix(&file)? };
+    let events = if is_json {
+        json_prefix(&file)?
+    } else {
+        binary_prefix(&file)?
+    };
     Ok((events, ReadMode::Prefix))
 }
 
@@ -91,7 +100,8 @@ fn binary_prefix(file: &Path) -> Result<Vec<TraceLowLevelEvent>, RecorderFailure
     let mut f = File::open(file).map_err(|e| invalid(file, e))?;
     let mut header = [0u8; 8];
     f.read_exact(&mut header).map_err(|e| invalid(file, e))?;
-    let mut decoder = zstd::stream::read::Decoder::new(BufReader::new(f)).map_err(|e| invalid(file, e))?;
+    let mut decoder =
+        zstd::stream::read::Decoder::new(BufReader::new(f)).map_err(|e| invalid(file, e))?;
     let mut bytes = Vec::new();
     // A cut-off final frame ends the read with an error; everything before it is kept.
     let mut buf = [0u8; 1 << 16];

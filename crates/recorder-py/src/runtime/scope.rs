@@ -1,86 +1,188 @@
-//! [`ScopeRule`]: which code objects are recorded.
+//! [`Scope`]: which code objects are recorded and what happens to their values, decided by the
+//! trace-filter engine (`codetracer-trace-filter`) once per code object.
 //!
-//! The rule: code whose file is a real file, outside the interpreter's standard library
-//! (site-packages is kept) and outside this recorder's own packages. Synthetic filenames
-//! (`<string>`, `<frozen ...>`) are never recorded. The decision is made once per code object.
+//! This module assembles the filter chain (SPEC §6: `builtin-default` → project default
+//! `.codetracer/trace-filter.toml` → `CODETRACER_TRACE_FILTER` → explicit filters), describes
+//! the interpreter to the engine (stdlib and site-packages directories) and turns decisions
+//! into the per-variable actions the recorder applies.
 
 use std::path::{Path, PathBuf};
 
+use codetracer_trace_filter::{
+    chain_sources, find_project_root, load_chain, parse_filter_spec, ChainOptions, FilterEngine,
+    FilterEnv, FilterError, FilterSource, ScopeInput, ValueAction, ValueKind,
+};
 use pyo3::prelude::*;
 
-/// Directories that decide whether a file is recorded.
-#[derive(Debug, Clone, Default)]
-pub struct ScopeRule {
-    skip_dirs: Vec<PathBuf>,
-    keep_dirs: Vec<PathBuf>,
+use crate::errors::{ErrorKind, RecorderFailure};
+
+/// The compiled filters of one recording.
+pub struct Scope {
+    engine: FilterEngine,
 }
 
-impl ScopeRule {
-    /// Builds the rule from the running interpreter's `sysconfig` paths and the locations of
-    /// this recorder's packages.
-    pub fn from_interpreter(py: Python<'_>) -> PyResult<Self> {
-        let sysconfig = py.import("sysconfig")?;
-        let paths = sysconfig.call_method0("get_paths")?;
-        let get = |key: &str| -> Option<PathBuf> {
-            paths.get_item(key).ok().and_then(|v| v.extract::<String>().ok()).map(PathBuf::from)
-        };
-        let mut skip_dirs: Vec<PathBuf> = ["stdlib", "platstdlib"].iter().filter_map(|k| get(k)).collect();
-        let keep_dirs: Vec<PathBuf> = ["purelib", "platlib"].iter().filter_map(|k| get(k)).collect();
-        for package in ["codetracer_python_recorder", "codetracer_python_recorder_core"] {
-            if let Ok(spec) = py.import("importlib.util")?.call_method1("find_spec", (package,)) {
-                if let Ok(locations) = spec.getattr("submodule_search_locations") {
-                    if let Ok(list) = locations.extract::<Vec<String>>() {
-                        skip_dirs.extend(list.into_iter().map(PathBuf::from));
-                    }
-                }
-            }
+/// Converts a filter error into `UsageError` (`ERR_INVALID_FILTER`) or `EnvironmentError`
+/// (`ERR_IO`), keeping the loader's message (file, line, key, what is allowed).
+pub fn filter_failure(err: &FilterError) -> RecorderFailure {
+    let code = if err.code() == "ERR_IO" {
+        crate::errors::codes::IO
+    } else {
+        crate::errors::codes::INVALID_FILTER
+    };
+    let kind = if code == crate::errors::codes::IO {
+        ErrorKind::Environment
+    } else {
+        ErrorKind::Usage
+    };
+    RecorderFailure::new(code, kind, format!("{err}"))
+}
+
+/// The interpreter's stdlib and site-packages directories.
+fn filter_env(py: Python<'_>, project_root: Option<PathBuf>) -> PyResult<FilterEnv> {
+    let sysconfig = py.import("sysconfig")?;
+    let paths = sysconfig.call_method0("get_paths")?;
+    let get = |key: &str| -> Option<PathBuf> {
+        paths
+            .get_item(key)
+            .ok()
+            .and_then(|v| v.extract::<String>().ok())
+            .map(PathBuf::from)
+    };
+    let mut stdlib_dirs: Vec<PathBuf> = ["stdlib", "platstdlib"]
+        .iter()
+        .filter_map(|k| get(k))
+        .collect();
+    let mut site_packages_dirs: Vec<PathBuf> = ["purelib", "platlib"]
+        .iter()
+        .filter_map(|k| get(k))
+        .collect();
+    // The base interpreter's directories too (a venv's stdlib lives in the base prefix).
+    if let Ok(site) = py.import("site") {
+        if let Ok(list) = site
+            .call_method0("getsitepackages")
+            .and_then(|v| v.extract::<Vec<String>>())
+        {
+            site_packages_dirs.extend(list.into_iter().map(PathBuf::from));
         }
-        Ok(Self::new(skip_dirs, keep_dirs))
+    }
+    let canon = |v: &mut Vec<PathBuf>| {
+        let extra: Vec<PathBuf> = v.iter().filter_map(|p| p.canonicalize().ok()).collect();
+        v.extend(extra);
+        v.sort();
+        v.dedup();
+    };
+    canon(&mut stdlib_dirs);
+    canon(&mut site_packages_dirs);
+    Ok(FilterEnv {
+        stdlib_dirs,
+        site_packages_dirs,
+        project_root,
+    })
+}
+
+/// What a recording's filter chain is made of.
+pub struct ScopeRequest<'a> {
+    /// The folder the project default filter is searched from (the script's folder).
+    pub start_dir: Option<&'a Path>,
+    /// `CODETRACER_TRACE_FILTER`, when the environment applies.
+    pub env_spec: Option<&'a str>,
+    /// Explicit filter specs (`--trace-filter` / `trace_filter=`), each possibly `a::b`.
+    pub explicit: &'a [String],
+}
+
+impl Scope {
+    /// Loads and compiles the chain; fails (before anything is written) on a bad filter.
+    pub fn load(py: Python<'_>, request: &ScopeRequest<'_>) -> Result<Self, RecorderFailure> {
+        let explicit: Vec<FilterSource> = request
+            .explicit
+            .iter()
+            .flat_map(|s| parse_filter_spec(s))
+            .collect();
+        let env_sources: Vec<FilterSource> =
+            request.env_spec.map(parse_filter_spec).unwrap_or_default();
+        // The same file named by the environment and explicitly is loaded once.
+        let env_only: Vec<FilterSource> = env_sources
+            .into_iter()
+            .filter(|s| !explicit.contains(s))
+            .collect();
+        let env_spec = env_only
+            .iter()
+            .map(|s| match s {
+                FilterSource::File(p) => p.display().to_string(),
+                FilterSource::Builtin(n) => n.clone(),
+                FilterSource::Inline { name, .. } => name.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("::");
+        let sources = chain_sources(&ChainOptions {
+            test_framework: None,
+            project_start_dir: request.start_dir,
+            env_spec: (!env_spec.is_empty()).then_some(env_spec.as_str()),
+            explicit: &explicit,
+        });
+        let chain = load_chain(&sources).map_err(|e| filter_failure(&e))?;
+        let project_root = request.start_dir.and_then(find_project_root);
+        let env = filter_env(py, project_root).map_err(|e| {
+            RecorderFailure::internal(format!("cannot read the interpreter's paths: {e}"))
+        })?;
+        Ok(Self {
+            engine: FilterEngine::new(chain, env),
+        })
     }
 
-    /// A rule from explicit directory lists (canonicalised where they exist).
-    pub fn new(skip_dirs: Vec<PathBuf>, keep_dirs: Vec<PathBuf>) -> Self {
-        let canon = |v: Vec<PathBuf>| v.into_iter().map(|p| p.canonicalize().unwrap_or(p)).collect();
-        Self {
-            skip_dirs: canon(skip_dirs),
-            keep_dirs: canon(keep_dirs),
+    /// Whether the code object `key` (file, qualname, module) is recorded.
+    pub fn decide(&mut self, key: u64, module: Option<&str>, file: &str, qualname: &str) -> bool {
+        self.engine
+            .decide_scope(
+                key,
+                &ScopeInput {
+                    module,
+                    file,
+                    qualname,
+                },
+            )
+            .is_traced()
+    }
+
+    /// The action for a value of `kind` named `name` in the (already decided) scope `key`.
+    pub fn value_action(&self, key: u64, kind: ValueKind, name: &str) -> ValueAction {
+        match self.engine.cached_scope(key) {
+            Some(decision) => self.engine.decide_value(decision, kind, name),
+            None => ValueAction::Allow,
         }
     }
 
-    /// Whether code from `filename` is recorded.
-    pub fn is_traced(&self, filename: &str) -> bool {
-        if filename.is_empty() || (filename.starts_with('<') && filename.ends_with('>')) {
-            return false;
+    /// The action for an attribute (struct field) named `name` in scope `key` (cached).
+    pub fn attr_action(&mut self, key: u64, name: &str) -> ValueAction {
+        self.engine
+            .value_action(key, ValueKind::Attr, name)
+            .unwrap_or(ValueAction::Allow)
+    }
+
+    /// Counts one recorded redaction / drop.
+    #[inline]
+    pub fn count(&mut self, kind: ValueKind, action: ValueAction) {
+        if action != ValueAction::Allow {
+            self.engine.counters_mut().record_value(kind, action);
         }
-        let path = Path::new(filename);
-        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        if self.keep_dirs.iter().any(|k| path.starts_with(k)) {
-            // Keep dirs can sit inside a skipped dir (site-packages inside the stdlib dir);
-            // a skip dir nested deeper than the keep dir (our own package) still wins.
-            return !self
-                .skip_dirs
-                .iter()
-                .any(|s| path.starts_with(s) && self.keep_dirs.iter().any(|k| s.starts_with(k) && s != k));
-        }
-        !self.skip_dirs.iter().any(|s| path.starts_with(s))
+    }
+
+    /// The `trace_filter` block of `trace_metadata.json`.
+    pub fn summary_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.engine.summary()).unwrap_or(serde_json::Value::Null)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stdlib_skipped_site_packages_kept_own_package_skipped() {
-        let rule = ScopeRule::new(
-            vec!["/usr/lib/python3.12".into(), "/usr/lib/python3.12/site-packages/codetracer_python_recorder".into()],
-            vec!["/usr/lib/python3.12/site-packages".into()],
-        );
-        assert!(!rule.is_traced("/usr/lib/python3.12/json/__init__.py"));
-        assert!(rule.is_traced("/usr/lib/python3.12/site-packages/requests/api.py"));
-        assert!(!rule.is_traced("/usr/lib/python3.12/site-packages/codetracer_python_recorder/api.py"));
-        assert!(rule.is_traced("/home/me/app.py"));
-        assert!(!rule.is_traced("<string>"));
-        assert!(!rule.is_traced("<frozen importlib._bootstrap>"));
+/// The stricter of two actions (drop > redact > allow).
+pub fn stricter(a: ValueAction, b: ValueAction) -> ValueAction {
+    let rank = |x: ValueAction| match x {
+        ValueAction::Allow => 0,
+        ValueAction::Redact => 1,
+        ValueAction::Drop => 2,
+    };
+    if rank(a) >= rank(b) {
+        a
+    } else {
+        b
     }
 }

@@ -164,7 +164,9 @@ impl TypeRegistry {
         let key = (class as usize, hash);
         if let Some(list) = self.structs.get(&key) {
             for st in list {
-                if st.fields.len() == fields.len() && st.fields.iter().zip(fields).all(|(a, b)| *a == *b as usize) {
+                if st.fields.len() == fields.len()
+                    && st.fields.iter().zip(fields).all(|(a, b)| *a == *b as usize)
+                {
                     return Ok(st.id);
                 }
             }
@@ -176,8 +178,14 @@ impl TypeRegistry {
             // SAFETY: field names are live `str` objects borrowed from the instance dict or
             // the class's slot list; the new references keep them (and their addresses) alive.
             let obj = unsafe { Bound::<PyAny>::from_borrowed_ptr(py, *f) };
-            let name = obj.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            records.push(FieldTypeRecord { name, type_id: object });
+            let name = obj
+                .str()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            records.push(FieldTypeRecord {
+                name,
+                type_id: object,
+            });
             keep.push(obj.unbind());
         }
         // SAFETY: see `for_class`.
@@ -204,7 +212,9 @@ pub fn class_name(class: *mut ffi::PyTypeObject) -> String {
     // literal). For heap types we prefer `__module__` + `__qualname__` from the type's own
     // dict and its `ht_qualname`, read with borrowed dict lookups (no descriptors run).
     unsafe {
-        let tp_name = std::ffi::CStr::from_ptr((*class).tp_name).to_string_lossy().into_owned();
+        let tp_name = std::ffi::CStr::from_ptr((*class).tp_name)
+            .to_string_lossy()
+            .into_owned();
         if ((*class).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) == 0 {
             return tp_name;
         }

@@ -11,6 +11,7 @@
 use std::ffi::c_int;
 use std::fmt::Write as _;
 
+use codetracer_trace_filter::ValueAction;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use runtime_tracing::{TypeId, TypeKind, ValueRecord};
@@ -66,6 +67,19 @@ pub struct Out<'a> {
     pub types: &'a mut TypeRegistry,
     /// Where new `Type` records go.
     pub rec: &'a mut Records,
+    /// The filters' action for struct fields (attributes), by name; `None`: allow all.
+    pub attrs: Option<&'a mut dyn FnMut(&str) -> ValueAction>,
+}
+
+impl<'a> Out<'a> {
+    /// Output without attribute filtering.
+    pub fn new(types: &'a mut TypeRegistry, rec: &'a mut Records) -> Self {
+        Self {
+            types,
+            rec,
+            attrs: None,
+        }
+    }
 }
 
 impl ValueEncoder {
@@ -95,7 +109,12 @@ impl ValueEncoder {
     ///
     /// # Safety
     /// `obj` must be a valid object pointer and the GIL must be held.
-    pub unsafe fn encode_raw(&mut self, py: Python<'_>, obj: *mut ffi::PyObject, out: &mut Out<'_>) -> Res {
+    pub unsafe fn encode_raw(
+        &mut self,
+        py: Python<'_>,
+        obj: *mut ffi::PyObject,
+        out: &mut Out<'_>,
+    ) -> Res {
         self.in_progress.clear();
         // SAFETY: forwarded contract.
         unsafe { self.encode_ptr(py, obj, 0, out) }
@@ -109,7 +128,13 @@ impl ValueEncoder {
         })
     }
 
-    unsafe fn encode_ptr(&mut self, py: Python<'_>, o: *mut ffi::PyObject, depth: usize, out: &mut Out<'_>) -> Res {
+    unsafe fn encode_ptr(
+        &mut self,
+        py: Python<'_>,
+        o: *mut ffi::PyObject,
+        depth: usize,
+        out: &mut Out<'_>,
+    ) -> Res {
         // SAFETY (whole body): `o` is live and the GIL is held (caller contract); every
         // pointer read below is owned by `o` or by its type and outlives this call.
         unsafe {
@@ -142,7 +167,13 @@ impl ValueEncoder {
                     };
                     return Ok(ValueRecord::Float { f, type_id });
                 }
-                let r = if f.is_nan() { "nan" } else if f > 0.0 { "inf" } else { "-inf" };
+                let r = if f.is_nan() {
+                    "nan"
+                } else if f > 0.0 {
+                    "inf"
+                } else {
+                    "-inf"
+                };
                 return Ok(ValueRecord::Raw {
                     r: r.to_owned(),
                     type_id: out.types.fixed(Fixed::FloatSpecial, out.rec)?,
@@ -164,11 +195,22 @@ impl ValueEncoder {
                 let (data, len) = if is_bytes {
                     (ffi::PyBytes_AsString(o).cast::<u8>(), ffi::PyBytes_Size(o))
                 } else {
-                    (ffi::PyByteArray_AsString(o).cast::<u8>(), ffi::PyByteArray_Size(o))
+                    (
+                        ffi::PyByteArray_AsString(o).cast::<u8>(),
+                        ffi::PyByteArray_Size(o),
+                    )
                 };
                 let len = usize::try_from(len).unwrap_or(0);
-                let bytes: &[u8] = if data.is_null() { &[] } else { std::slice::from_raw_parts(data, len) };
-                let fixed = if is_bytes { Fixed::Bytes } else { Fixed::ByteArray };
+                let bytes: &[u8] = if data.is_null() {
+                    &[]
+                } else {
+                    std::slice::from_raw_parts(data, len)
+                };
+                let fixed = if is_bytes {
+                    Fixed::Bytes
+                } else {
+                    Fixed::ByteArray
+                };
                 return Ok(ValueRecord::Raw {
                     r: bytes_literal(bytes, is_bytes, self.limits.max_string_len),
                     type_id: out.types.fixed(fixed, out.rec)?,
@@ -242,7 +284,11 @@ impl ValueEncoder {
             } else if is_dict {
                 (Fixed::Dict, TypeKind::Seq, &raw mut ffi::PyDict_Type)
             } else if ffi::PyFrozenSet_Check(o) != 0 {
-                (Fixed::FrozenSet, TypeKind::Set, &raw mut ffi::PyFrozenSet_Type)
+                (
+                    Fixed::FrozenSet,
+                    TypeKind::Set,
+                    &raw mut ffi::PyFrozenSet_Type,
+                )
             } else {
                 (Fixed::Set, TypeKind::Set, &raw mut ffi::PySet_Type)
             };
@@ -286,7 +332,9 @@ impl ValueEncoder {
                     let mut pos: ffi::Py_ssize_t = 0;
                     let mut key: *mut ffi::PyObject = std::ptr::null_mut();
                     let mut value: *mut ffi::PyObject = std::ptr::null_mut();
-                    while elements.len() < take && ffi::PyDict_Next(o, &mut pos, &mut key, &mut value) != 0 {
+                    while elements.len() < take
+                        && ffi::PyDict_Next(o, &mut pos, &mut key, &mut value) != 0
+                    {
                         let k = self.encode_ptr(py, key, depth + 1, out)?;
                         let v = self.encode_ptr(py, value, depth + 1, out)?;
                         elements.push(ValueRecord::Tuple {
@@ -358,7 +406,8 @@ impl ValueEncoder {
         unsafe {
             let mut names: Vec<*mut ffi::PyObject> = Vec::new();
             let mut values: Vec<*mut ffi::PyObject> = Vec::new(); // new references
-            let has_dict = (*tp).tp_dictoffset != 0 || ((*tp).tp_flags & ffi::Py_TPFLAGS_MANAGED_DICT) != 0;
+            let has_dict =
+                (*tp).tp_dictoffset != 0 || ((*tp).tp_flags & ffi::Py_TPFLAGS_MANAGED_DICT) != 0;
             let mut dict: *mut ffi::PyObject = std::ptr::null_mut();
             if has_dict {
                 dict = ffi::PyObject_GenericGetDict(o, std::ptr::null_mut());
@@ -368,7 +417,9 @@ impl ValueEncoder {
                     let mut pos: ffi::Py_ssize_t = 0;
                     let mut key: *mut ffi::PyObject = std::ptr::null_mut();
                     let mut value: *mut ffi::PyObject = std::ptr::null_mut();
-                    while names.len() < self.limits.max_elements && ffi::PyDict_Next(dict, &mut pos, &mut key, &mut value) != 0 {
+                    while names.len() < self.limits.max_elements
+                        && ffi::PyDict_Next(dict, &mut pos, &mut key, &mut value) != 0
+                    {
                         if ffi::PyUnicode_Check(key) == 0 {
                             continue;
                         }
@@ -379,6 +430,26 @@ impl ValueEncoder {
                 }
             }
             collect_slots(o, tp, &mut names, &mut values, self.limits.max_elements);
+            // Filters: dropped attributes leave the struct, redacted ones keep their name.
+            let mut redacted: Vec<bool> = vec![false; names.len()];
+            if let Some(attrs) = out.attrs.as_mut() {
+                let mut i = 0;
+                while i < names.len() {
+                    let action = borrow_str(names[i]).map_or(ValueAction::Allow, |n| attrs(n));
+                    match action {
+                        ValueAction::Allow => i += 1,
+                        ValueAction::Redact => {
+                            redacted[i] = true;
+                            i += 1;
+                        }
+                        ValueAction::Drop => {
+                            names.remove(i);
+                            ffi::Py_DECREF(values.remove(i));
+                            redacted.remove(i);
+                        }
+                    }
+                }
+            }
             if names.is_empty() && !has_dict {
                 if !dict.is_null() {
                     ffi::Py_DECREF(dict);
@@ -401,10 +472,20 @@ impl ValueEncoder {
                 let r = (|| {
                     let type_id = out.types.for_struct(py, tp, &names, out.rec)?;
                     let mut field_values = Vec::with_capacity(values.len());
-                    for v in &values {
-                        field_values.push(self.encode_ptr(py, *v, depth + 1, out)?);
+                    for (v, hidden) in values.iter().zip(&redacted) {
+                        field_values.push(if *hidden {
+                            ValueRecord::Raw {
+                                r: "<redacted>".into(),
+                                type_id: out.types.fixed(Fixed::Redacted, out.rec)?,
+                            }
+                        } else {
+                            self.encode_ptr(py, *v, depth + 1, out)?
+                        });
                     }
-                    Ok(ValueRecord::Struct { field_values, type_id })
+                    Ok(ValueRecord::Struct {
+                        field_values,
+                        type_id,
+                    })
                 })();
                 self.in_progress.pop();
                 r
@@ -471,7 +552,9 @@ unsafe fn collect_slots(
                     return;
                 }
                 let descr = ffi::PyDict_GetItem(cls_dict, name);
-                if descr.is_null() || !std::ptr::eq(ffi::Py_TYPE(descr), &raw mut ffi::PyMemberDescr_Type) {
+                if descr.is_null()
+                    || !std::ptr::eq(ffi::Py_TYPE(descr), &raw mut ffi::PyMemberDescr_Type)
+                {
                     continue;
                 }
                 let Some(get) = (*ffi::Py_TYPE(descr)).tp_descr_get else {
@@ -508,7 +591,10 @@ unsafe fn encode_int(o: *mut ffi::PyObject, type_id: TypeId) -> Res {
         let hex = ffi::PyNumber_ToBase(o, 16);
         if hex.is_null() {
             ffi::PyErr_Clear();
-            return Ok(ValueRecord::Raw { r: "<int>".into(), type_id });
+            return Ok(ValueRecord::Raw {
+                r: "<int>".into(),
+                type_id,
+            });
         }
         let text = borrow_str(hex).unwrap_or("0x0").to_owned();
         ffi::Py_DECREF(hex);
@@ -691,6 +777,9 @@ mod tests {
     #[test]
     fn bytes_literals_escape_and_truncate() {
         assert_eq!(bytes_literal(b"a'\n\x00", true, 10), "b'a\\'\\n\\x00'");
-        assert_eq!(bytes_literal(b"abcdef", false, 3), "bytearray(b'abc')…<+3 bytes>");
+        assert_eq!(
+            bytes_literal(b"abcdef", false, 3),
+            "bytearray(b'abc')…<+3 bytes>"
+        );
     }
 }

@@ -37,7 +37,8 @@ pub fn prepare_trace_dir(dir: &Path, format: TraceFormat) -> Result<OutputPaths,
     };
     let stale = dir.join(other.events_file_name());
     if stale.is_file() {
-        fs::remove_file(&stale).map_err(|e| RecorderFailure::io("cannot remove the stale", &stale, e))?;
+        fs::remove_file(&stale)
+            .map_err(|e| RecorderFailure::io("cannot remove the stale", &stale, e))?;
     }
     Ok(paths)
 }
@@ -58,7 +59,9 @@ pub struct Metadata<'a> {
 
 /// Writes `trace_metadata.json` atomically.
 pub fn write_metadata(paths: &OutputPaths, meta: &Metadata<'_>) -> Result<(), RecorderFailure> {
-    let workdir = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default();
+    let workdir = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     let mut value = serde_json::json!({
         "workdir": workdir,
         "program": meta.program,

@@ -9,13 +9,15 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use codetracer_monitoring::{self as monitoring, MonitoringError, ToolId, DEFAULT_TOOL_PREFERENCE, TOOL_NAME};
+use codetracer_monitoring::{
+    self as monitoring, MonitoringError, ToolId, DEFAULT_TOOL_PREFERENCE, TOOL_NAME,
+};
 use codetracer_policy::{OnRecorderError, RecorderPolicy};
 use pyo3::prelude::*;
 
 use crate::errors::{codes, RecorderFailure, RecorderResult};
 use crate::runtime::output_paths::OutputPaths;
-use crate::runtime::scope::ScopeRule;
+use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
 use crate::runtime::value_encoder::ValueLimits;
 use crate::runtime::writer::TraceFormat;
@@ -35,6 +37,10 @@ pub struct StartRequest {
     pub args: Vec<String>,
     /// The effective policy.
     pub policy: RecorderPolicy,
+    /// Explicit filter specs (`--trace-filter` / `trace_filter=`).
+    pub trace_filter: Vec<String>,
+    /// `CODETRACER_TRACE_FILTER`, when the environment applies.
+    pub env_filter: Option<String>,
 }
 
 struct ActiveSession {
@@ -96,10 +102,24 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
             "a recording is already running in this process; stop it first (codetracer_python_recorder.stop())",
         ));
     }
+    // Filters first: a bad filter stops the start before anything is written.
+    let start_dir = request
+        .activation_path
+        .as_deref()
+        .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        .or_else(|| std::env::current_dir().ok());
+    let scope = Scope::load(
+        py,
+        &ScopeRequest {
+            start_dir: start_dir.as_deref(),
+            env_spec: request.env_filter.as_deref(),
+            explicit: &request.trace_filter,
+        },
+    )?;
+    let filter_block = scope.summary_json();
     let paths = prepare_trace_dir(&request.dir, request.format)?;
-    let scope = ScopeRule::from_interpreter(py)
-        .map_err(|e| RecorderFailure::internal(format!("cannot read the interpreter's paths: {e}")))?;
-    let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE).map_err(monitoring_failure)?;
+    let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE)
+        .map_err(monitoring_failure)?;
     let started = (|| -> RecorderResult<()> {
         write_metadata(
             &paths,
@@ -108,7 +128,7 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
                 args: &request.args,
                 exit_status: None,
                 format: request.format,
-                trace_filter: None,
+                trace_filter: Some(filter_block),
             },
         )?;
         let adopt = request.activation_path.is_none();
@@ -136,8 +156,10 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
         monitoring::install(py, tool, Box::new(tracer), hook).map_err(monitoring_failure)?;
         // `install` enables every event the tracer has callbacks for; only the entry and
         // unwind events are global, LINE/PY_RETURN/PY_YIELD are enabled per code object.
-        let events = codetracer_monitoring::MonitoringEvents::load(py).map_err(monitoring_failure)?;
-        monitoring::set_global_events(py, tool, RuntimeTracer::global_events(events)).map_err(monitoring_failure)?;
+        let events =
+            codetracer_monitoring::MonitoringEvents::load(py).map_err(monitoring_failure)?;
+        monitoring::set_global_events(py, tool, RuntimeTracer::global_events(events))
+            .map_err(monitoring_failure)?;
         Ok(())
     })();
     if let Err(e) = started {
@@ -164,7 +186,10 @@ pub fn is_tracing(py: Python<'_>) -> bool {
     let Some(active) = guard.as_ref() else {
         return false;
     };
-    monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| t.failure().is_none()).unwrap_or(true)
+    monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| {
+        t.failure().is_none()
+    })
+    .unwrap_or(true)
 }
 
 /// Pushes what was recorded so far to the trace files.
@@ -173,11 +198,16 @@ pub fn flush(py: Python<'_>) -> RecorderResult<()> {
     let Some(active) = guard.as_ref() else {
         return Ok(());
     };
-    monitoring::flush(py, active.tool).map_err(|e| RecorderFailure::io("cannot flush", &active.paths.events, e))
+    monitoring::flush(py, active.tool)
+        .map_err(|e| RecorderFailure::io("cannot flush", &active.paths.events, e))
 }
 
 /// Stops recording; `None` when no session was running.
-pub fn stop(py: Python<'_>, exit_code: Option<i64>, error: Option<String>) -> RecorderResult<Option<StopReport>> {
+pub fn stop(
+    py: Python<'_>,
+    exit_code: Option<i64>,
+    error: Option<String>,
+) -> RecorderResult<Option<StopReport>> {
     let Some(active) = session().take() else {
         return Ok(None);
     };
@@ -189,7 +219,11 @@ pub fn stop(py: Python<'_>, exit_code: Option<i64>, error: Option<String>) -> Re
             t.finish(exit_code, error)
         }
     })
-    .unwrap_or_else(|| Err(RecorderFailure::internal("the recorder's tracer was not found at stop")));
+    .unwrap_or_else(|| {
+        Err(RecorderFailure::internal(
+            "the recorder's tracer was not found at stop",
+        ))
+    });
     let _ = monitoring::uninstall(py, active.tool);
     let _ = monitoring::release_tool_id(py, active.tool);
     let seconds = active.started.elapsed().as_secs_f64();
@@ -198,13 +232,14 @@ pub fn stop(py: Python<'_>, exit_code: Option<i64>, error: Option<String>) -> Re
         bytes: 0,
         steps: 0,
         paths: Vec::new(),
+        filter: serde_json::Value::Null,
     };
-    let metadata = |status: Option<i64>| Metadata {
+    let metadata = |status: Option<i64>, filter: Option<serde_json::Value>| Metadata {
         program: &active.program,
         args: &active.args,
         exit_status: status,
         format: active.format,
-        trace_filter: None,
+        trace_filter: filter,
     };
     let (summary, disabled_by) = match outcome {
         Ok(summary) => {
@@ -216,12 +251,15 @@ pub fn stop(py: Python<'_>, exit_code: Option<i64>, error: Option<String>) -> Re
                 )
                 .with("trace_dir", active.paths.dir.display().to_string()));
             }
-            write_metadata(&active.paths, &metadata(exit_code))?;
+            write_metadata(
+                &active.paths,
+                &metadata(exit_code, Some(summary.filter.clone())),
+            )?;
             (summary, None)
         }
         Err(failure) => {
             if active.policy.keep_partial_trace {
-                let _ = write_metadata(&active.paths, &metadata(exit_code));
+                let _ = write_metadata(&active.paths, &metadata(exit_code, None));
             } else {
                 active.paths.remove_files();
             }
@@ -231,7 +269,13 @@ pub fn stop(py: Python<'_>, exit_code: Option<i64>, error: Option<String>) -> Re
             (empty, Some(failure))
         }
     };
-    let files = active.paths.files().iter().filter(|p| p.is_file()).map(|p| p.to_path_buf()).collect();
+    let files = active
+        .paths
+        .files()
+        .iter()
+        .filter(|p| p.is_file())
+        .map(|p| p.to_path_buf())
+        .collect();
     Ok(Some(StopReport {
         dir: active.paths.dir.clone(),
         format: active.format,

@@ -5,7 +5,9 @@
 //! code gets LINE, PY_RETURN and PY_YIELD as *local* events. PY_THROW and PY_UNWIND cannot be
 //! disabled, so their handlers return after one cache lookup for untraced code.
 
-use codetracer_monitoring::{CallbackOutcome, CallbackResult, EventSet, MonitoringEvents, Tracer, TracerError};
+use codetracer_monitoring::{
+    CallbackOutcome, CallbackResult, EventSet, MonitoringEvents, Tracer, TracerError,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyCode;
 
@@ -36,7 +38,13 @@ impl RuntimeTracer {
     }
 
     /// Shared by PY_START / PY_RESUME / PY_THROW.
-    fn on_entry(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, entry: Entry<'_, '_>, can_disable: bool) -> CallbackResult {
+    fn on_entry(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, PyCode>,
+        entry: Entry<'_, '_>,
+        can_disable: bool,
+    ) -> CallbackResult {
         if self.failure.is_some() || self.rec.is_none() {
             return CONTINUE;
         }
@@ -45,18 +53,30 @@ impl RuntimeTracer {
             Err(e) => return Err(TracerError::Python(e)),
         };
         if !traced {
-            return Ok(if can_disable { CallbackOutcome::Disable } else { CallbackOutcome::Continue });
+            return Ok(if can_disable {
+                CallbackOutcome::Disable
+            } else {
+                CallbackOutcome::Continue
+            });
         }
         let activation = match self.activation.phase() {
             Phase::Active => false,
-            Phase::Waiting if is_activation_file && matches!(entry, Entry::Start) => self.activation.activate(),
+            Phase::Waiting if is_activation_file && matches!(entry, Entry::Start) => {
+                self.activation.activate()
+            }
             Phase::Waiting | Phase::Done => return CONTINUE,
         };
         let result = self.record_entry(py, code, entry, activation);
         self.outcome(result)
     }
 
-    fn on_exit(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, value: &Bound<'_, PyAny>, unwinding: bool) -> CallbackResult {
+    fn on_exit(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, PyCode>,
+        value: &Bound<'_, PyAny>,
+        unwinding: bool,
+    ) -> CallbackResult {
         if !self.activation.is_active() || self.failure.is_some() {
             return CONTINUE;
         }
@@ -76,27 +96,61 @@ impl Tracer for RuntimeTracer {
         Self::global_events(events) | events.line | events.py_return | events.py_yield
     }
 
-    fn on_py_start(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32) -> CallbackResult {
+    fn on_py_start(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, PyCode>,
+        _offset: i32,
+    ) -> CallbackResult {
         self.on_entry(py, code, Entry::Start, true)
     }
 
-    fn on_py_resume(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32) -> CallbackResult {
+    fn on_py_resume(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, PyCode>,
+        _offset: i32,
+    ) -> CallbackResult {
         self.on_entry(py, code, Entry::Resume, true)
     }
 
-    fn on_py_throw(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32, exception: &Bound<'_, PyAny>) -> CallbackResult {
+    fn on_py_throw(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, PyCode>,
+        _offset: i32,
+        exception: &Bound<'_, PyAny>,
+    ) -> CallbackResult {
         self.on_entry(py, code, Entry::Throw(exception), false)
     }
 
-    fn on_py_return(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32, retval: &Bound<'_, PyAny>) -> CallbackResult {
+    fn on_py_return(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, PyCode>,
+        _offset: i32,
+        retval: &Bound<'_, PyAny>,
+    ) -> CallbackResult {
         self.on_exit(py, code, retval, false)
     }
 
-    fn on_py_yield(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32, retval: &Bound<'_, PyAny>) -> CallbackResult {
+    fn on_py_yield(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, PyCode>,
+        _offset: i32,
+        retval: &Bound<'_, PyAny>,
+    ) -> CallbackResult {
         self.on_exit(py, code, retval, false)
     }
 
-    fn on_py_unwind(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, _offset: i32, exception: &Bound<'_, PyAny>) -> CallbackResult {
+    fn on_py_unwind(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, PyCode>,
+        _offset: i32,
+        exception: &Bound<'_, PyAny>,
+    ) -> CallbackResult {
         self.on_exit(py, code, exception, true)
     }
 
@@ -113,6 +167,7 @@ impl Tracer for RuntimeTracer {
     }
 
     fn flush(&mut self, _py: Python<'_>) -> Result<(), TracerError> {
-        self.flush_files().map_err(|e| TracerError::msg(e.to_string()))
+        self.flush_files()
+            .map_err(|e| TracerError::msg(e.to_string()))
     }
 }

@@ -19,7 +19,7 @@ use super::activation::Activation;
 use super::code_info::CodeInfo;
 use super::id_hash::IdHashMap;
 use super::output_paths::{write_paths, OutputPaths};
-use super::scope::ScopeRule;
+use super::scope::{stricter, Scope};
 use super::threads::ThreadStacks;
 use super::types::{Fixed, TypeRegistry};
 use super::value_encoder::{ValueEncoder, ValueLimits};
@@ -38,8 +38,8 @@ pub struct TracerConfig {
     pub program: String,
     /// Recording starts when this file's code first runs (`None`: immediately).
     pub activation_path: Option<PathBuf>,
-    /// Which code is recorded.
-    pub scope: ScopeRule,
+    /// Which code is recorded, and what happens to values (the compiled filters).
+    pub scope: Scope,
     /// Value capture bounds.
     pub limits: ValueLimits,
     /// Whether module code is named from its globals (`__spec__.name` / `__name__`).
@@ -57,6 +57,8 @@ pub struct FinishSummary {
     pub steps: u64,
     /// Path table.
     pub paths: Vec<String>,
+    /// The `trace_filter` metadata block (chain and counters).
+    pub filter: serde_json::Value,
 }
 
 /// The recorder's sys.monitoring tracer.
@@ -64,7 +66,7 @@ pub struct RuntimeTracer {
     tool: ToolId,
     local_events: EventSet,
     paths: OutputPaths,
-    scope: ScopeRule,
+    scope: Scope,
     activation: Activation,
     codes: IdHashMap<usize, CodeInfo>,
     rec: Option<Records>,
@@ -88,8 +90,9 @@ impl RuntimeTracer {
     /// Creates the events file and writes the trace's opening records
     /// (`Path`, `Function <toplevel>`, `Call`, `Type None`).
     pub fn begin(py: Python<'_>, config: TracerConfig) -> Result<Self, RecorderFailure> {
-        let events = MonitoringEvents::load(py)
-            .map_err(|e| RecorderFailure::internal(format!("sys.monitoring is unavailable: {e}")))?;
+        let events = MonitoringEvents::load(py).map_err(|e| {
+            RecorderFailure::internal(format!("sys.monitoring is unavailable: {e}"))
+        })?;
         let sink = TraceSink::create(&config.paths.events, config.format)?;
         let mut rec = Records::new(sink);
         let mut types = TypeRegistry::new();
@@ -126,6 +129,11 @@ impl RuntimeTracer {
     /// The first failure met while recording, if any (recording stopped at that point).
     pub fn failure(&self) -> Option<&RecorderFailure> {
         self.failure.as_ref()
+    }
+
+    /// The `trace_filter` block of `trace_metadata.json`.
+    pub fn filter_summary(&self) -> serde_json::Value {
+        self.scope.summary_json()
     }
 
     /// Records written so far.
@@ -182,9 +190,15 @@ impl RuntimeTracer {
 
     /// Ends the recording: closes every open call of every thread, writes the error event of
     /// an uncaught exception, the toplevel return with the exit status, and the files.
-    pub fn finish(&mut self, exit_code: Option<i64>, error: Option<String>) -> Result<FinishSummary, RecorderFailure> {
+    pub fn finish(
+        &mut self,
+        exit_code: Option<i64>,
+        error: Option<String>,
+    ) -> Result<FinishSummary, RecorderFailure> {
         let Some(mut rec) = self.rec.take() else {
-            return Err(RecorderFailure::internal("the recording was already finished"));
+            return Err(RecorderFailure::internal(
+                "the recording was already finished",
+            ));
         };
         let unfinished = self.types.fixed(Fixed::Elided, &mut rec)?;
         for tid in self.threads.open_threads() {
@@ -218,6 +232,7 @@ impl RuntimeTracer {
             bytes,
             steps,
             paths,
+            filter: self.scope.summary_json(),
         })
     }
 
@@ -229,17 +244,76 @@ impl RuntimeTracer {
     }
 
     /// The cached facts of `code`, inspecting it (and deciding its scope) the first time.
-    fn ensure_info(&mut self, _py: Python<'_>, code: &Bound<'_, pyo3::types::PyCode>) -> PyResult<&mut CodeInfo> {
+    fn ensure_info(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, pyo3::types::PyCode>,
+    ) -> PyResult<&mut CodeInfo> {
         let key = code.as_ptr() as usize;
         if !self.codes.contains_key(&key) {
-            let mut info = CodeInfo::inspect(code)?;
-            info.traced = self.scope.is_traced(&info.filename);
-            info.is_activation_file = info.traced && self.activation.is_activation_file(&info.filename);
+            let info = self.inspect(py, code)?;
             self.codes.insert(key, info);
         }
         self.codes
             .get_mut(&key)
             .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("code cache lost an entry"))
+    }
+
+    /// First sighting of a code object: its module (module-identity), the filters' decision
+    /// and the action for each of its variables.
+    fn inspect(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, pyo3::types::PyCode>,
+    ) -> PyResult<CodeInfo> {
+        let key = code.as_ptr() as usize;
+        let mut info = CodeInfo::inspect(code)?;
+        let hint = if self.module_name_from_globals {
+            super::frame::current_frame(py)
+                .filter(|f| super::frame::frame_runs(f, code.as_ptr()))
+                .and_then(|f| super::frame::frame_globals(py, &f))
+                .and_then(|g| codetracer_module_identity::globals_name_hint(py, &g))
+        } else {
+            None
+        };
+        info.module = self
+            .modules
+            .resolve_for_code(py, code, hint.as_deref(), None);
+        info.traced = self.scope.decide(
+            key as u64,
+            info.module.as_deref(),
+            &info.filename,
+            &info.qualname,
+        );
+        if !info.traced {
+            return Ok(info);
+        }
+        info.is_activation_file = self.activation.is_activation_file(&info.filename);
+        use codetracer_trace_filter::ValueKind;
+        let params = info.params.clone();
+        for (i, slot) in info.locals.iter_mut().enumerate() {
+            let local = self
+                .scope
+                .value_action(key as u64, ValueKind::Local, &slot.text);
+            slot.action = if params.contains(&i) {
+                stricter(
+                    local,
+                    self.scope
+                        .value_action(key as u64, ValueKind::Arg, &slot.text),
+                )
+            } else {
+                local
+            };
+        }
+        for slot in &mut info.globals {
+            slot.action = self
+                .scope
+                .value_action(key as u64, ValueKind::Global, &slot.text);
+        }
+        info.return_action = self
+            .scope
+            .value_action(key as u64, ValueKind::Return, &info.qualname);
+        Ok(info)
     }
 
     fn enable_local_events(&mut self, py: Python<'_>, key: usize) -> Result<(), RecorderFailure> {
@@ -250,7 +324,17 @@ impl RuntimeTracer {
             return Ok(());
         }
         info.local_events_on = true;
-        codetracer_monitoring::set_local_events(py, self.tool, info.code.bind(py), self.local_events)
-            .map_err(|e| RecorderFailure::internal(format!("cannot enable line events for {}: {e}", info.qualname)))
+        codetracer_monitoring::set_local_events(
+            py,
+            self.tool,
+            info.code.bind(py),
+            self.local_events,
+        )
+        .map_err(|e| {
+            RecorderFailure::internal(format!(
+                "cannot enable line events for {}: {e}",
+                info.qualname
+            ))
+        })
     }
 }

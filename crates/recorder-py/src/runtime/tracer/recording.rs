@@ -8,9 +8,13 @@ use runtime_tracing::{FullValueRecord, FunctionId, PathId, ValueRecord};
 
 use super::RuntimeTracer;
 use crate::errors::RecorderFailure;
+use crate::runtime::code_info::VarSlot;
 use crate::runtime::frame::{self, thread_ident};
+use crate::runtime::scope::Scope;
 use crate::runtime::threads::OpenCall;
-use crate::runtime::value_encoder::Out;
+use crate::runtime::types::Fixed;
+use crate::runtime::value_encoder::{Out, ValueEncoder};
+use codetracer_trace_filter::{ValueAction, ValueKind};
 
 /// What kind of entry a `Call` records.
 pub(super) enum Entry<'a, 'py> {
@@ -24,7 +28,7 @@ pub(super) enum Entry<'a, 'py> {
 
 impl RuntimeTracer {
     /// Declares path, function and variable ids of `key`'s code (once per recording).
-    fn declare_code(&mut self, py: Python<'_>, key: usize) -> Result<(PathId, FunctionId), RecorderFailure> {
+    fn declare_code(&mut self, key: usize) -> Result<(PathId, FunctionId), RecorderFailure> {
         let (Some(rec), Some(info)) = (self.rec.as_mut(), self.codes.get_mut(&key)) else {
             return Err(RecorderFailure::internal("recording state missing"));
         };
@@ -35,16 +39,7 @@ impl RuntimeTracer {
         let name = match &info.function_name {
             Some(n) => n.clone(),
             None if info.is_module => {
-                let hint = if self.module_name_from_globals {
-                    frame::current_frame(py)
-                        .filter(|f| frame::frame_runs(f, info.code.as_ptr()))
-                        .and_then(|f| frame::frame_globals(py, &f))
-                        .and_then(|g| codetracer_module_identity::globals_name_hint(py, &g))
-                } else {
-                    None
-                };
-                let name = self.modules.resolve_for_code(py, info.code.bind(py), hint.as_deref(), None);
-                codetracer_module_identity::module_function_name(name.as_deref())
+                codetracer_module_identity::module_function_name(info.module.as_deref())
             }
             None => info.qualname.clone(),
         };
@@ -66,13 +61,14 @@ impl RuntimeTracer {
     ) -> Result<(), RecorderFailure> {
         let key = code.as_ptr() as usize;
         self.enable_local_events(py, key)?;
-        let (path_id, function_id) = self.declare_code(py, key)?;
+        let (path_id, function_id) = self.declare_code(key)?;
         let Self {
             rec: Some(rec),
             codes,
             types,
             encoder,
             threads,
+            scope,
             ..
         } = self
         else {
@@ -83,46 +79,73 @@ impl RuntimeTracer {
             return Ok(());
         };
         rec.step(path_id, info.first_line)?;
+        let mut tally = Tally::default();
         let mut args: Vec<FullValueRecord> = Vec::new();
         let mut failure = None;
         match entry {
             Entry::Start => {
-                if let Some(f) = frame::current_frame(py).filter(|f| frame::frame_runs(f, code.as_ptr())) {
-                    frame::for_each_local(py, &f, &info.locals, Some(&info.params), |slot, value| {
-                        if failure.is_some() {
-                            return;
-                        }
-                        let mut out = Out { types, rec };
-                        // SAFETY: `value` is a live reference for the duration of the visit.
-                        match unsafe { encoder.encode_raw(py, value, &mut out) } {
-                            Ok(v) => args.push(FullValueRecord {
-                                variable_id: slot.id.unwrap_or_default(),
-                                value: v,
-                            }),
-                            Err(e) => failure = Some(e),
-                        }
-                    });
+                if let Some(f) =
+                    frame::current_frame(py).filter(|f| frame::frame_runs(f, code.as_ptr()))
+                {
+                    let mut attrs = |name: &str| scope.attr_action(key as u64, name);
+                    frame::for_each_local(
+                        py,
+                        &f,
+                        &info.locals,
+                        Some(&info.params),
+                        |slot, value| {
+                            if failure.is_some() {
+                                return;
+                            }
+                            tally.note(slot.action);
+                            let mut out = Out {
+                                types,
+                                rec,
+                                attrs: Some(&mut attrs),
+                            };
+                            // SAFETY: `value` is a live reference for the duration of the visit.
+                            match unsafe {
+                                filtered_value(encoder, py, value, slot.action, &mut out)
+                            } {
+                                Ok(Some(v)) => args.push(FullValueRecord {
+                                    variable_id: slot.id.unwrap_or_default(),
+                                    value: v,
+                                }),
+                                Ok(None) => {}
+                                Err(e) => failure = Some(e),
+                            }
+                        },
+                    );
                 }
             }
             Entry::Resume => {}
             Entry::Throw(exc) => {
                 let variable_id = rec.variable_id("exception")?;
-                let value = encoder.encode(py, exc, &mut Out { types, rec })?;
+                let value = encoder.encode(py, exc, &mut Out::new(types, rec))?;
                 args.push(FullValueRecord { variable_id, value });
             }
         }
         if let Some(e) = failure {
             return Err(e);
         }
+        tally.apply(scope, codetracer_trace_filter::ValueKind::Arg);
         rec.call(function_id, args)?;
-        threads.stack().push(OpenCall { code: key, activation });
+        threads.stack().push(OpenCall {
+            code: key,
+            activation,
+        });
         Ok(())
     }
 
     /// `Step` at `line`, then every visible variable's `Value`.
-    pub(super) fn record_line(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, line: u32) -> Result<(), RecorderFailure> {
+    pub(super) fn record_line(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, PyCode>,
+        line: u32,
+    ) -> Result<(), RecorderFailure> {
         let key = code.as_ptr() as usize;
-        let (path_id, _) = self.declare_code(py, key)?;
+        let (path_id, _) = self.declare_code(key)?;
         {
             let Self {
                 rec: Some(rec),
@@ -130,6 +153,7 @@ impl RuntimeTracer {
                 types,
                 encoder,
                 threads,
+                scope,
                 ..
             } = self
             else {
@@ -140,29 +164,49 @@ impl RuntimeTracer {
                 return Ok(());
             };
             rec.step(path_id, i64::from(line))?;
-            let Some(f) = frame::current_frame(py).filter(|f| frame::frame_runs(f, code.as_ptr())) else {
+            let Some(f) = frame::current_frame(py).filter(|f| frame::frame_runs(f, code.as_ptr()))
+            else {
                 return Ok(());
             };
             let mut failure = None;
-            let mut visit = |slot: &crate::runtime::code_info::VarSlot, value: *mut pyo3::ffi::PyObject| {
-                if failure.is_some() {
-                    return;
+            let mut locals = Tally::default();
+            let mut globals = Tally::default();
+            {
+                let mut attrs = |name: &str| scope.attr_action(key as u64, name);
+                let mut visit =
+                    |slot: &VarSlot, value: *mut pyo3::ffi::PyObject, tally: &mut Tally| {
+                        if failure.is_some() {
+                            return;
+                        }
+                        tally.note(slot.action);
+                        let mut out = Out {
+                            types: &mut *types,
+                            rec: &mut *rec,
+                            attrs: Some(&mut attrs),
+                        };
+                        // SAFETY: `value` is a live reference for the duration of the visit.
+                        let result =
+                            unsafe { filtered_value(encoder, py, value, slot.action, &mut out) }
+                                .and_then(|v| match v {
+                                    Some(v) => out.rec.value(slot.id.unwrap_or_default(), v),
+                                    None => Ok(()),
+                                });
+                        if let Err(e) = result {
+                            failure = Some(e);
+                        }
+                    };
+                if !info.is_module {
+                    frame::for_each_local(py, &f, &info.locals, None, |s, v| {
+                        visit(s, v, &mut locals)
+                    });
                 }
-                let mut out = Out { types, rec };
-                // SAFETY: `value` is a live reference for the duration of the visit.
-                let result = unsafe { encoder.encode_raw(py, value, &mut out) }
-                    .and_then(|v| out.rec.value(slot.id.unwrap_or_default(), v));
-                if let Err(e) = result {
-                    failure = Some(e);
-                }
-            };
-            if !info.is_module {
-                frame::for_each_local(py, &f, &info.locals, None, &mut visit);
+                frame::for_each_global(py, &f, &info.globals, |s, v| visit(s, v, &mut globals));
             }
-            frame::for_each_global(py, &f, &info.globals, &mut visit);
             if let Some(e) = failure {
                 return Err(e);
             }
+            locals.apply(scope, codetracer_trace_filter::ValueKind::Local);
+            globals.apply(scope, codetracer_trace_filter::ValueKind::Global);
         }
         self.maybe_periodic_flush()
     }
@@ -177,6 +221,10 @@ impl RuntimeTracer {
         unwinding: bool,
     ) -> Result<(), RecorderFailure> {
         let key = code.as_ptr() as usize;
+        let return_action = self
+            .codes
+            .get(&key)
+            .map_or(ValueAction::Allow, |i| i.return_action);
         let Self {
             rec: Some(rec),
             types,
@@ -184,6 +232,7 @@ impl RuntimeTracer {
             threads,
             activation,
             uncaught,
+            scope,
             ..
         } = self
         else {
@@ -193,7 +242,32 @@ impl RuntimeTracer {
         let Some(open) = threads.pop_if(key) else {
             return Ok(());
         };
-        let encoded: ValueRecord = encoder.encode(py, value, &mut Out { types, rec })?;
+        let mut attrs = |name: &str| scope.attr_action(key as u64, name);
+        let mut out = Out {
+            types,
+            rec,
+            attrs: Some(&mut attrs),
+        };
+        let encoded: ValueRecord = if unwinding {
+            encoder.encode(py, value, &mut out)?
+        } else {
+            // SAFETY: `value` is a live object for the duration of the call.
+            unsafe { filtered_value(encoder, py, value.as_ptr(), return_action, &mut out) }?
+                .unwrap_or_else(|| ValueRecord::Raw {
+                    r: "<dropped>".into(),
+                    type_id: runtime_tracing::TypeId(0),
+                })
+        };
+        let dropped = matches!(&encoded, ValueRecord::Raw { r, .. } if r == "<dropped>");
+        let encoded = if dropped {
+            encoder.marker(Fixed::Redacted, "<dropped>", &mut out)?
+        } else {
+            encoded
+        };
+        drop(out);
+        if !unwinding {
+            scope.count(codetracer_trace_filter::ValueKind::Return, return_action);
+        }
         if open.activation {
             if unwinding {
                 if let ValueRecord::Raw { r, .. } = &encoded {
@@ -204,5 +278,52 @@ impl RuntimeTracer {
         }
         rec.ret(encoded)?;
         threads.maybe_exit(rec)
+    }
+}
+
+/// Redactions and drops seen while writing one record, counted into the filter summary after.
+#[derive(Default)]
+struct Tally {
+    redacted: u64,
+    dropped: u64,
+}
+
+impl Tally {
+    fn note(&mut self, action: ValueAction) {
+        match action {
+            ValueAction::Allow => {}
+            ValueAction::Redact => self.redacted += 1,
+            ValueAction::Drop => self.dropped += 1,
+        }
+    }
+
+    fn apply(&self, scope: &mut Scope, kind: ValueKind) {
+        for _ in 0..self.redacted {
+            scope.count(kind, ValueAction::Redact);
+        }
+        for _ in 0..self.dropped {
+            scope.count(kind, ValueAction::Drop);
+        }
+    }
+}
+
+/// Encodes `value` as the filters say: `None` when dropped, `<redacted>` when redacted.
+///
+/// # Safety
+/// `value` must be a live object pointer and the GIL held.
+unsafe fn filtered_value(
+    encoder: &mut ValueEncoder,
+    py: Python<'_>,
+    value: *mut pyo3::ffi::PyObject,
+    action: ValueAction,
+    out: &mut Out<'_>,
+) -> Result<Option<ValueRecord>, RecorderFailure> {
+    match action {
+        ValueAction::Allow => {
+            // SAFETY: forwarded contract.
+            unsafe { encoder.encode_raw(py, value, out) }.map(Some)
+        }
+        ValueAction::Redact => encoder.marker(Fixed::Redacted, "<redacted>", out).map(Some),
+        ValueAction::Drop => Ok(None),
     }
 }

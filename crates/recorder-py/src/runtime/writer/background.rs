@@ -50,7 +50,8 @@ pub const HEADER_V1: [u8; 8] = [0xC0, 0xDE, 0x72, 0xAC, 0xE2, 0x01, 0x00, 0x00];
 impl BackgroundFile {
     /// Creates `path` and starts the writer thread.
     pub fn create(path: &Path, encoding: FileEncoding) -> Result<Self, RecorderFailure> {
-        let mut file = File::create(path).map_err(|e| RecorderFailure::io("cannot create", path, e))?;
+        let mut file =
+            File::create(path).map_err(|e| RecorderFailure::io("cannot create", path, e))?;
         if encoding == FileEncoding::SeekableZstd {
             file.write_all(&HEADER_V1)
                 .map_err(|e| RecorderFailure::io("cannot write", path, e))?;
@@ -80,7 +81,11 @@ impl BackgroundFile {
 
     fn post(&mut self, message: Message) -> Result<(), RecorderFailure> {
         let Some(sender) = &self.sender else {
-            return Err(RecorderFailure::io("already closed:", &self.path, "writer finished"));
+            return Err(RecorderFailure::io(
+                "already closed:",
+                &self.path,
+                "writer finished",
+            ));
         };
         if sender.send(message).is_err() {
             // The thread ended early: it failed. Collect its error.
@@ -111,7 +116,11 @@ impl BackgroundFile {
                 "the writer thread of {} panicked",
                 self.path.display()
             ))),
-            None => Err(RecorderFailure::io("already closed:", &self.path, "writer finished")),
+            None => Err(RecorderFailure::io(
+                "already closed:",
+                &self.path,
+                "writer finished",
+            )),
         }
     }
 }
@@ -125,12 +134,19 @@ impl Drop for BackgroundFile {
     }
 }
 
-fn run(file: File, encoding: FileEncoding, receiver: Receiver<Message>, path: &Path) -> Result<u64, String> {
+fn run(
+    file: File,
+    encoding: FileEncoding,
+    receiver: Receiver<Message>,
+    path: &Path,
+) -> Result<u64, String> {
     match encoding {
         FileEncoding::Plain => run_plain(file, receiver).map_err(|e| e.to_string()),
         FileEncoding::SeekableZstd => run_zstd(file, receiver).map_err(|e| e.to_string()),
     }?;
-    std::fs::metadata(path).map(|m| m.len()).map_err(|e| e.to_string())
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| e.to_string())
 }
 
 fn run_plain(file: File, receiver: Receiver<Message>) -> std::io::Result<()> {

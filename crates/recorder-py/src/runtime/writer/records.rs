@@ -70,25 +70,37 @@ impl Records {
             return Ok(*id);
         }
         let id = VariableId(self.variables.len());
-        self.sink.emit(&TraceLowLevelEvent::VariableName(name.to_owned()))?;
+        self.sink
+            .emit(&TraceLowLevelEvent::VariableName(name.to_owned()))?;
         self.variables.insert(name.to_owned(), id);
         Ok(id)
     }
 
     /// Declares a new function (never merged by name: the caller keys functions by code object).
-    pub fn new_function(&mut self, name: &str, path_id: PathId, line: i64) -> Result<FunctionId, RecorderFailure> {
+    pub fn new_function(
+        &mut self,
+        name: &str,
+        path_id: PathId,
+        line: i64,
+    ) -> Result<FunctionId, RecorderFailure> {
         let id = FunctionId(self.functions);
-        self.sink.emit(&TraceLowLevelEvent::Function(FunctionRecord {
-            path_id,
-            line: Line(line),
-            name: name.to_owned(),
-        }))?;
+        self.sink
+            .emit(&TraceLowLevelEvent::Function(FunctionRecord {
+                path_id,
+                line: Line(line),
+                name: name.to_owned(),
+            }))?;
         self.functions += 1;
         Ok(id)
     }
 
     /// Declares a new type and returns its id.
-    pub fn new_type(&mut self, kind: TypeKind, lang_type: &str, info: TypeSpecificInfo) -> Result<TypeId, RecorderFailure> {
+    pub fn new_type(
+        &mut self,
+        kind: TypeKind,
+        lang_type: &str,
+        info: TypeSpecificInfo,
+    ) -> Result<TypeId, RecorderFailure> {
         let id = TypeId(self.types);
         self.sink.emit(&TraceLowLevelEvent::Type(TypeRecord {
             kind,
@@ -103,43 +115,71 @@ impl Records {
     #[inline]
     pub fn step(&mut self, path_id: PathId, line: i64) -> Result<(), RecorderFailure> {
         self.steps += 1;
-        self.sink.emit(&TraceLowLevelEvent::Step(StepRecord { path_id, line: Line(line) }))
+        self.sink.emit(&TraceLowLevelEvent::Step(StepRecord {
+            path_id,
+            line: Line(line),
+        }))
     }
 
     /// A `Call` (the caller emits the callee's definition-line `Step` first).
-    pub fn call(&mut self, function_id: FunctionId, args: Vec<FullValueRecord>) -> Result<(), RecorderFailure> {
-        self.sink.emit(&TraceLowLevelEvent::Call(CallRecord { function_id, args }))
+    pub fn call(
+        &mut self,
+        function_id: FunctionId,
+        args: Vec<FullValueRecord>,
+    ) -> Result<(), RecorderFailure> {
+        self.sink
+            .emit(&TraceLowLevelEvent::Call(CallRecord { function_id, args }))
     }
 
     /// A `Return`.
     pub fn ret(&mut self, return_value: ValueRecord) -> Result<(), RecorderFailure> {
-        self.sink.emit(&TraceLowLevelEvent::Return(ReturnRecord { return_value }))
+        self.sink
+            .emit(&TraceLowLevelEvent::Return(ReturnRecord { return_value }))
     }
 
     /// A `Value` of a variable at the current step.
     #[inline]
-    pub fn value(&mut self, variable_id: VariableId, value: ValueRecord) -> Result<(), RecorderFailure> {
-        self.sink.emit(&TraceLowLevelEvent::Value(FullValueRecord { variable_id, value }))
+    pub fn value(
+        &mut self,
+        variable_id: VariableId,
+        value: ValueRecord,
+    ) -> Result<(), RecorderFailure> {
+        self.sink.emit(&TraceLowLevelEvent::Value(FullValueRecord {
+            variable_id,
+            value,
+        }))
     }
 
     /// An `Event` (IO, error) attached to the current step.
-    pub fn event(&mut self, kind: EventLogKind, metadata: String, content: String) -> Result<(), RecorderFailure> {
-        self.sink.emit(&TraceLowLevelEvent::Event(RecordEvent { kind, metadata, content }))
+    pub fn event(
+        &mut self,
+        kind: EventLogKind,
+        metadata: String,
+        content: String,
+    ) -> Result<(), RecorderFailure> {
+        self.sink.emit(&TraceLowLevelEvent::Event(RecordEvent {
+            kind,
+            metadata,
+            content,
+        }))
     }
 
     /// `ThreadStart`.
     pub fn thread_start(&mut self, id: u64) -> Result<(), RecorderFailure> {
-        self.sink.emit(&TraceLowLevelEvent::ThreadStart(ThreadId(id)))
+        self.sink
+            .emit(&TraceLowLevelEvent::ThreadStart(ThreadId(id)))
     }
 
     /// `ThreadSwitch`.
     pub fn thread_switch(&mut self, id: u64) -> Result<(), RecorderFailure> {
-        self.sink.emit(&TraceLowLevelEvent::ThreadSwitch(ThreadId(id)))
+        self.sink
+            .emit(&TraceLowLevelEvent::ThreadSwitch(ThreadId(id)))
     }
 
     /// `ThreadExit`.
     pub fn thread_exit(&mut self, id: u64) -> Result<(), RecorderFailure> {
-        self.sink.emit(&TraceLowLevelEvent::ThreadExit(ThreadId(id)))
+        self.sink
+            .emit(&TraceLowLevelEvent::ThreadExit(ThreadId(id)))
     }
 
     /// Pushes everything written so far to the file.

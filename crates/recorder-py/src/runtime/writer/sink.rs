@@ -135,7 +135,10 @@ impl TraceSink {
         }
         let events = self.events;
         let bytes = self.file.finish()?;
-        log::debug!("wrote {events} records, {bytes} bytes to {}", self.path.display());
+        log::debug!(
+            "wrote {events} records, {bytes} bytes to {}",
+            self.path.display()
+        );
         Ok((events, bytes))
     }
 }
