@@ -131,13 +131,7 @@ def test_py(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def lint(session: nox.Session) -> None:
-    """Check formatting, clippy, ruff, mypy, the _native stub (stubtest) and version agreement."""
-    env = _rust_env(_base_python())
-    session.run("cargo", "fmt", "--all", "--check", external=True)
-    session.run(
-        "cargo", "clippy", "--workspace", "--all-targets", "--", "-D", "warnings",
-        env=env, external=True,
-    )  # fmt: skip
+    """Check ruff, mypy, the _native stub (stubtest), versions, rustfmt and clippy."""
     session.install("ruff>=0.6", "mypy>=1.11")
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
@@ -147,6 +141,11 @@ def lint(session: nox.Session) -> None:
     allowlist = CORE_DIR / "stubtest-allowlist.txt"
     extra = ["--allowlist", str(allowlist)] if allowlist.exists() else []
     session.run("python", "-m", "mypy.stubtest", "codetracer_python_recorder_core._native", *extra)
+    session.run("cargo", "fmt", "--all", "--check", external=True)
+    session.run(
+        "cargo", "clippy", "--workspace", "--all-targets", "--", "-D", "warnings",
+        env=_rust_env(_base_python()), external=True,
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHONS[0])

@@ -1,9 +1,10 @@
 """Start recording when the package is imported with ``CODETRACER_TRACE`` set; stop at exit.
 
 ``CODETRACER_TRACE=DIR python -c "import codetracer_python_recorder; ..."`` (or an import from
-``sitecustomize``/a ``.pth`` file) records the rest of the process into ``DIR``, using
-``CODETRACER_FORMAT`` and ``CODETRACER_TRACE_FILTER`` (``::``-separated filter files); the
-``CODETRACER_*`` policy variables are applied by the native core.
+``sitecustomize``/a ``.pth`` file) records the rest of the process into ``DIR`` in the
+``CODETRACER_FORMAT`` format. ``CODETRACER_TRACE_FILTER`` (``::``-separated filter files) and
+the ``CODETRACER_*`` policy variables are read by the native core when the recording starts
+(``apply_env_policy``), exactly as for an API or CLI start.
 
 The recording is stopped by an :mod:`atexit` handler, with the best exit status we can know
 without changing the program's behaviour:
@@ -35,7 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
 
-from codetracer_python_recorder.api import split_filter_spec, start
+from codetracer_python_recorder.api import start
 from codetracer_python_recorder.errors import RecorderError, format_error
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
 from codetracer_python_recorder.session import TraceSession
@@ -124,9 +125,7 @@ def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | N
         return None
     try:
         fmt = normalize_format(env.get(ENV_FORMAT, "").strip() or DEFAULT_FORMAT, source=ENV_FORMAT)
-        session = start(
-            trace_dir, format=fmt, trace_filter=split_filter_spec(env.get(ENV_TRACE_FILTER))
-        )
+        session = start(trace_dir, format=fmt)
     except RecorderError as exc:
         print(
             f"{format_error(exc)} ({ENV_TRACE} is set; the program runs untraced)", file=sys.stderr
