@@ -6,6 +6,24 @@ the built module with ``python -m mypy.stubtest``.
 
 import builtins
 
+__all__ = [
+    "EnvironmentError",
+    "InternalError",
+    "RecorderError",
+    "TargetError",
+    "UsageError",
+    "__version__",
+    "build_info",
+    "configure_policy",
+    "configure_policy_from_env",
+    "flush_tracing",
+    "is_tracing",
+    "policy_snapshot",
+    "read_trace",
+    "start_tracing",
+    "stop_tracing",
+]
+
 __version__: str
 
 class RecorderError(Exception):
