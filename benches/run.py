@@ -107,12 +107,12 @@ def events(workload: Path, scale: int) -> int:
 def calibrate(workload: Path, cwd: Path) -> int:
     """The scale at which the untraced run takes ~TARGET_SECONDS beyond startup."""
     base = statistics.median(plain(workload, 1, cwd).seconds for _ in range(3))
-    scale = 4
+    scale = 2
     while True:
-        t = statistics.median(plain(workload, scale, cwd).seconds for _ in range(2)) - base
-        if t >= TARGET_SECONDS / 4 or scale >= 1 << 20:
+        t = statistics.median(plain(workload, scale, cwd).seconds for _ in range(3)) - base
+        if t >= TARGET_SECONDS / 2 or scale >= 1 << 20:
             return max(2, round(scale * TARGET_SECONDS / max(t, 1e-3)))
-        scale *= 4
+        scale *= 2
 
 
 def measure(name: str, reps: int, cwd: Path) -> Result:
