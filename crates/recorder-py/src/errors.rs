@@ -192,6 +192,22 @@ impl std::error::Error for RecorderFailure {}
 /// Result alias of the recorder.
 pub type RecorderResult<T> = Result<T, RecorderFailure>;
 
+/// Runs `f`, turning a panic inside it into an `ERR_INTERNAL` failure about `what`: a panic
+/// anywhere in the recorder becomes `InternalError`, never a crash or a `PanicException`.
+pub fn catch_panic<T>(what: &str, f: impl FnOnce() -> RecorderResult<T>) -> RecorderResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "<non-string panic payload>".to_owned());
+        Err(RecorderFailure::internal(format!(
+            "the recorder panicked during {what}: {detail}. This is a bug; please report it."
+        ))
+        .with("panic", detail))
+    })
+}
+
 /// Registers the exception classes on the `_native` module.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();

@@ -95,7 +95,9 @@ mod armed {
     }
 
     pub fn arm_from_env() {
-        let injection = std::env::var(ENV_VAR).ok().and_then(|v| Injection::parse(&v));
+        let injection = std::env::var(ENV_VAR)
+            .ok()
+            .and_then(|v| Injection::parse(&v));
         if let Some(i) = injection {
             log::warn!("test build: failure injection armed at {}", i.point.name());
         }
@@ -108,7 +110,10 @@ mod armed {
         if armed == 0 || POINTS.get(usize::from((armed & !PANIC_BIT) - 1)) != Some(&point) {
             return Ok(());
         }
-        if ARMED.compare_exchange(armed, 0, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+        if ARMED
+            .compare_exchange(armed, 0, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
             return Ok(()); // another thread fired it
         }
         if armed & PANIC_BIT != 0 {

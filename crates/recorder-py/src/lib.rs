@@ -2,10 +2,13 @@
 //!
 //! Module wiring only: [`runtime`] turns sys.monitoring events into trace records,
 //! [`session`] owns the recording lifecycle, [`errors`] the error model, [`policy_ffi`] the
-//! process-wide policy, [`python_api`] the functions exposed to Python.
+//! process-wide policy, [`python_api`] the functions exposed to Python, [`logging`] the bridge
+//! to Python's `logging`, [`failure_injection`] the test-only fault hooks.
 
 pub mod errors;
+pub mod failure_injection;
 pub mod json_py;
+pub mod logging;
 pub mod policy_ffi;
 pub mod python_api;
 pub mod runtime;
@@ -18,6 +21,7 @@ use pyo3::prelude::*;
 #[pyo3(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    logging::init(m.py())?;
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(python_api::start_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::stop_tracing, m)?)?;

@@ -58,7 +58,7 @@ pub fn start_tracing(
             },
         )
     };
-    run().map_err(|e| e.into_pyerr(py))
+    crate::errors::catch_panic("start", run).map_err(|e| e.into_pyerr(py))
 }
 
 /// Stops recording; returns a summary dict, or `None` when nothing was recording.
@@ -81,7 +81,7 @@ pub fn stop_tracing(
         "seconds": report.seconds,
         "files": report.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "disabled": report.disabled_by.as_ref().map(|f| serde_json::json!({
-            "code": f.code, "message": f.message,
+            "code": f.code, "kind": f.kind.as_str(), "message": f.message,
         })),
     });
     json_to_py(py, &summary).map(Some)

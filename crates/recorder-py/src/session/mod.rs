@@ -16,6 +16,7 @@ use codetracer_policy::{OnRecorderError, RecorderPolicy};
 use pyo3::prelude::*;
 
 use crate::errors::{codes, RecorderFailure, RecorderResult};
+use crate::failure_injection::{self, Point};
 use crate::runtime::output_paths::OutputPaths;
 use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
@@ -102,6 +103,8 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
             "a recording is already running in this process; stop it first (codetracer_python_recorder.stop())",
         ));
     }
+    crate::logging::apply_level(request.policy.log_level);
+    failure_injection::arm_from_env();
     // Filters first: a bad filter stops the start before anything is written.
     let start_dir = request
         .activation_path
@@ -120,7 +123,7 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
     let paths = prepare_trace_dir(&request.dir, request.format)?;
     let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE)
         .map_err(monitoring_failure)?;
-    let started = (|| -> RecorderResult<()> {
+    let started = crate::errors::catch_panic("start", || -> RecorderResult<()> {
         write_metadata(
             &paths,
             &Metadata {
@@ -149,8 +152,11 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
         if adopt {
             tracer.adopt_running_frames(py)?;
         }
-        let hook: monitoring::ErrorHook = Box::new(|_py, err| {
+        let hook: monitoring::ErrorHook = Box::new(move |py, err| {
             log::error!("codetracer: recording failed: {err}; the program continues untraced");
+            // A panic (or any error the tracer did not record itself) still fails the session.
+            let failure = RecorderFailure::internal(format!("recording failed: {err}"));
+            monitoring::with_tracer(py, tool, |_, t: &mut RuntimeTracer| t.fail(failure));
             None
         });
         monitoring::install(py, tool, Box::new(tracer), hook).map_err(monitoring_failure)?;
@@ -160,8 +166,8 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
             codetracer_monitoring::MonitoringEvents::load(py).map_err(monitoring_failure)?;
         monitoring::set_global_events(py, tool, RuntimeTracer::global_events(events))
             .map_err(monitoring_failure)?;
-        Ok(())
-    })();
+        failure_injection::check(Point::Start)
+    });
     if let Err(e) = started {
         let _ = monitoring::uninstall(py, tool);
         let _ = monitoring::release_tool_id(py, tool);
@@ -211,18 +217,23 @@ pub fn stop(
     let Some(active) = session().take() else {
         return Ok(None);
     };
-    let outcome = monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| {
-        if let Some(f) = t.failure().cloned() {
-            t.abandon();
-            Err(f)
-        } else {
-            t.finish(exit_code, error)
-        }
-    })
-    .unwrap_or_else(|| {
-        Err(RecorderFailure::internal(
-            "the recorder's tracer was not found at stop",
-        ))
+    let outcome = crate::errors::catch_panic("stop", || {
+        monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| {
+            if let Some(f) = t.failure().cloned() {
+                t.abandon();
+                Err(f)
+            } else if let Err(f) = failure_injection::check(Point::Finish) {
+                t.abandon();
+                Err(f)
+            } else {
+                t.finish(exit_code, error)
+            }
+        })
+        .unwrap_or_else(|| {
+            Err(RecorderFailure::internal(
+                "the recorder's tracer was not found at stop",
+            ))
+        })
     });
     let _ = monitoring::uninstall(py, active.tool);
     let _ = monitoring::release_tool_id(py, active.tool);

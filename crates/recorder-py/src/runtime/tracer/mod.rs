@@ -131,6 +131,12 @@ impl RuntimeTracer {
         self.failure.as_ref()
     }
 
+    /// Marks the recording failed (the first failure wins; later events are ignored). Used
+    /// for failures the tracer could not record itself, such as a caught panic.
+    pub fn fail(&mut self, failure: RecorderFailure) {
+        self.failure.get_or_insert(failure);
+    }
+
     /// The `trace_filter` block of `trace_metadata.json`.
     pub fn filter_summary(&self) -> serde_json::Value {
         self.scope.summary_json()

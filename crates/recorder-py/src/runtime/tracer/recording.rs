@@ -8,6 +8,7 @@ use runtime_tracing::{FullValueRecord, FunctionId, PathId, ValueRecord};
 
 use super::RuntimeTracer;
 use crate::errors::RecorderFailure;
+use crate::failure_injection::{self, Point};
 use crate::runtime::code_info::VarSlot;
 use crate::runtime::frame::{self, thread_ident};
 use crate::runtime::scope::Scope;
@@ -144,6 +145,7 @@ impl RuntimeTracer {
         code: &Bound<'_, PyCode>,
         line: u32,
     ) -> Result<(), RecorderFailure> {
+        failure_injection::check(Point::Line)?;
         let key = code.as_ptr() as usize;
         let (path_id, _) = self.declare_code(key)?;
         {
@@ -220,6 +222,7 @@ impl RuntimeTracer {
         value: &Bound<'_, PyAny>,
         unwinding: bool,
     ) -> Result<(), RecorderFailure> {
+        failure_injection::check(Point::Return)?;
         let key = code.as_ptr() as usize;
         let return_action = self
             .codes
