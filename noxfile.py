@@ -78,11 +78,15 @@ def build_core_wheel(session: nox.Session, *, release: bool = False) -> Path:
         old.unlink()
     env = {"CARGO_TARGET_DIR": str(TARGET / "maturin" / tag)}
     profile = ["--release"] if release else ["--profile", "dev"]
+    # The test wheel carries the failure-injection hooks (armed only by
+    # CODETRACER_TEST_INJECT_FAILURE) so python/tests/test_faults_injection.py runs; the
+    # release wheel never does.
+    features = [] if release else ["--features", "failure-injection"]
     if not release:
         env.update(TEST_PROFILE_ENV)
     with session.chdir(CORE_DIR):
         session.run(
-            "maturin", "build", *profile, "--interpreter", _interpreter(session),
+            "maturin", "build", *profile, *features, "--interpreter", _interpreter(session),
             "--out", str(out), env=env,
         )  # fmt: skip
     wheels = sorted(out.glob("*.whl"))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import logging
 import os
 import sys
 import time
@@ -22,13 +24,36 @@ import codetracer_python_recorder_core as core
 from codetracer_python_recorder import _target
 from codetracer_python_recorder._version import __version__
 from codetracer_python_recorder.api import split_filter_spec
-from codetracer_python_recorder.errors import RecorderError, format_error, json_error_trailer
+from codetracer_python_recorder.errors import (
+    EnvironmentError,
+    RecorderError,
+    error_message,
+    format_error,
+    make_error,
+)
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
 from codetracer_python_recorder.session import TraceSummary, start_session
 
 PROG = "codetracer-python-recorder"
 DEFAULT_TRACE_DIR = "trace-out"
 ENV_PROPAGATE_SCRIPT_EXIT = "CODETRACER_PROPAGATE_SCRIPT_EXIT"
+ENV_ON_RECORDER_ERROR = "CODETRACER_ON_RECORDER_ERROR"
+ENV_JSON_ERRORS = "CODETRACER_JSON_ERRORS"
+ENV_LOG_LEVEL = "CODETRACER_LOG_LEVEL"
+ENV_LOG_FILE = "CODETRACER_LOG_FILE"
+LOGGER_NAME = "codetracer_python_recorder"
+# Policy log levels -> Python logging levels ("off" silences the logger).
+_LOG_LEVELS = {
+    "off": logging.CRITICAL + 10,
+    "none": logging.CRITICAL + 10,
+    "error": logging.ERROR,
+    "critical": logging.ERROR,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+    "trace": logging.DEBUG,
+}
 EXIT_OK, EXIT_RECORDER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -300,10 +325,94 @@ def summary_line(summary: TraceSummary, trace_dir: str, seconds: float) -> str:
     return f"codetracer: trace written to {where} ({events} events, {size_text}, {seconds:.2f} s)"
 
 
+def json_trailer(code: str, kind: str, message: str, context: dict[str, str]) -> str:
+    """The one-line JSON error trailer of ``--json-errors``.
+
+    Keys ``error_code``, ``error_kind``, ``message``, ``context``; the same facts are also
+    nested under ``error`` (``code``/``kind``/``message``/``context``) for older readers.
+    """
+    facts = {"code": code, "kind": kind, "message": message, "context": context}
+    payload: dict[str, object] = {
+        "error_code": code,
+        "error_kind": kind,
+        "message": message,
+        "context": context,
+        "error": facts,
+    }
+    return json.dumps(payload, sort_keys=True)
+
+
+def _trailer_of(exc: RecorderError) -> str:
+    return json_trailer(
+        getattr(exc, "code", None) or "ERR_INTERNAL",
+        getattr(exc, "kind", None) or "internal",
+        error_message(exc),
+        {str(k): str(v) for k, v in dict(getattr(exc, "context", None) or {}).items()},
+    )
+
+
 def _report_recorder_error(exc: RecorderError, json_errors: bool) -> None:
     print(format_error(exc), file=sys.stderr)
     if json_errors:
-        print(json_error_trailer(exc), file=sys.stderr)
+        print(_trailer_of(exc), file=sys.stderr)
+
+
+def _env_flag(name: str) -> bool:
+    """A boolean variable read leniently (an invalid value is reported by the core at start)."""
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def _on_recorder_error(ns: argparse.Namespace) -> str:
+    """The effective ``on_recorder_error``: flag > environment > configured policy."""
+    if ns.on_recorder_error:
+        return str(ns.on_recorder_error)
+    env = os.environ.get(ENV_ON_RECORDER_ERROR, "").strip().lower()
+    if env:
+        return env
+    try:
+        return str(core.policy_snapshot().get("on_recorder_error", "abort"))
+    except Exception:  # noqa: BLE001 - the default is the answer when the core cannot say
+        return "abort"
+
+
+def configure_logging(level: str | None, log_file: str | None) -> logging.Logger:
+    """Set up the ``codetracer_python_recorder`` logger for a CLI run.
+
+    ``level``/``log_file`` come from ``--log-level``/``--log-file`` (else the
+    ``CODETRACER_LOG_LEVEL``/``CODETRACER_LOG_FILE`` variables; default warn on stderr). The
+    handler holds the real stderr (or the file) opened *before* recording starts, and the
+    logger does not propagate, so the recorder's own messages never reach the program's
+    handlers or the captured streams. An unknown level falls back to warn here; the core
+    rejects it with ERR_INVALID_POLICY_VALUE when the session starts.
+
+    Raises:
+        EnvironmentError: ``ERR_IO`` when the log file cannot be opened.
+
+    """
+    level = level or os.environ.get(ENV_LOG_LEVEL) or "warn"
+    log_file = log_file or os.environ.get(ENV_LOG_FILE) or None
+    logger = logging.getLogger(LOGGER_NAME)
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+        old.close()
+    handler: logging.Handler
+    if log_file:
+        try:
+            handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise make_error(
+                EnvironmentError,
+                "ERR_IO",
+                f"cannot open the log file {log_file}: {exc}; check --log-file",
+                path=str(log_file),
+            ) from exc
+    else:
+        handler = logging.StreamHandler(sys.__stderr__ or sys.stderr)
+    handler.setFormatter(logging.Formatter("codetracer: %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(_LOG_LEVELS.get(level.strip().lower(), logging.WARNING))
+    logger.propagate = False
+    return logger
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -344,8 +453,13 @@ def exit_status_for_argparse(exc: SystemExit) -> int:
 
 def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagate: bool) -> int:
     """Start the recording, run the target, stop, and turn the outcome into the exit status."""
-    json_errors = bool(ns.json_errors)
+    json_errors = bool(ns.json_errors) or _env_flag(ENV_JSON_ERRORS)
     began = time.perf_counter()
+    try:
+        configure_logging(ns.log_level, ns.log_file)
+    except RecorderError as exc:
+        _report_recorder_error(exc, json_errors)
+        return EXIT_RECORDER_FAILED
     try:
         session = start_session(
             ns.trace_dir,
@@ -357,6 +471,8 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
             policy=_policy_from(ns),
         )
     except RecorderError as exc:
+        if getattr(exc, "kind", None) != "usage" and _on_recorder_error(ns) == "disable":
+            return run_untraced(target, exc, json_errors=json_errors, propagate=propagate)
         _report_recorder_error(exc, json_errors)
         return EXIT_USAGE if getattr(exc, "kind", None) == "usage" else EXIT_RECORDER_FAILED
     try:
@@ -378,6 +494,16 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
             f"{disabled.get('message')} (on-recorder-error=disable; the program ran on untraced)",
             file=sys.stderr,
         )
+        if json_errors:
+            print(
+                json_trailer(
+                    str(disabled.get("code") or "ERR_INTERNAL"),
+                    str(disabled.get("kind") or "internal"),
+                    str(disabled.get("message") or ""),
+                    {"on_recorder_error": "disable"},
+                ),
+                file=sys.stderr,
+            )
     else:
         print(summary_line(summary, ns.trace_dir, time.perf_counter() - began), file=sys.stderr)
     if outcome.status != 0 and not propagate and not outcome.interrupted:
@@ -386,6 +512,23 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
             "use --propagate-script-exit to exit with it)",
             file=sys.stderr,
         )
+    if outcome.interrupted:
+        return EXIT_INTERRUPTED
+    return outcome.status if propagate else EXIT_OK
+
+
+def run_untraced(
+    target: _target.Target, exc: RecorderError, *, json_errors: bool, propagate: bool
+) -> int:
+    """``on_recorder_error=disable`` and the recording could not start: say so, run untraced."""
+    print(
+        f"codetracer: recording disabled: {format_error(exc).removeprefix('codetracer: ')} "
+        "(on-recorder-error=disable; the program runs untraced)",
+        file=sys.stderr,
+    )
+    outcome = _target.run(target)
+    if json_errors:  # a trailer comes last, after the program's own output
+        print(_trailer_of(exc), file=sys.stderr)
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     return outcome.status if propagate else EXIT_OK
