@@ -33,15 +33,8 @@ fn encode(
             .eval(&std::ffi::CString::new(expr).unwrap(), Some(&globals), None)
             .unwrap();
         let mut enc = ValueEncoder::new(limits);
-        enc.encode(
-            py,
-            &obj,
-            &mut Out {
-                types: &mut types,
-                rec: &mut rec,
-            },
-        )
-        .unwrap()
+        enc.encode(py, &obj, &mut Out::new(&mut types, &mut rec))
+            .unwrap()
     });
     rec.value(runtime_tracing::VariableId(0), value.clone())
         .unwrap();

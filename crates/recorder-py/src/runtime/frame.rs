@@ -118,6 +118,7 @@ pub fn frame_globals<'py>(
 
 /// The current thread's identifier (`threading.get_ident()`).
 #[inline]
+#[allow(clippy::useless_conversion)] // `c_ulong` is 32 bits on some platforms
 pub fn thread_ident() -> u64 {
     // SAFETY: `PyThread_get_thread_ident` has no preconditions.
     u64::from(unsafe { ffi::PyThread_get_thread_ident() })

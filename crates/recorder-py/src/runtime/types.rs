@@ -128,7 +128,7 @@ impl TypeRegistry {
 
     /// The id of a type named after the Python class of an object (subclasses of builtins,
     /// opaque objects), keyed by the class object and the record kind.
-    pub fn for_class(
+    pub(crate) fn for_class(
         &mut self,
         py: Python<'_>,
         class: *mut ffi::PyTypeObject,
@@ -139,7 +139,8 @@ impl TypeRegistry {
         if let Some(id) = self.by_class.get(&key) {
             return Ok(*id);
         }
-        let name = class_name(class);
+        // SAFETY: `class` is the live type of an object the caller holds (GIL held: `py`).
+        let name = unsafe { class_name(class) };
         let id = rec.new_type(kind, &name, TypeSpecificInfo::None)?;
         // SAFETY: `class` is a live type object (the type of an object we hold); taking a new
         // reference keeps its address from being reused while the registry keys on it.
@@ -150,7 +151,7 @@ impl TypeRegistry {
     }
 
     /// The `Struct` type of `class` with exactly these field names (borrowed `str` pointers).
-    pub fn for_struct(
+    pub(crate) fn for_struct(
         &mut self,
         py: Python<'_>,
         class: *mut ffi::PyTypeObject,
@@ -190,9 +191,11 @@ impl TypeRegistry {
         }
         // SAFETY: see `for_class`.
         keep.push(unsafe { Bound::<PyAny>::from_borrowed_ptr(py, class.cast()) }.unbind());
+        // SAFETY: as above.
+        let name = unsafe { class_name(class) };
         let id = rec.new_type(
             TypeKind::Struct,
-            &class_name(class),
+            &name,
             TypeSpecificInfo::Struct { fields: records },
         )?;
         self.structs.entry(key).or_default().push(StructType {
@@ -206,7 +209,10 @@ impl TypeRegistry {
 
 /// The qualified name of a class (`module.QualName`, builtins without a module prefix),
 /// read from the type object without running Python code.
-pub fn class_name(class: *mut ffi::PyTypeObject) -> String {
+///
+/// # Safety
+/// `class` must be a live type object and the GIL must be held.
+pub unsafe fn class_name(class: *mut ffi::PyTypeObject) -> String {
     // SAFETY: `class` is a live type object; `tp_name` is a NUL-terminated C string that lives
     // as long as the type (for heap types it is the UTF-8 of `__name__`, for static types a
     // literal). For heap types we prefer `__module__` + `__qualname__` from the type's own

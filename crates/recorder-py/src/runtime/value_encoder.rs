@@ -135,7 +135,7 @@ impl ValueEncoder {
         depth: usize,
         out: &mut Out<'_>,
     ) -> Res {
-        // SAFETY (whole body): `o` is live and the GIL is held (caller contract); every
+        // SAFETY: (whole body) `o` is live and the GIL is held (caller contract); every
         // pointer read below is owned by `o` or by its type and outlives this call.
         unsafe {
             if o == ffi::Py_None() {
@@ -273,7 +273,7 @@ impl ValueEncoder {
         out: &mut Out<'_>,
         (is_list, is_tuple, is_dict): (bool, bool, bool),
     ) -> Res {
-        // SAFETY (whole body): `o` is a live container of the checked kind; items are
+        // SAFETY: (whole body) `o` is a live container of the checked kind; items are
         // borrowed from it while it is alive and the GIL is held (no Python code runs here, so
         // the container cannot change under us).
         unsafe {
@@ -401,7 +401,7 @@ impl ValueEncoder {
         depth: usize,
         out: &mut Out<'_>,
     ) -> Result<Option<ValueRecord>, RecorderFailure> {
-        // SAFETY (whole body): `o` is live, the GIL is held; the attribute dict is a new
+        // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict is a new
         // reference released below; slot values are new references released after encoding.
         unsafe {
             let mut names: Vec<*mut ffi::PyObject> = Vec::new();
@@ -435,7 +435,10 @@ impl ValueEncoder {
             if let Some(attrs) = out.attrs.as_mut() {
                 let mut i = 0;
                 while i < names.len() {
-                    let action = borrow_str(names[i]).map_or(ValueAction::Allow, |n| attrs(n));
+                    let action = match borrow_str(names[i]) {
+                        Some(n) => attrs(n),
+                        None => ValueAction::Allow,
+                    };
                     match action {
                         ValueAction::Allow => i += 1,
                         ValueAction::Redact => {
@@ -510,7 +513,7 @@ unsafe fn collect_slots(
     values: &mut Vec<*mut ffi::PyObject>,
     max: usize,
 ) {
-    // SAFETY (whole body): `tp` is the live type of the live `o`; its MRO tuple and the
+    // SAFETY: (whole body) `tp` is the live type of the live `o`; its MRO tuple and the
     // classes' dicts are borrowed; descriptor getters of `member_descriptor` are C code.
     unsafe {
         let mro = (*tp).tp_mro;

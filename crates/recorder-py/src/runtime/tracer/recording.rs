@@ -246,28 +246,25 @@ impl RuntimeTracer {
             return Ok(());
         };
         let mut attrs = |name: &str| scope.attr_action(key as u64, name);
-        let mut out = Out {
-            types,
-            rec,
-            attrs: Some(&mut attrs),
+        let encoded = {
+            let mut out = Out {
+                types,
+                rec: &mut *rec,
+                attrs: Some(&mut attrs),
+            };
+            if unwinding {
+                encoder.encode(py, value, &mut out)?
+            } else {
+                // SAFETY: `value` is a live object for the duration of the call.
+                match unsafe {
+                    filtered_value(encoder, py, value.as_ptr(), return_action, &mut out)
+                }? {
+                    Some(v) => v,
+                    // A dropped return value keeps its Return, with a marker.
+                    None => encoder.marker(Fixed::Redacted, "<dropped>", &mut out)?,
+                }
+            }
         };
-        let encoded: ValueRecord = if unwinding {
-            encoder.encode(py, value, &mut out)?
-        } else {
-            // SAFETY: `value` is a live object for the duration of the call.
-            unsafe { filtered_value(encoder, py, value.as_ptr(), return_action, &mut out) }?
-                .unwrap_or_else(|| ValueRecord::Raw {
-                    r: "<dropped>".into(),
-                    type_id: runtime_tracing::TypeId(0),
-                })
-        };
-        let dropped = matches!(&encoded, ValueRecord::Raw { r, .. } if r == "<dropped>");
-        let encoded = if dropped {
-            encoder.marker(Fixed::Redacted, "<dropped>", &mut out)?
-        } else {
-            encoded
-        };
-        drop(out);
         if !unwinding {
             scope.count(codetracer_trace_filter::ValueKind::Return, return_action);
         }
