@@ -1,0 +1,196 @@
+"""Every policy flag of the CLI (SPEC §2) reaches the native policy, seen by its effect.
+
+Flags whose effect is in the core (limits, module naming, require/keep/on-error, log level)
+are checked in the trace or on disk; flags handled by the CLI (propagate, json errors, log
+file) in the exit status and stderr. Logs: Rust ``log`` records reach Python ``logging``
+under ``codetracer_python_recorder``, and never end up in the trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import codetracer_python_recorder as ctr
+import pytest
+from support import TraceView, run_cli, write
+
+VALUES = """
+import sys
+text = "x" * 500
+items = list(range(50))
+nested = [[[[1]]]]
+def f(a):
+    return a
+f(text)
+sys.exit(4)
+"""
+
+
+def raw_of(values: list[dict[str, object]]) -> str:
+    return json.dumps(values)
+
+
+def record(tmp_path: Path, *flags: str, env: dict[str, str] | None = None) -> TraceView:
+    script = tmp_path / "values.py"
+    if not script.exists():
+        write(script, VALUES)
+    proc = run_cli("--format", "json", "--trace-dir", "t", *flags, script, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return TraceView(tmp_path / "t")
+
+
+def longest_string(view: TraceView, name: str) -> int:
+    """Characters of the value kept (a cut string ends with a marker, not more x's)."""
+    return max(v.get("text", "").count("x") for v in view.values(name) if v.get("kind") == "String")
+
+
+def sequence_lengths(view: TraceView, name: str) -> list[int]:
+    return [len(v["elements"]) for v in view.values(name) if v.get("kind") == "Sequence"]
+
+
+def test_value_limit_flags_reach_the_encoder(tmp_path: Path) -> None:
+    default = record(tmp_path)
+    assert longest_string(default, "text") == 500
+    assert max(sequence_lengths(default, "items")) == 50
+
+    limited = record(tmp_path, "--max-string-length", "16", "--max-container-elements", "5")
+    assert longest_string(limited, "text") == 16
+    assert max(sequence_lengths(limited, "items")) <= 6  # 5 elements (+ a "more" marker)
+
+
+def test_value_limits_from_the_environment_and_flag_precedence(tmp_path: Path) -> None:
+    env = {"CODETRACER_MAX_STRING_LENGTH": "20"}
+    from_env = record(tmp_path, env=env)
+    assert longest_string(from_env, "text") == 20
+    flag_wins = record(tmp_path, "--max-string-length", "100", env=env)
+    assert longest_string(flag_wins, "text") == 100
+
+
+def test_max_value_depth_flag(tmp_path: Path) -> None:
+    deep = raw_of(record(tmp_path, "--max-value-depth", "8").values("nested"))
+    shallow = raw_of(record(tmp_path, "--max-value-depth", "1").values("nested"))
+    assert len(shallow) < len(deep)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--max-value-depth", "0"),
+        ("--max-container-elements", "zero"),
+        ("--max-string-length", "2"),
+        ("--log-level", "loud"),
+    ],
+)
+def test_invalid_flag_values_are_usage_errors(tmp_path: Path, flag: str, value: str) -> None:
+    script = write(tmp_path / "values.py", VALUES)
+    proc = run_cli(flag, value, "--json-errors", script, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    trailer = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert trailer["error_code"] == "ERR_INVALID_POLICY_VALUE"
+    assert trailer["error_kind"] == "usage"
+    assert proc.stdout == ""  # the program did not run
+
+
+def test_module_name_from_globals_flag(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    write(pkg / "__init__.py", "")
+    write(pkg / "mod.py", "X = 1\n")
+    write(tmp_path / "main.py", "import sys\nsys.path.insert(0, '.')\nimport pkg.mod\n")
+    names = {}
+    for flag in ("--module-name-from-globals", "--no-module-name-from-globals"):
+        out = flag.lstrip("-")
+        proc = run_cli("--format", "json", "--trace-dir", out, flag, "main.py", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        names[flag] = TraceView(tmp_path / out).function_names
+    # from globals the script is `__main__`; from its path alone it is `main`
+    assert names["--module-name-from-globals"] == ["<toplevel>", "<__main__>", "<pkg>", "<pkg.mod>"]
+    assert names["--no-module-name-from-globals"] == ["<toplevel>", "<main>", "<pkg>", "<pkg.mod>"]
+    env = {"CODETRACER_MODULE_NAME_FROM_GLOBALS": "0"}
+    proc = run_cli("--format", "json", "--trace-dir", "env", "main.py", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "<main>" in TraceView(tmp_path / "env").function_names
+
+
+def test_propagate_script_exit_flags(tmp_path: Path) -> None:
+    script = write(tmp_path / "values.py", VALUES)
+    assert run_cli(script, cwd=tmp_path).returncode == 0
+    assert run_cli("--propagate-script-exit", script, cwd=tmp_path).returncode == 4
+    env = {"CODETRACER_PROPAGATE_SCRIPT_EXIT": "1"}
+    assert run_cli(script, cwd=tmp_path, env=env).returncode == 4
+    assert run_cli("--no-propagate-script-exit", script, cwd=tmp_path, env=env).returncode == 0
+
+
+# --- logging ----------------------------------------------------------------------------------
+
+
+def test_rust_log_records_reach_python_logging(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The error hook's record (Rust ``log::error!``) arrives on the Python logger."""
+    caplog.set_level(logging.DEBUG, logger="codetracer_python_recorder")
+    session = ctr.start(tmp_path / "t", policy={"log_level": "debug"})
+    session.stop()
+    rust = [r for r in caplog.records if r.name == "codetracer_python_recorder"]
+    assert rust, caplog.records
+    assert any(r.levelno == logging.DEBUG and "records" in r.getMessage() for r in rust)
+    assert all(r.pathname.endswith(".rs") for r in rust)
+
+
+def test_policy_log_level_filters_in_rust(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="codetracer_python_recorder")
+    ctr.start(tmp_path / "t", policy={"log_level": "warn"}).stop()
+    assert not [
+        r for r in caplog.records if r.levelno < logging.WARNING and r.pathname.endswith(".rs")
+    ]
+
+
+LOGGING_PROGRAM = """
+import logging
+logging.basicConfig(level=logging.DEBUG, format="PROGRAM %(name)s %(message)s")
+logging.getLogger("app").info("app message")
+print("out")
+"""
+
+
+def test_cli_log_level_and_log_file(tmp_path: Path) -> None:
+    script = write(tmp_path / "app.py", LOGGING_PROGRAM)
+    proc = run_cli("--log-level", "debug", script, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("codetracer: DEBUG:")]
+    assert ours, proc.stderr
+    # the program's own logging config does not pick up (or duplicate) the recorder's records
+    assert "PROGRAM codetracer_python_recorder" not in proc.stderr
+    assert "PROGRAM app app message" in proc.stderr
+
+    quiet = run_cli(script, cwd=tmp_path)  # default warn: no debug lines
+    assert "codetracer: DEBUG:" not in quiet.stderr
+
+    log = tmp_path / "rec.log"
+    proc = run_cli("--log-level", "debug", "--log-file", log, script, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "codetracer: DEBUG:" not in proc.stderr
+    assert "codetracer: DEBUG:" in log.read_text()
+
+    env = {"CODETRACER_LOG_LEVEL": "debug", "CODETRACER_LOG_FILE": str(tmp_path / "env.log")}
+    assert run_cli(script, cwd=tmp_path, env=env).returncode == 0
+    assert "codetracer: DEBUG:" in (tmp_path / "env.log").read_text()
+
+
+def test_cli_log_file_that_cannot_be_opened(tmp_path: Path) -> None:
+    script = write(tmp_path / "app.py", LOGGING_PROGRAM)
+    proc = run_cli("--log-file", tmp_path, "--json-errors", script, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert json.loads(proc.stderr.strip().splitlines()[-1])["error_code"] == "ERR_IO"
+
+
+def test_the_recorders_logs_are_not_recorded(tmp_path: Path) -> None:
+    script = write(tmp_path / "app.py", LOGGING_PROGRAM)
+    proc = run_cli("--log-level", "debug", "--format", "json", script, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    view = TraceView(tmp_path / "trace-out")
+    recorded = json.dumps(view.events)
+    assert "codetracer: DEBUG" not in recorded
+    assert "records," not in recorded  # the writer's debug message
+    assert not any("codetracer_python_recorder" in p for p in view.paths)
