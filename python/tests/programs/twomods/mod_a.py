@@ -1,0 +1,2 @@
+def helper(x):  # @helper_a
+    return x + 1
