@@ -179,10 +179,10 @@ impl TypeRegistry {
             // SAFETY: field names are live `str` objects borrowed from the instance dict or
             // the class's slot list; the new references keep them (and their addresses) alive.
             let obj = unsafe { Bound::<PyAny>::from_borrowed_ptr(py, *f) };
-            let name = obj
-                .str()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            // SAFETY: `obj` is a live `str` (dict keys are checked to be `str`; slot names
+            // come from `__slots__`); its text is read from storage, never via `__str__`.
+            let name =
+                unsafe { crate::runtime::ffi_str::to_string(obj.as_ptr()) }.unwrap_or_default();
             records.push(FieldTypeRecord {
                 name,
                 type_id: object,

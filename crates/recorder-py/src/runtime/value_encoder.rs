@@ -297,7 +297,20 @@ impl ValueEncoder {
             } else {
                 out.types.for_class(py, tp, kind, out.rec)?
             };
-            let len = usize::try_from(ffi::PyObject_Size(o)).unwrap_or(0);
+            // The builtin storage size (never a Python-level `__len__` override).
+            let raw_len = if is_list {
+                ffi::PyList_Size(o)
+            } else if is_tuple {
+                ffi::PyTuple_Size(o)
+            } else if is_dict {
+                ffi::PyDict_Size(o)
+            } else {
+                ffi::PySet_Size(o)
+            };
+            if raw_len < 0 {
+                ffi::PyErr_Clear();
+            }
+            let len = usize::try_from(raw_len).unwrap_or(0);
             if self.in_progress.contains(&(o as usize)) {
                 return Ok(ValueRecord::Raw {
                     r: format!("<cycle: {}>", class_name(tp)),

@@ -269,7 +269,8 @@ impl RuntimeTracer {
             scope.count(codetracer_trace_filter::ValueKind::Return, return_action);
         }
         if open.activation {
-            if unwinding {
+            // `sys.exit()` leaving the script is a normal end, not an uncaught exception.
+            if unwinding && !value.is_instance_of::<pyo3::exceptions::PySystemExit>() {
                 if let ValueRecord::Raw { r, .. } = &encoded {
                     *uncaught = Some(r.clone());
                 }

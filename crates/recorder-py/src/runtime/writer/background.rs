@@ -33,8 +33,8 @@ pub enum FileEncoding {
 
 enum Message {
     Chunk(Vec<u8>),
-    /// Push everything written so far to the OS (ends the current zstd frame).
-    Flush,
+    /// Push everything written so far to the OS (ends the current zstd frame), then answer.
+    Flush(std::sync::mpsc::SyncSender<()>),
 }
 
 /// Handle to the writer thread of one trace file.
@@ -74,9 +74,15 @@ impl BackgroundFile {
         self.post(Message::Chunk(chunk))
     }
 
-    /// Asks the writer thread to push what it has to the file.
+    /// Pushes everything handed over so far into the file and waits until it is there.
     pub fn flush(&mut self) -> Result<(), RecorderFailure> {
-        self.post(Message::Flush)
+        let (done, wait) = sync_channel(1);
+        self.post(Message::Flush(done))?;
+        if wait.recv().is_err() {
+            self.sender = None;
+            return Err(self.join_error());
+        }
+        Ok(())
     }
 
     fn post(&mut self, message: Message) -> Result<(), RecorderFailure> {
@@ -154,7 +160,10 @@ fn run_plain(file: File, receiver: Receiver<Message>) -> std::io::Result<()> {
     for message in receiver {
         match message {
             Message::Chunk(chunk) => out.write_all(&chunk)?,
-            Message::Flush => out.flush()?,
+            Message::Flush(done) => {
+                out.flush()?;
+                let _ = done.send(());
+            }
         }
     }
     out.flush()?;
@@ -173,14 +182,16 @@ fn run_zstd(file: File, receiver: Receiver<Message>) -> Result<(), Box<dyn std::
                 encoder.write_all(&chunk)?;
                 frame_open = true;
             }
-            Message::Flush if frame_open => {
-                // Ending the frame makes everything so far decodable by a reader that stops
-                // at the first incomplete frame (a killed process).
-                encoder.end_frame()?;
-                encoder.flush()?;
-                frame_open = false;
+            Message::Flush(done) => {
+                if frame_open {
+                    // Ending the frame makes everything so far decodable by a reader that
+                    // stops at the first incomplete frame (a killed process).
+                    encoder.end_frame()?;
+                    encoder.flush()?;
+                    frame_open = false;
+                }
+                let _ = done.send(());
             }
-            Message::Flush => {}
         }
     }
     encoder.finish()?;
