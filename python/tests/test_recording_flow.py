@@ -232,11 +232,6 @@ def test_sys_exit_in_function(fmt: str, tmp_path: Path) -> None:
     assert len(t.returns_of("run")) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sys.exit(3) is recorded as an uncaught error: RuntimeTracer::record_exit stores the "
-    "activation frame's unwinding exception ('SystemExit: 3') in `uncaught`, and finish() "
-    "writes it as an Error Event when stop_tracing(3) passes no error; SystemExit must not "
-    "count as an uncaught exception (CodeTracer then shows a normal exit as failed)"))
 def test_sys_exit_is_not_an_error(fmt: str, tmp_path: Path) -> None:
     t = record("sysexit.py", fmt, tmp_path).trace
     assert t.errors() == []

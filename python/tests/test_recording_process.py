@@ -201,12 +201,6 @@ os._exit(0)
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "flush_tracing() is asynchronous: TraceSink::flush -> BackgroundFile::flush only posts "
-    "Message::Flush to the writer thread's channel (runtime/writer/background.rs) and returns "
-    "without waiting, so a process that exits right after flush_tracing() loses everything "
-    "since the last chunk (binary: trace.bin holds only the 8-byte header, read_trace -> []). "
-    "Flush must wait for an acknowledgement from the writer thread"))
 def test_flush_is_synchronous(fmt: str, tmp_path: Path) -> None:
     if fmt == "json":
         pytest.skip("the race reproduces deterministically with the binary writer")
