@@ -1,0 +1,6 @@
+"""The submodule a later filter re-enables."""
+
+
+def inner(n):
+    squared = n * n
+    return squared
