@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "programs"))
 
-from _trace_check import (  # noqa: E402
+from _trace_check import (
     EVENT_ERROR,
     FORMATS,
     PROGRAMS,
@@ -157,8 +157,15 @@ def test_classes_and_methods(fmt: str, tmp_path: Path) -> None:
     t = run.trace
     assert run.proc.stdout.strip() == "11 0 home@3,4"
     names = set(t.function_names)
-    assert {"Point.__init__", "Point.moved", "Point.origin", "Labeled.__init__",
-            "Labeled.describe", "Point", "Labeled"} <= names
+    assert {
+        "Point.__init__",
+        "Point.moved",
+        "Point.origin",
+        "Labeled.__init__",
+        "Labeled.describe",
+        "Point",
+        "Labeled",
+    } <= names
     (fid,) = t.functions_named("Point.moved")
     assert t.functions[fid]["line"] == line_of("classes.py", "moved")
     (moved,) = t.calls_of("Point.moved")
@@ -171,7 +178,10 @@ def test_classes_and_methods(fmt: str, tmp_path: Path) -> None:
     lab = t.arg(describe, "self")
     assert t.type_of(lab)["lang_type"].endswith("Labeled")
     assert {k: decode(v) for k, v in t.struct_fields(lab).items()} == {
-        "x": 3, "y": 4, "label": "home"}
+        "x": 3,
+        "y": 4,
+        "label": "home",
+    }
     assert [decode(r) for r in t.returns_of("Labeled.describe")] == ["home@3,4"]
     # while __init__ runs, `self` gains attributes: each field set gets a matching type
     field_sets = {tuple(t.struct_fields(v)) for v in t.values("self")}
@@ -183,7 +193,8 @@ def test_closures_lambdas_comprehensions(fmt: str, tmp_path: Path) -> None:
     run = record("closures.py", fmt, tmp_path)
     t = run.trace
     assert run.proc.stdout.strip() == (
-        "16 17 42 [0, 1, 4, 9, 16] [0, 2, 4] {0: '0', 1: '1', 2: '2'}")
+        "16 17 42 [0, 1, 4, 9, 16] [0, 2, 4] {0: '0', 1: '1', 2: '2'}"
+    )
     (fid,) = t.functions_named("outer.<locals>.inner")
     assert t.functions[fid]["line"] == line_of("closures.py", "inner")
     assert [decode(r) for r in t.returns_of("outer.<locals>.inner")] == [16, 17]
@@ -266,11 +277,25 @@ def test_stdlib_is_not_recorded(fmt: str, tmp_path: Path) -> None:
     assert t.function_names == ["<toplevel>", "<__main__>", "encode"]
 
 
-@pytest.mark.parametrize("program", [
-    "recursion.py", "generators.py", "coroutines.py", "exceptions_caught.py",
-    "exceptions_uncaught.py", "classes.py", "closures.py", "sysexit.py", "twomods/main.py",
-    "uses_stdlib.py", "values.py", "selfref.py", "deepnest.py", "threads4.py",
-])
+@pytest.mark.parametrize(
+    "program",
+    [
+        "recursion.py",
+        "generators.py",
+        "coroutines.py",
+        "exceptions_caught.py",
+        "exceptions_uncaught.py",
+        "classes.py",
+        "closures.py",
+        "sysexit.py",
+        "twomods/main.py",
+        "uses_stdlib.py",
+        "values.py",
+        "selfref.py",
+        "deepnest.py",
+        "threads4.py",
+    ],
+)
 def test_program_output_identical_to_untraced(fmt: str, program: str, tmp_path: Path) -> None:
     plain_dir = tmp_path / "plain"
     traced_dir = tmp_path / "traced"
@@ -287,8 +312,13 @@ def test_exotic_control_flow(fmt: str, tmp_path: Path) -> None:
     generator finalised by ``del``, an uncaught exception in a thread."""
     run = record("edge_flow.py", fmt, tmp_path)
     t = run.trace
-    assert run.proc.stdout.splitlines() == ["recursion RecursionError", "1", "sub-caught",
-                                            "cleanup", "done"]
+    assert run.proc.stdout.splitlines() == [
+        "recursion RecursionError",
+        "1",
+        "sub-caught",
+        "cleanup",
+        "done",
+    ]
     downs = t.returns_of("down")
     assert len(downs) == len(t.calls_of("down")) > 900
     assert all(r["kind"] == "Raw" and r["r"].startswith("RecursionError") for r in downs)

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "programs"))
 
-from _trace_check import (  # noqa: E402
+from _trace_check import (
     FORMATS,
     Trace,
     check_trace,

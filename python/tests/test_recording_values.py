@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "programs"))
 
-from _trace_check import FORMATS, decode, max_value_depth, record, run_untraced  # noqa: E402
+from _trace_check import FORMATS, decode, max_value_depth, record, run_untraced
 
 pytestmark = pytest.mark.parametrize("fmt", FORMATS)
 
@@ -56,8 +56,11 @@ def test_scalars_bigints_floats_strings_dicts(fmt: str, tmp_path: Path) -> None:
     assert t.arg_names(call) == ["items", "named"]
     items = t.arg(call, "items")
     assert items["kind"] == "Tuple" and decode(items["elements"][0]) == 2**100 + 12345
-    assert items["elements"][1] == {"kind": "Raw", "r": "nan",
-                                    "type_id": items["elements"][1]["type_id"]}
+    assert items["elements"][1] == {
+        "kind": "Raw",
+        "r": "nan",
+        "type_id": items["elements"][1]["type_id"],
+    }
     named = decode(t.arg(call, "named"))
     assert named == [("k", ("raw", "inf"))]
     # the module's dunder bookkeeping and builtins are never recorded
