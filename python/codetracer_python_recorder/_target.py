@@ -8,6 +8,7 @@ the traceback text, waits for non-daemon threads like interpreter shutdown does,
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import runpy
@@ -15,6 +16,7 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Literal
 
@@ -108,37 +110,48 @@ def _join_threads() -> None:
             thread.join()
 
 
-def run(target: Target) -> Outcome:
-    """Run ``target`` as ``__main__`` and report how it ended; never raises for the program."""
+@contextlib.contextmanager
+def program_sys(target: Target) -> Iterator[None]:
+    """Set ``sys.argv`` and ``sys.path[0]`` as the program sees them; restore them after."""
     saved_argv, saved_path = sys.argv[:], sys.path[:]
     sys.argv = target.argv
     sys.path[0:1] = [target.path0]
-    outcome = Outcome()
     try:
-        try:
-            if target.kind == "script":
-                runpy.run_path(target.file, run_name="__main__")
-            else:
-                runpy.run_module(target.name, run_name="__main__", alter_sys=True)
-        except SystemExit as exc:
-            outcome.status = exit_status_of(exc.code)
-            if exc.code is not None and not isinstance(exc.code, int):
-                print(exc.code, file=sys.stderr)
-        except RecorderError:
-            raise  # the recorder failed (on_recorder_error=abort): the CLI reports it
-        except BaseException as exc:  # noqa: BLE001 - the program's uncaught exception
-            tb = _user_traceback(exc.__traceback__)
-            exc.__traceback__ = tb  # sys.excepthook prints the exception's own traceback
-            outcome.exception = exc
-            outcome.interrupted = isinstance(exc, KeyboardInterrupt)
-            outcome.status = 130 if outcome.interrupted else 1
-            outcome.error = "".join(traceback.format_exception(type(exc), exc, tb))
-            sys.excepthook(type(exc), exc, tb)
-        try:
-            _join_threads()
-        except KeyboardInterrupt:
-            outcome.interrupted = True
-            outcome.status = 130
+        yield
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
+
+
+def run(target: Target) -> Outcome:
+    """Run ``target`` as ``__main__`` and report how it ended; never raises for the program."""
+    with program_sys(target):
+        return _run(target)
+
+
+def _run(target: Target) -> Outcome:
+    outcome = Outcome()
+    try:
+        if target.kind == "script":
+            runpy.run_path(target.file, run_name="__main__")
+        else:
+            runpy.run_module(target.name, run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        outcome.status = exit_status_of(exc.code)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    except RecorderError:
+        raise  # the recorder failed (on_recorder_error=abort): the CLI reports it
+    except BaseException as exc:  # noqa: BLE001 - the program's uncaught exception
+        tb = _user_traceback(exc.__traceback__)
+        exc.__traceback__ = tb  # sys.excepthook prints the exception's own traceback
+        outcome.exception = exc
+        outcome.interrupted = isinstance(exc, KeyboardInterrupt)
+        outcome.status = 130 if outcome.interrupted else 1
+        outcome.error = "".join(traceback.format_exception(type(exc), exc, tb))
+        sys.excepthook(type(exc), exc, tb)
+    try:
+        _join_threads()
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+        outcome.status = 130
     return outcome

@@ -461,15 +461,18 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
         _report_recorder_error(exc, json_errors)
         return EXIT_RECORDER_FAILED
     try:
-        session = start_session(
-            ns.trace_dir,
-            fmt,
-            activation_path=ns.activation_path or target.file,
-            program=target.file,
-            args=target.args,
-            trace_filter=split_filter_spec(ns.trace_filter),
-            policy=_policy_from(ns),
-        )
+        # Start with sys.argv / sys.path[0] already as the program will see them, so the
+        # recorder's module-name roots match the program's.
+        with _target.program_sys(target):
+            session = start_session(
+                ns.trace_dir,
+                fmt,
+                activation_path=ns.activation_path or target.file,
+                program=target.file,
+                args=target.args,
+                trace_filter=split_filter_spec(ns.trace_filter),
+                policy=_policy_from(ns),
+            )
     except RecorderError as exc:
         if getattr(exc, "kind", None) != "usage" and _on_recorder_error(ns) == "disable":
             return run_untraced(target, exc, json_errors=json_errors, propagate=propagate)

@@ -170,16 +170,6 @@ def test_same_file_in_env_and_explicit_is_loaded_once(tmp_path: Path) -> None:
     assert_libx_skipped(t)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the same filter file named relatively in CODETRACER_TRACE_FILTER and absolutely in "
-        "--trace-filter is loaded twice (duplicated in trace_metadata.json's chain): "
-        "crates/recorder-py/src/runtime/scope.rs Scope::load drops env sources with "
-        "`!explicit.contains(s)`, comparing FilterSource::File paths textually instead of "
-        "comparing canonicalized paths"
-    ),
-)
 def test_same_file_in_env_and_explicit_is_loaded_once_whatever_the_spelling(
     tmp_path: Path,
 ) -> None:

@@ -88,18 +88,6 @@ def test_obj_selector_uses_the_file_module_name_without_globals_naming(tmp_path:
     assert is_marker(by_main.returns_of("Cart.total")[0], DROPPED)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "with --no-module-name-from-globals a script's module name (and so pkg:/obj: selectors) "
-        "depends on the CLI's cwd: run from the script's parent folder, prog.py is named "
-        "`selectors.prog` instead of `prog`. RuntimeTracer::begin "
-        "(crates/recorder-py/src/runtime/tracer/mod.rs, ModuleIdentityResolver::from_sys_path) "
-        "snapshots sys.path when the session starts, i.e. before _target.run sets sys.path[0] to "
-        "the script's folder, so the snapshot holds the CLI's own sys.path[0] (the cwd, from "
-        "`python -m`), which a plain `python prog.py` would not have"
-    ),
-)
 def test_obj_selector_module_name_does_not_depend_on_the_cwd(tmp_path: Path) -> None:
     project = copy_project("selectors", tmp_path)
     _, t = record_cli(

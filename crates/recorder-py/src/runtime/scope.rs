@@ -97,9 +97,15 @@ impl Scope {
             .explicit
             .iter()
             .flat_map(|s| parse_filter_spec(s))
+            .map(absolute)
             .collect();
-        let env_sources: Vec<FilterSource> =
-            request.env_spec.map(parse_filter_spec).unwrap_or_default();
+        let env_sources: Vec<FilterSource> = request
+            .env_spec
+            .map(parse_filter_spec)
+            .unwrap_or_default()
+            .into_iter()
+            .map(absolute)
+            .collect();
         // The same file named by the environment and explicitly is loaded once.
         let env_only: Vec<FilterSource> = env_sources
             .into_iter()
@@ -170,6 +176,22 @@ impl Scope {
     /// The `trace_filter` block of `trace_metadata.json`.
     pub fn summary_json(&self) -> serde_json::Value {
         serde_json::to_value(self.engine.summary()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// A file source with an absolute, canonical path (so one file named two ways is one entry,
+/// and the metadata names it unambiguously); other sources unchanged.
+fn absolute(source: FilterSource) -> FilterSource {
+    match source {
+        FilterSource::File(p) => {
+            let abs = if p.is_absolute() {
+                p
+            } else {
+                std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p)
+            };
+            FilterSource::File(abs.canonicalize().unwrap_or(abs))
+        }
+        other => other,
     }
 }
 
