@@ -17,8 +17,8 @@ fn encode(
     limits: ValueLimits,
 ) -> (ValueRecord, Vec<(TypeKind, String, Vec<String>)>) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("trace.json");
-    let mut rec = Records::new(TraceSink::create(&path, TraceFormat::Json).unwrap());
+    let path = dir.path().join("trace.bin");
+    let mut rec = Records::new(TraceSink::create(&path, TraceFormat::Binary).unwrap());
     let mut types = TypeRegistry::new();
     types.declare_none(&mut rec).unwrap();
     let value = Python::attach(|py| {
@@ -32,8 +32,8 @@ fn encode(
         let obj = py
             .eval(&std::ffi::CString::new(expr).unwrap(), Some(&globals), None)
             .unwrap();
-        let mut enc = ValueEncoder::new(limits);
-        enc.encode(py, &obj, &mut Out::new(&mut types, &mut rec))
+        let mut enc = ValueEncoder::new(limits, TraceFormat::Binary);
+        enc.encode_record(py, &obj, &mut Out::new(&mut types, &mut rec))
             .unwrap()
     });
     rec.value(runtime_tracing::VariableId(0), value.clone())

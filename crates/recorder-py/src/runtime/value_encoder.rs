@@ -1,12 +1,17 @@
-//! [`ValueEncoder`]: Python objects → trace `ValueRecord`s, without running user code.
+//! [`ValueEncoder`]: Python objects → trace values, without running user code.
 //!
-//! Only CPython's C API is used to look inside objects (no `repr()`, `str()`, `__eq__`,
-//! properties or custom `__getattribute__`): builtin scalars and containers are read directly,
-//! instances of Python classes become `Struct`s of their `__dict__` and `__slots__` (slot
-//! values read through the slot's member descriptor only), everything else a `Raw` with a safe
-//! description. Encoding is bounded by [`ValueLimits`] (depth, elements per container, string
-//! length; cut parts are replaced by an elision marker) and cycle-safe (a container that
-//! contains itself is recorded with a `<cycle>` marker at the point of recursion).
+//! Only CPython's C API is used to look inside objects (no `repr()`, `str()`, `__len__`,
+//! `__eq__`, properties or custom `__getattribute__`): builtin scalars and containers are read
+//! from their storage, instances of Python classes become `Struct`s of their `__dict__` and
+//! `__slots__` (slot values read through the slot's member descriptor only), everything else a
+//! `Raw` with a safe description. Encoding is bounded by [`ValueLimits`] (depth, elements per
+//! container, string length; cut parts are replaced by an elision marker) and cycle-safe (a
+//! container that contains itself is recorded with a `<cycle>` marker at the point of
+//! recursion).
+//!
+//! Values are written straight into bytes of the trace format by a [`ValueOut`] (no
+//! `ValueRecord` tree is built); the bytes of long immutable strings are cached per object and
+//! spliced in again when the same string object shows up at a later step.
 
 use std::ffi::c_int;
 use std::fmt::Write as _;
@@ -17,13 +22,20 @@ use pyo3::prelude::*;
 use runtime_tracing::{TypeId, TypeKind, ValueRecord};
 
 use super::ffi_str::borrow_str;
+use super::id_hash::IdHashMap;
 use super::types::{class_name, Fixed, TypeRegistry};
-use super::writer::Records;
+use super::writer::value_out::{Shape, ValueOut};
+use super::writer::{Records, TraceFormat};
 use crate::errors::RecorderFailure;
 
 /// Hard ceiling on nesting, whatever the policy says: the JSON reader of the trace format
 /// rejects values nested more than ~60 levels (serde_json's recursion limit).
 pub const MAX_DEPTH_CEILING: usize = 32;
+
+/// Strings whose encoding is at least this long are cached per object.
+const CACHE_MIN_BYTES: usize = 48;
+/// Cached strings before the cache is emptied (bounds its memory).
+const CACHE_MAX_ENTRIES: usize = 4096;
 
 /// Bounds on what one value may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,16 +64,19 @@ extern "C" {
     fn PyException_GetArgs(exc: *mut ffi::PyObject) -> *mut ffi::PyObject;
 }
 
-/// Encodes values; holds the cycle-detection stack between calls so it never allocates once
-/// warmed up.
+/// Encodes values; holds its output buffer, the cycle-detection stack and the string cache
+/// between calls so it does not allocate once warmed up.
 pub struct ValueEncoder {
     limits: ValueLimits,
     in_progress: Vec<usize>,
+    out: ValueOut,
+    strings: IdHashMap<usize, (Py<PyAny>, Box<[u8]>)>,
 }
 
-type Res = Result<ValueRecord, RecorderFailure>;
+type Res = Result<(), RecorderFailure>;
 
-/// What the encoder writes into: the type table and the records it declares types in.
+/// What the encoder needs besides the value: the type table and the records it declares
+/// types in, and the filters' verdict on attributes.
 pub struct Out<'a> {
     /// The type table.
     pub types: &'a mut TypeRegistry,
@@ -83,13 +98,15 @@ impl<'a> Out<'a> {
 }
 
 impl ValueEncoder {
-    /// A new encoder with `limits` (depth clamped to [`MAX_DEPTH_CEILING`]).
-    pub fn new(mut limits: ValueLimits) -> Self {
+    /// A new encoder writing `format` with `limits` (depth clamped to [`MAX_DEPTH_CEILING`]).
+    pub fn new(mut limits: ValueLimits, format: TraceFormat) -> Self {
         limits.max_depth = limits.max_depth.clamp(1, MAX_DEPTH_CEILING);
         limits.max_elements = limits.max_elements.max(1);
         Self {
             limits,
             in_progress: Vec::with_capacity(16),
+            out: ValueOut::new(format),
+            strings: IdHashMap::default(),
         }
     }
 
@@ -98,14 +115,18 @@ impl ValueEncoder {
         self.limits
     }
 
-    /// Encodes `obj`.
-    pub fn encode(&mut self, py: Python<'_>, obj: &Bound<'_, PyAny>, out: &mut Out<'_>) -> Res {
-        self.in_progress.clear();
+    /// Encodes `obj`; returns the value's bytes (valid until the next call).
+    pub fn encode(
+        &mut self,
+        py: Python<'_>,
+        obj: &Bound<'_, PyAny>,
+        out: &mut Out<'_>,
+    ) -> Result<&[u8], RecorderFailure> {
         // SAFETY: `obj` is a live object and `py` proves the GIL is held.
-        unsafe { self.encode_ptr(py, obj.as_ptr(), 0, out) }
+        unsafe { self.encode_raw(py, obj.as_ptr(), out) }
     }
 
-    /// Encodes a borrowed object pointer.
+    /// Encodes a borrowed object pointer; returns the value's bytes.
     ///
     /// # Safety
     /// `obj` must be a valid object pointer and the GIL must be held.
@@ -114,18 +135,52 @@ impl ValueEncoder {
         py: Python<'_>,
         obj: *mut ffi::PyObject,
         out: &mut Out<'_>,
-    ) -> Res {
+    ) -> Result<&[u8], RecorderFailure> {
         self.in_progress.clear();
+        self.out.clear();
         // SAFETY: forwarded contract.
-        unsafe { self.encode_ptr(py, obj, 0, out) }
+        unsafe { self.encode_ptr(py, obj, 0, out)? };
+        Ok(self.out.bytes())
     }
 
-    /// A `Raw` marker value of a fixed type (`<redacted>`, `<dropped>`, ...).
-    pub fn marker(&self, fixed: Fixed, text: &str, out: &mut Out<'_>) -> Res {
-        Ok(ValueRecord::Raw {
-            r: text.to_owned(),
-            type_id: out.types.fixed(fixed, out.rec)?,
-        })
+    /// Encodes `obj` and reads it back as a `ValueRecord` (for tests and tools; needs a
+    /// binary-format encoder).
+    pub fn encode_record(
+        &mut self,
+        py: Python<'_>,
+        obj: &Bound<'_, PyAny>,
+        out: &mut Out<'_>,
+    ) -> Result<ValueRecord, RecorderFailure> {
+        let format = self.out.format();
+        let bytes = self.encode(py, obj, out)?;
+        let decoded = match format {
+            TraceFormat::Binary => {
+                cbor4ii::serde::from_slice::<ValueRecord>(bytes).map_err(|e| e.to_string())
+            }
+            TraceFormat::Json => {
+                serde_json::from_slice::<ValueRecord>(bytes).map_err(|e| e.to_string())
+            }
+        };
+        decoded.map_err(|e| RecorderFailure::internal(format!("value bytes do not read back: {e}")))
+    }
+
+    /// The bytes of the value encoded last.
+    pub fn last_bytes(&self) -> &[u8] {
+        self.out.bytes()
+    }
+
+    /// A `Raw` marker value of a fixed type (`<redacted>`, `<dropped>`, ...); returns its bytes.
+    pub fn marker(
+        &mut self,
+        fixed: Fixed,
+        text: &str,
+        out: &mut Out<'_>,
+    ) -> Result<&[u8], RecorderFailure> {
+        let type_id = out.types.fixed(fixed, out.rec)?;
+        self.out.clear();
+        self.out.element_start();
+        self.out.raw(text, type_id);
+        Ok(self.out.bytes())
     }
 
     unsafe fn encode_ptr(
@@ -138,14 +193,15 @@ impl ValueEncoder {
         // SAFETY: (whole body) `o` is live and the GIL is held (caller contract); every
         // pointer read below is owned by `o` or by its type and outlives this call.
         unsafe {
+            let start = self.out.element_start();
             if o == ffi::Py_None() {
-                return Ok(ValueRecord::None { type_id: TypeId(0) });
+                self.out.none(TypeId(0));
+                return Ok(());
             }
             if o == ffi::Py_True() || o == ffi::Py_False() {
-                return Ok(ValueRecord::Bool {
-                    b: o == ffi::Py_True(),
-                    type_id: out.types.fixed(Fixed::Bool, out.rec)?,
-                });
+                let t = out.types.fixed(Fixed::Bool, out.rec)?;
+                self.out.bool(o == ffi::Py_True(), t);
+                return Ok(());
             }
             let tp = ffi::Py_TYPE(o);
             let exact = |t: *mut ffi::PyTypeObject| std::ptr::eq(tp, t);
@@ -155,7 +211,8 @@ impl ValueEncoder {
                 } else {
                     out.types.for_class(py, tp, TypeKind::Int, out.rec)?
                 };
-                return encode_int(o, type_id);
+                encode_int(o, type_id, &mut self.out);
+                return Ok(());
             }
             if ffi::PyFloat_Check(o) != 0 {
                 let f = ffi::PyFloat_AS_DOUBLE(o);
@@ -165,30 +222,43 @@ impl ValueEncoder {
                     } else {
                         out.types.for_class(py, tp, TypeKind::Float, out.rec)?
                     };
-                    return Ok(ValueRecord::Float { f, type_id });
-                }
-                let r = if f.is_nan() {
-                    "nan"
-                } else if f > 0.0 {
-                    "inf"
+                    self.out.float(f, type_id);
                 } else {
-                    "-inf"
-                };
-                return Ok(ValueRecord::Raw {
-                    r: r.to_owned(),
-                    type_id: out.types.fixed(Fixed::FloatSpecial, out.rec)?,
-                });
+                    let r = if f.is_nan() {
+                        "nan"
+                    } else if f > 0.0 {
+                        "inf"
+                    } else {
+                        "-inf"
+                    };
+                    let t = out.types.fixed(Fixed::FloatSpecial, out.rec)?;
+                    self.out.raw(r, t);
+                }
+                return Ok(());
             }
             if ffi::PyUnicode_Check(o) != 0 {
-                let type_id = if exact(&raw mut ffi::PyUnicode_Type) {
+                let is_exact = exact(&raw mut ffi::PyUnicode_Type);
+                if is_exact {
+                    if let Some((_, bytes)) = self.strings.get(&(o as usize)) {
+                        self.out.splice(bytes);
+                        return Ok(());
+                    }
+                }
+                let type_id = if is_exact {
                     out.types.fixed(Fixed::Str, out.rec)?
                 } else {
                     out.types.for_class(py, tp, TypeKind::String, out.rec)?
                 };
-                return Ok(ValueRecord::String {
-                    text: self.string_text(o),
-                    type_id,
-                });
+                self.write_string(o, type_id);
+                let written = self.out.since(start);
+                if is_exact && written.len() >= CACHE_MIN_BYTES {
+                    if self.strings.len() >= CACHE_MAX_ENTRIES {
+                        self.strings.clear();
+                    }
+                    let keep = Bound::<PyAny>::from_borrowed_ptr(py, o).unbind();
+                    self.strings.insert(o as usize, (keep, written.into()));
+                }
+                return Ok(());
             }
             if ffi::PyBytes_Check(o) != 0 || ffi::PyByteArray_Check(o) != 0 {
                 let is_bytes = ffi::PyBytes_Check(o) != 0;
@@ -211,10 +281,12 @@ impl ValueEncoder {
                 } else {
                     Fixed::ByteArray
                 };
-                return Ok(ValueRecord::Raw {
-                    r: bytes_literal(bytes, is_bytes, self.limits.max_string_len),
-                    type_id: out.types.fixed(fixed, out.rec)?,
-                });
+                let t = out.types.fixed(fixed, out.rec)?;
+                self.out.raw(
+                    &bytes_literal(bytes, is_bytes, self.limits.max_string_len),
+                    t,
+                );
+                return Ok(());
             }
             let is_list = ffi::PyList_Check(o) != 0;
             let is_tuple = !is_list && ffi::PyTuple_Check(o) != 0;
@@ -224,32 +296,34 @@ impl ValueEncoder {
                 return self.encode_container(py, o, tp, depth, out, (is_list, is_tuple, is_dict));
             }
             if ffi::PyExceptionInstance_Check(o) != 0 {
-                return Ok(ValueRecord::Raw {
-                    r: exception_text(o),
-                    type_id: out.types.fixed(Fixed::Exception, out.rec)?,
-                });
+                let t = out.types.fixed(Fixed::Exception, out.rec)?;
+                self.out.raw(&exception_text(o), t);
+                return Ok(());
             }
-            if ((*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) != 0 && ffi::PyType_Check(o) == 0 {
-                if let Some(v) = self.encode_struct(py, o, tp, depth, out)? {
-                    return Ok(v);
-                }
+            if ((*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) != 0
+                && ffi::PyType_Check(o) == 0
+                && self.encode_struct(py, o, tp, depth, out)?
+            {
+                return Ok(());
             }
-            Ok(ValueRecord::Raw {
-                r: describe(o, tp),
-                type_id: out.types.for_class(py, tp, TypeKind::Raw, out.rec)?,
-            })
+            let t = out.types.for_class(py, tp, TypeKind::Raw, out.rec)?;
+            self.out.raw(&describe(o, tp), t);
+            Ok(())
         }
     }
 
-    unsafe fn string_text(&self, o: *mut ffi::PyObject) -> String {
+    unsafe fn write_string(&mut self, o: *mut ffi::PyObject, type_id: TypeId) {
         // SAFETY: `o` is a live `str` (caller checked) and the GIL is held.
         unsafe {
             let Some(s) = borrow_str(o) else {
-                return "<str with unencodable characters>".to_owned();
+                self.out
+                    .string("<str with unencodable characters>", type_id);
+                return;
             };
             let max = self.limits.max_string_len;
             if s.len() <= max {
-                return s.to_owned();
+                self.out.string(s, type_id);
+                return;
             }
             match s.char_indices().nth(max) {
                 Some((cut, _)) => {
@@ -257,9 +331,9 @@ impl ValueEncoder {
                     let mut t = String::with_capacity(cut + 32);
                     t.push_str(&s[..cut]);
                     let _ = write!(t, "…<+{} chars>", total.saturating_sub(max));
-                    t
+                    self.out.string(&t, type_id);
                 }
-                None => s.to_owned(),
+                None => self.out.string(s, type_id),
             }
         }
     }
@@ -312,21 +386,37 @@ impl ValueEncoder {
             }
             let len = usize::try_from(raw_len).unwrap_or(0);
             if self.in_progress.contains(&(o as usize)) {
-                return Ok(ValueRecord::Raw {
-                    r: format!("<cycle: {}>", class_name(tp)),
-                    type_id: out.types.fixed(Fixed::Cycle, out.rec)?,
-                });
+                let t = out.types.fixed(Fixed::Cycle, out.rec)?;
+                self.out.raw(&format!("<cycle: {}>", class_name(tp)), t);
+                return Ok(());
             }
             if depth >= self.limits.max_depth {
-                return Ok(ValueRecord::Raw {
-                    r: format!("<{} of {len} items>", class_name(tp)),
-                    type_id: out.types.fixed(Fixed::Elided, out.rec)?,
-                });
+                let t = out.types.fixed(Fixed::Elided, out.rec)?;
+                self.out
+                    .raw(&format!("<{} of {len} items>", class_name(tp)), t);
+                return Ok(());
             }
-            self.in_progress.push(o as usize);
+            let shape = if is_tuple {
+                Shape::Tuple
+            } else {
+                Shape::Sequence
+            };
             let take = len.min(self.limits.max_elements);
-            let mut elements = Vec::with_capacity(take + usize::from(take < len));
-            let result = (|| -> Result<(), RecorderFailure> {
+            let elided = len - take;
+            let elided_type = if elided > 0 {
+                Some(out.types.fixed(Fixed::Elided, out.rec)?)
+            } else {
+                None
+            };
+            let tuple_type = if is_dict {
+                Some(out.types.fixed(Fixed::Tuple, out.rec)?)
+            } else {
+                None
+            };
+            self.out.begin(shape, take + usize::from(elided > 0));
+            self.in_progress.push(o as usize);
+            let mut written = 0usize;
+            let result = (|| -> Res {
                 if is_list || is_tuple {
                     for i in 0..take {
                         let item = if is_list {
@@ -338,22 +428,21 @@ impl ValueEncoder {
                             ffi::PyErr_Clear();
                             break;
                         }
-                        elements.push(self.encode_ptr(py, item, depth + 1, out)?);
+                        self.encode_ptr(py, item, depth + 1, out)?;
+                        written += 1;
                     }
-                } else if is_dict {
-                    let tuple_type = out.types.fixed(Fixed::Tuple, out.rec)?;
+                } else if let Some(tuple_type) = tuple_type {
                     let mut pos: ffi::Py_ssize_t = 0;
                     let mut key: *mut ffi::PyObject = std::ptr::null_mut();
                     let mut value: *mut ffi::PyObject = std::ptr::null_mut();
-                    while elements.len() < take
-                        && ffi::PyDict_Next(o, &mut pos, &mut key, &mut value) != 0
+                    while written < take && ffi::PyDict_Next(o, &mut pos, &mut key, &mut value) != 0
                     {
-                        let k = self.encode_ptr(py, key, depth + 1, out)?;
-                        let v = self.encode_ptr(py, value, depth + 1, out)?;
-                        elements.push(ValueRecord::Tuple {
-                            elements: vec![k, v],
-                            type_id: tuple_type,
-                        });
+                        self.out.element_start();
+                        self.out.begin(Shape::Tuple, 2);
+                        self.encode_ptr(py, key, depth + 1, out)?;
+                        self.encode_ptr(py, value, depth + 1, out)?;
+                        self.out.end(Shape::Tuple, tuple_type);
+                        written += 1;
                     }
                 } else {
                     // Iterate with the set type's own iterator slot, so a subclass overriding
@@ -368,7 +457,7 @@ impl ValueEncoder {
                         if it.is_null() {
                             ffi::PyErr_Clear();
                         } else {
-                            while elements.len() < take {
+                            while written < take {
                                 let item = ffi::PyIter_Next(it);
                                 if item.is_null() {
                                     ffi::PyErr_Clear();
@@ -376,7 +465,8 @@ impl ValueEncoder {
                                 }
                                 let encoded = self.encode_ptr(py, item, depth + 1, out);
                                 ffi::Py_DECREF(item);
-                                elements.push(encoded?);
+                                encoded?;
+                                written += 1;
                             }
                             ffi::Py_DECREF(it);
                         }
@@ -386,26 +476,22 @@ impl ValueEncoder {
             })();
             self.in_progress.pop();
             result?;
-            if take < len {
-                elements.push(ValueRecord::Raw {
-                    r: format!("…<+{} more>", len - take),
-                    type_id: out.types.fixed(Fixed::Elided, out.rec)?,
-                });
+            // The element count was announced up front: pad if the storage held fewer.
+            for _ in written..take {
+                self.out.element_start();
+                self.out.none(TypeId(0));
             }
-            Ok(if is_tuple {
-                ValueRecord::Tuple { elements, type_id }
-            } else {
-                ValueRecord::Sequence {
-                    elements,
-                    is_slice: false,
-                    type_id,
-                }
-            })
+            if let Some(t) = elided_type {
+                self.out.element_start();
+                self.out.raw(&format!("…<+{elided} more>"), t);
+            }
+            self.out.end(shape, type_id);
+            Ok(())
         }
     }
 
     /// Instances of Python classes: a `Struct` of `__dict__` entries then `__slots__` values.
-    /// Returns `None` when the object has neither (it is then described as `Raw`).
+    /// Returns `false` (writing nothing) when the object has neither.
     unsafe fn encode_struct(
         &mut self,
         py: Python<'_>,
@@ -413,7 +499,7 @@ impl ValueEncoder {
         tp: *mut ffi::PyTypeObject,
         depth: usize,
         out: &mut Out<'_>,
-    ) -> Result<Option<ValueRecord>, RecorderFailure> {
+    ) -> Result<bool, RecorderFailure> {
         // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict is a new
         // reference released below; slot values are new references released after encoding.
         unsafe {
@@ -466,53 +552,56 @@ impl ValueEncoder {
                     }
                 }
             }
-            if names.is_empty() && !has_dict {
+            let release = |values: Vec<*mut ffi::PyObject>, dict: *mut ffi::PyObject| {
+                for v in values {
+                    ffi::Py_DECREF(v);
+                }
                 if !dict.is_null() {
                     ffi::Py_DECREF(dict);
                 }
-                return Ok(None);
+            };
+            if names.is_empty() && !has_dict {
+                release(values, dict);
+                return Ok(false);
             }
-            let cycle = self.in_progress.contains(&(o as usize));
-            let result = if cycle {
-                Ok(ValueRecord::Raw {
-                    r: format!("<cycle: {}>", class_name(tp)),
-                    type_id: out.types.fixed(Fixed::Cycle, out.rec)?,
-                })
-            } else if depth >= self.limits.max_depth {
-                Ok(ValueRecord::Raw {
-                    r: format!("<{} object>", class_name(tp)),
-                    type_id: out.types.fixed(Fixed::Elided, out.rec)?,
-                })
-            } else {
+            let result = (|| -> Res {
+                if self.in_progress.contains(&(o as usize)) {
+                    let t = out.types.fixed(Fixed::Cycle, out.rec)?;
+                    self.out.raw(&format!("<cycle: {}>", class_name(tp)), t);
+                    return Ok(());
+                }
+                if depth >= self.limits.max_depth {
+                    let t = out.types.fixed(Fixed::Elided, out.rec)?;
+                    self.out.raw(&format!("<{} object>", class_name(tp)), t);
+                    return Ok(());
+                }
+                let type_id = out.types.for_struct(py, tp, &names, out.rec)?;
+                let redacted_type = if redacted.iter().any(|r| *r) {
+                    Some(out.types.fixed(Fixed::Redacted, out.rec)?)
+                } else {
+                    None
+                };
                 self.in_progress.push(o as usize);
-                let r = (|| {
-                    let type_id = out.types.for_struct(py, tp, &names, out.rec)?;
-                    let mut field_values = Vec::with_capacity(values.len());
+                self.out.begin(Shape::Struct, values.len());
+                let r = (|| -> Res {
                     for (v, hidden) in values.iter().zip(&redacted) {
-                        field_values.push(if *hidden {
-                            ValueRecord::Raw {
-                                r: "<redacted>".into(),
-                                type_id: out.types.fixed(Fixed::Redacted, out.rec)?,
+                        match (hidden, redacted_type) {
+                            (true, Some(t)) => {
+                                self.out.element_start();
+                                self.out.raw("<redacted>", t);
                             }
-                        } else {
-                            self.encode_ptr(py, *v, depth + 1, out)?
-                        });
+                            _ => self.encode_ptr(py, *v, depth + 1, out)?,
+                        }
                     }
-                    Ok(ValueRecord::Struct {
-                        field_values,
-                        type_id,
-                    })
+                    Ok(())
                 })();
                 self.in_progress.pop();
-                r
-            };
-            for v in values {
-                ffi::Py_DECREF(v);
-            }
-            if !dict.is_null() {
-                ffi::Py_DECREF(dict);
-            }
-            result.map(Some)
+                r?;
+                self.out.end(Shape::Struct, type_id);
+                Ok(())
+            })();
+            release(values, dict);
+            result.map(|()| true)
         }
     }
 }
@@ -591,7 +680,7 @@ unsafe fn collect_slots(
     }
 }
 
-unsafe fn encode_int(o: *mut ffi::PyObject, type_id: TypeId) -> Res {
+unsafe fn encode_int(o: *mut ffi::PyObject, type_id: TypeId, v: &mut ValueOut) {
     // SAFETY: `o` is a live int and the GIL is held.
     unsafe {
         let mut overflow: c_int = 0;
@@ -600,27 +689,22 @@ unsafe fn encode_int(o: *mut ffi::PyObject, type_id: TypeId) -> Res {
             if i == -1 && !ffi::PyErr_Occurred().is_null() {
                 ffi::PyErr_Clear();
             } else {
-                return Ok(ValueRecord::Int { i, type_id });
+                v.int(i, type_id);
+                return;
             }
         }
         // Big int: hex digits from the builtin int formatter (C code, no user hooks).
         let hex = ffi::PyNumber_ToBase(o, 16);
         if hex.is_null() {
             ffi::PyErr_Clear();
-            return Ok(ValueRecord::Raw {
-                r: "<int>".into(),
-                type_id,
-            });
+            v.raw("<int>", type_id);
+            return;
         }
         let text = borrow_str(hex).unwrap_or("0x0").to_owned();
         ffi::Py_DECREF(hex);
         let negative = text.starts_with('-');
         let digits = text.trim_start_matches('-').trim_start_matches("0x");
-        Ok(ValueRecord::BigInt {
-            b: hex_to_bytes(digits),
-            negative,
-            type_id,
-        })
+        v.bigint(&hex_to_bytes(digits), negative, type_id);
     }
 }
 

@@ -114,7 +114,7 @@ impl RuntimeTracer {
             codes: IdHashMap::default(),
             rec: Some(rec),
             types,
-            encoder: ValueEncoder::new(config.limits),
+            encoder: ValueEncoder::new(config.limits, config.format),
             threads: ThreadStacks::new(super::frame::thread_ident()),
             modules: ModuleIdentityResolver::from_sys_path(py)
                 .map_err(|e| RecorderFailure::internal(format!("cannot read sys.path: {e}")))?,

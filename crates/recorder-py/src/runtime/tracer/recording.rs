@@ -4,7 +4,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyCode;
-use runtime_tracing::{FullValueRecord, FunctionId, PathId, ValueRecord};
+use runtime_tracing::{FunctionId, PathId, VariableId};
 
 use super::RuntimeTracer;
 use crate::errors::RecorderFailure;
@@ -14,7 +14,7 @@ use crate::runtime::frame::{self, thread_ident};
 use crate::runtime::scope::Scope;
 use crate::runtime::threads::OpenCall;
 use crate::runtime::types::Fixed;
-use crate::runtime::value_encoder::{Out, ValueEncoder};
+use crate::runtime::value_encoder::{exception_text, Out, ValueEncoder};
 use codetracer_trace_filter::{ValueAction, ValueKind};
 
 /// What kind of entry a `Call` records.
@@ -81,7 +81,9 @@ impl RuntimeTracer {
         };
         rec.step(path_id, info.first_line)?;
         let mut tally = Tally::default();
-        let mut args: Vec<FullValueRecord> = Vec::new();
+        // Argument values, encoded one after another into one buffer.
+        let mut arg_bytes: Vec<u8> = Vec::new();
+        let mut arg_spans: Vec<(VariableId, std::ops::Range<usize>)> = Vec::new();
         let mut failure = None;
         match entry {
             Entry::Start => {
@@ -108,10 +110,12 @@ impl RuntimeTracer {
                             match unsafe {
                                 filtered_value(encoder, py, value, slot.action, &mut out)
                             } {
-                                Ok(Some(v)) => args.push(FullValueRecord {
-                                    variable_id: slot.id.unwrap_or_default(),
-                                    value: v,
-                                }),
+                                Ok(Some(v)) => {
+                                    let from = arg_bytes.len();
+                                    arg_bytes.extend_from_slice(v);
+                                    arg_spans
+                                        .push((slot.id.unwrap_or_default(), from..arg_bytes.len()));
+                                }
                                 Ok(None) => {}
                                 Err(e) => failure = Some(e),
                             }
@@ -123,14 +127,19 @@ impl RuntimeTracer {
             Entry::Throw(exc) => {
                 let variable_id = rec.variable_id("exception")?;
                 let value = encoder.encode(py, exc, &mut Out::new(types, rec))?;
-                args.push(FullValueRecord { variable_id, value });
+                arg_bytes.extend_from_slice(value);
+                arg_spans.push((variable_id, 0..arg_bytes.len()));
             }
         }
         if let Some(e) = failure {
             return Err(e);
         }
         tally.apply(scope, codetracer_trace_filter::ValueKind::Arg);
-        rec.call(function_id, args)?;
+        let args: Vec<(VariableId, &[u8])> = arg_spans
+            .iter()
+            .map(|(id, span)| (*id, arg_bytes.get(span.clone()).unwrap_or(&[])))
+            .collect();
+        rec.call_bytes(function_id, &args)?;
         threads.stack().push(OpenCall {
             code: key,
             activation,
@@ -190,7 +199,7 @@ impl RuntimeTracer {
                         let result =
                             unsafe { filtered_value(encoder, py, value, slot.action, &mut out) }
                                 .and_then(|v| match v {
-                                    Some(v) => out.rec.value(slot.id.unwrap_or_default(), v),
+                                    Some(v) => out.rec.value_bytes(slot.id.unwrap_or_default(), v),
                                     None => Ok(()),
                                 });
                         if let Err(e) = result {
@@ -245,39 +254,38 @@ impl RuntimeTracer {
         let Some(open) = threads.pop_if(key) else {
             return Ok(());
         };
-        let mut attrs = |name: &str| scope.attr_action(key as u64, name);
-        let encoded = {
-            let mut out = Out {
-                types,
-                rec: &mut *rec,
-                attrs: Some(&mut attrs),
-            };
-            if unwinding {
-                encoder.encode(py, value, &mut out)?
-            } else {
-                // SAFETY: `value` is a live object for the duration of the call.
-                match unsafe {
-                    filtered_value(encoder, py, value.as_ptr(), return_action, &mut out)
-                }? {
-                    Some(v) => v,
-                    // A dropped return value keeps its Return, with a marker.
-                    None => encoder.marker(Fixed::Redacted, "<dropped>", &mut out)?,
-                }
-            }
-        };
-        if !unwinding {
-            scope.count(codetracer_trace_filter::ValueKind::Return, return_action);
-        }
         if open.activation {
             // `sys.exit()` leaving the script is a normal end, not an uncaught exception.
             if unwinding && !value.is_instance_of::<pyo3::exceptions::PySystemExit>() {
-                if let ValueRecord::Raw { r, .. } = &encoded {
-                    *uncaught = Some(r.clone());
-                }
+                // SAFETY: `value` is a live exception instance and the GIL is held.
+                *uncaught = Some(unsafe { exception_text(value.as_ptr()) });
             }
             activation.finish();
         }
-        rec.ret(encoded)?;
+        if !unwinding {
+            scope.count(codetracer_trace_filter::ValueKind::Return, return_action);
+        }
+        let mut attrs = |name: &str| scope.attr_action(key as u64, name);
+        let mut out = Out {
+            types,
+            rec: &mut *rec,
+            attrs: Some(&mut attrs),
+        };
+        let encoded: &[u8] = if unwinding {
+            encoder.encode(py, value, &mut out)?
+        } else {
+            // SAFETY: `value` is a live object for the duration of the call.
+            let filtered =
+                unsafe { filtered_value(encoder, py, value.as_ptr(), return_action, &mut out) }?
+                    .is_some();
+            if filtered {
+                encoder.last_bytes()
+            } else {
+                // A dropped return value keeps its Return, with a marker.
+                encoder.marker(Fixed::Redacted, "<dropped>", &mut out)?
+            }
+        };
+        out.rec.ret_bytes(encoded)?;
         threads.maybe_exit(rec)
     }
 }
@@ -312,13 +320,13 @@ impl Tally {
 ///
 /// # Safety
 /// `value` must be a live object pointer and the GIL held.
-unsafe fn filtered_value(
-    encoder: &mut ValueEncoder,
+unsafe fn filtered_value<'e>(
+    encoder: &'e mut ValueEncoder,
     py: Python<'_>,
     value: *mut pyo3::ffi::PyObject,
     action: ValueAction,
     out: &mut Out<'_>,
-) -> Result<Option<ValueRecord>, RecorderFailure> {
+) -> Result<Option<&'e [u8]>, RecorderFailure> {
     match action {
         ValueAction::Allow => {
             // SAFETY: forwarded contract.

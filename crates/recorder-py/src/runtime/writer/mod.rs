@@ -11,6 +11,7 @@
 pub mod background;
 pub mod records;
 pub mod sink;
+pub mod value_out;
 
 pub use records::Records;
 pub use sink::{TraceFormat, TraceSink};

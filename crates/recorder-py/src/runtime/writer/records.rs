@@ -5,11 +5,14 @@ use std::collections::HashMap;
 
 use runtime_tracing::{
     CallRecord, EventLogKind, FullValueRecord, FunctionId, FunctionRecord, Line, PathId,
-    RecordEvent, ReturnRecord, StepRecord, ThreadId, TraceLowLevelEvent, TypeId, TypeKind,
-    TypeRecord, TypeSpecificInfo, ValueRecord, VariableId,
+    RecordEvent, ReturnRecord, ThreadId, TraceLowLevelEvent, TypeId, TypeKind, TypeRecord,
+    TypeSpecificInfo, ValueRecord, VariableId,
 };
 
-use super::sink::TraceSink;
+use super::sink::{TraceFormat, TraceSink};
+use super::value_out::{
+    write_call_record, write_return_record, write_step_record, write_value_record,
+};
 use crate::errors::RecorderFailure;
 
 /// Id tables plus the sink they write to.
@@ -115,10 +118,40 @@ impl Records {
     #[inline]
     pub fn step(&mut self, path_id: PathId, line: i64) -> Result<(), RecorderFailure> {
         self.steps += 1;
-        self.sink.emit(&TraceLowLevelEvent::Step(StepRecord {
-            path_id,
-            line: Line(line),
-        }))
+        self.sink
+            .emit_with(|out, format| write_step_record(out, format, path_id.0, line))
+    }
+
+    /// The format of the events file (values must be encoded in it).
+    pub fn format(&self) -> TraceFormat {
+        self.sink.format()
+    }
+
+    /// A `Value` whose value bytes were written by a [`super::value_out::ValueOut`].
+    #[inline]
+    pub fn value_bytes(
+        &mut self,
+        variable_id: VariableId,
+        value: &[u8],
+    ) -> Result<(), RecorderFailure> {
+        self.sink
+            .emit_with(|out, format| write_value_record(out, format, variable_id, value))
+    }
+
+    /// A `Return` whose value bytes were written by a [`super::value_out::ValueOut`].
+    pub fn ret_bytes(&mut self, value: &[u8]) -> Result<(), RecorderFailure> {
+        self.sink
+            .emit_with(|out, format| write_return_record(out, format, value))
+    }
+
+    /// A `Call` whose argument values were written by a [`super::value_out::ValueOut`].
+    pub fn call_bytes(
+        &mut self,
+        function_id: FunctionId,
+        args: &[(VariableId, &[u8])],
+    ) -> Result<(), RecorderFailure> {
+        self.sink
+            .emit_with(|out, format| write_call_record(out, format, function_id.0, args))
     }
 
     /// A `Call` (the caller emits the callee's definition-line `Step` first).

@@ -112,6 +112,32 @@ impl TraceSink {
         Ok(())
     }
 
+    /// The format written.
+    pub fn format(&self) -> TraceFormat {
+        self.format
+    }
+
+    /// Writes one record whose bytes `write` produces directly (already in this sink's
+    /// format; see `value_out`).
+    #[inline]
+    pub fn emit_with(
+        &mut self,
+        write: impl FnOnce(&mut Vec<u8>, TraceFormat),
+    ) -> Result<(), RecorderFailure> {
+        if self.format == TraceFormat::Json {
+            if self.events > 0 {
+                self.chunk.push(b',');
+            }
+            self.chunk.push(b'\n');
+        }
+        write(&mut self.chunk, self.format);
+        self.events += 1;
+        if self.chunk.len() >= CHUNK_BYTES {
+            self.hand_over()?;
+        }
+        Ok(())
+    }
+
     fn hand_over(&mut self) -> Result<(), RecorderFailure> {
         let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK_BYTES + 4096));
         self.file.send(full)
