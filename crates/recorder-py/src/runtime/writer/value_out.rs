@@ -80,6 +80,51 @@ pub fn json_text(buf: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *buf, s);
 }
 
+/// The constant beginnings of value maps.
+#[derive(Clone, Copy)]
+enum Head {
+    Int,
+    Float,
+    Bool,
+    String,
+    Raw,
+    None,
+    BigInt,
+    Sequence,
+    Tuple,
+    Struct,
+}
+
+/// `(CBOR, JSON)` bytes of `{"kind": KIND, FIRST_KEY:` per [`Head`] (CBOR: map header with the
+/// field count, then text strings; JSON: the object opened up to the first value).
+const HEADS: [(&[u8], &[u8]); 10] = [
+    (b"\xa3\x64kind\x63Int\x61i", b"{\"kind\":\"Int\",\"i\":"),
+    (b"\xa3\x64kind\x65Float\x61f", b"{\"kind\":\"Float\",\"f\":"),
+    (b"\xa3\x64kind\x64Bool\x61b", b"{\"kind\":\"Bool\",\"b\":"),
+    (
+        b"\xa3\x64kind\x66String\x64text",
+        b"{\"kind\":\"String\",\"text\":",
+    ),
+    (b"\xa3\x64kind\x63Raw\x61r", b"{\"kind\":\"Raw\",\"r\":"),
+    (b"\xa2\x64kind\x64None", b"{\"kind\":\"None\""),
+    (
+        b"\xa4\x64kind\x66BigInt\x61b",
+        b"{\"kind\":\"BigInt\",\"b\":",
+    ),
+    (
+        b"\xa4\x64kind\x68Sequence\x68elements",
+        b"{\"kind\":\"Sequence\",\"elements\":",
+    ),
+    (
+        b"\xa3\x64kind\x65Tuple\x68elements",
+        b"{\"kind\":\"Tuple\",\"elements\":",
+    ),
+    (
+        b"\xa3\x64kind\x66Struct\x6cfield_values",
+        b"{\"kind\":\"Struct\",\"field_values\":",
+    ),
+];
+
 impl ValueOut {
     /// An empty value buffer for `format`.
     pub fn new(format: TraceFormat) -> Self {
@@ -152,19 +197,14 @@ impl ValueOut {
         self.buf.get(start..).unwrap_or(&[])
     }
 
-    fn open(&mut self, kind: &str, fields: u64) {
-        match self.format {
-            TraceFormat::Binary => {
-                cbor_map(&mut self.buf, fields);
-                cbor_text(&mut self.buf, "kind");
-                cbor_text(&mut self.buf, kind);
-            }
-            TraceFormat::Json => {
-                self.buf.extend_from_slice(b"{\"kind\":\"");
-                self.buf.extend_from_slice(kind.as_bytes());
-                self.buf.push(b'"');
-            }
-        }
+    /// Writes the constant head of a value: `{"kind": KIND, FIRST_KEY:` (from [`HEADS`]).
+    #[inline]
+    fn head(&mut self, which: Head) {
+        let (cbor, json) = HEADS[which as usize];
+        self.buf.extend_from_slice(match self.format {
+            TraceFormat::Binary => cbor,
+            TraceFormat::Json => json,
+        });
     }
 
     fn key(&mut self, key: &str) {
@@ -182,13 +222,17 @@ impl ValueOut {
         match self.format {
             TraceFormat::Binary => cbor_int(&mut self.buf, i),
             TraceFormat::Json => {
-                let _ = write!(self.buf, "{i}");
+                let _ = serde_json::to_writer(&mut self.buf, &i);
             }
         }
     }
 
+    #[inline]
     fn type_id_and_close(&mut self, t: TypeId) {
-        self.key("type_id");
+        self.buf.extend_from_slice(match self.format {
+            TraceFormat::Binary => b"\x67type_id",
+            TraceFormat::Json => b",\"type_id\":",
+        });
         self.int_raw(t.0 as i64);
         if self.format == TraceFormat::Json {
             self.buf.push(b'}');
@@ -214,16 +258,14 @@ impl ValueOut {
     /// `Int`.
     #[inline]
     pub fn int(&mut self, i: i64, t: TypeId) {
-        self.open("Int", 3);
-        self.key("i");
+        self.head(Head::Int);
         self.int_raw(i);
         self.type_id_and_close(t);
     }
 
     /// `Float` (finite values only; the caller writes NaN/inf as `Raw`).
     pub fn float(&mut self, f: f64, t: TypeId) {
-        self.open("Float", 3);
-        self.key("f");
+        self.head(Head::Float);
         match self.format {
             TraceFormat::Binary => {
                 self.buf.push(0xfb);
@@ -238,38 +280,34 @@ impl ValueOut {
 
     /// `Bool`.
     pub fn bool(&mut self, b: bool, t: TypeId) {
-        self.open("Bool", 3);
-        self.key("b");
+        self.head(Head::Bool);
         self.bool_raw(b);
         self.type_id_and_close(t);
     }
 
     /// `String`.
     pub fn string(&mut self, s: &str, t: TypeId) {
-        self.open("String", 3);
-        self.key("text");
+        self.head(Head::String);
         self.text_raw(s);
         self.type_id_and_close(t);
     }
 
     /// `Raw`.
     pub fn raw(&mut self, s: &str, t: TypeId) {
-        self.open("Raw", 3);
-        self.key("r");
+        self.head(Head::Raw);
         self.text_raw(s);
         self.type_id_and_close(t);
     }
 
     /// `None`.
     pub fn none(&mut self, t: TypeId) {
-        self.open("None", 2);
+        self.head(Head::None);
         self.type_id_and_close(t);
     }
 
     /// `BigInt` (big-endian magnitude, base64 in both formats as serde writes it).
     pub fn bigint(&mut self, magnitude: &[u8], negative: bool, t: TypeId) {
-        self.open("BigInt", 4);
-        self.key("b");
+        self.head(Head::BigInt);
         let b64 = base64::engine::general_purpose::STANDARD.encode(magnitude);
         self.text_raw(&b64);
         self.key("negative");
@@ -279,13 +317,11 @@ impl ValueOut {
 
     /// Opens a container of exactly `n` elements (write them next, then [`Self::end`]).
     pub fn begin(&mut self, shape: Shape, n: usize) {
-        let (kind, key, fields) = match shape {
-            Shape::Sequence => ("Sequence", "elements", 4),
-            Shape::Tuple => ("Tuple", "elements", 3),
-            Shape::Struct => ("Struct", "field_values", 3),
-        };
-        self.open(kind, fields);
-        self.key(key);
+        self.head(match shape {
+            Shape::Sequence => Head::Sequence,
+            Shape::Tuple => Head::Tuple,
+            Shape::Struct => Head::Struct,
+        });
         match self.format {
             TraceFormat::Binary => cbor_array(&mut self.buf, n as u64),
             TraceFormat::Json => {
@@ -410,7 +446,7 @@ pub fn write_step_record(out: &mut Vec<u8>, format: TraceFormat, path_id: usize,
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use runtime_tracing::{TraceLowLevelEvent, ValueRecord};
 
