@@ -236,3 +236,25 @@ fn opaque_objects_get_safe_descriptions() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn repr_is_used_only_when_the_policy_allows_it() {
+    match encode(
+        "import collections",
+        "collections.deque([1, 2])",
+        defaults(),
+    )
+    .0
+    {
+        ValueRecord::Raw { r, .. } => assert_eq!(r, "<collections.deque object>"),
+        other => panic!("{other:?}"),
+    }
+    let allow = ValueLimits {
+        allow_repr: true,
+        ..defaults()
+    };
+    match encode("import collections", "collections.deque([1, 2])", allow).0 {
+        ValueRecord::Raw { r, .. } => assert_eq!(r, "deque([1, 2])"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -46,6 +46,9 @@ pub struct ValueLimits {
     pub max_elements: usize,
     /// Characters recorded per string (bytes per bytes object).
     pub max_string_len: usize,
+    /// Whether `repr()` may describe objects the encoder cannot look into itself (this runs
+    /// user code; off by default).
+    pub allow_repr: bool,
 }
 
 impl Default for ValueLimits {
@@ -54,6 +57,7 @@ impl Default for ValueLimits {
             max_depth: 3,
             max_elements: 100,
             max_string_len: 1000,
+            allow_repr: false,
         }
     }
 }
@@ -307,7 +311,11 @@ impl ValueEncoder {
                 return Ok(());
             }
             let t = out.types.for_class(py, tp, TypeKind::Raw, out.rec)?;
-            self.out.raw(&describe(o, tp), t);
+            let text = match self.limits.allow_repr {
+                true => user_repr(o, self.limits.max_string_len).unwrap_or_else(|| describe(o, tp)),
+                false => describe(o, tp),
+            };
+            self.out.raw(&text, t);
             Ok(())
         }
     }
@@ -811,6 +819,28 @@ unsafe fn str_is_builtin(tp: *mut ffi::PyTypeObject) -> bool {
             t = (*t).tp_base;
         }
         !t.is_null() && (*t).tp_str.map(|f| f as usize) == (*tp).tp_str.map(|f| f as usize)
+    }
+}
+
+/// `repr(o)` cut at `max` characters — runs user code; only with the `allow_repr` policy. An
+/// exception raised by `__repr__` is cleared and `None` returned.
+///
+/// # Safety
+/// `o` must be a live object and the GIL held.
+unsafe fn user_repr(o: *mut ffi::PyObject, max: usize) -> Option<String> {
+    // SAFETY: caller contract; the repr result is a new reference released below.
+    unsafe {
+        let r = ffi::PyObject_Repr(o);
+        if r.is_null() {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        let text = borrow_str(r).map(|s| match s.char_indices().nth(max) {
+            Some((cut, _)) => format!("{}…", &s[..cut]),
+            None => s.to_owned(),
+        });
+        ffi::Py_DECREF(r);
+        text
     }
 }
 

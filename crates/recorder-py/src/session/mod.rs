@@ -91,6 +91,7 @@ fn limits(policy: &RecorderPolicy) -> ValueLimits {
         max_depth: policy.value_limits.max_depth,
         max_elements: policy.value_limits.max_elements,
         max_string_len: policy.value_limits.max_string_len,
+        allow_repr: policy.value_limits.allow_repr,
     }
 }
 
