@@ -15,8 +15,8 @@ import runpy
 import sys
 import threading
 import traceback
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
 
