@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::errors::RecorderFailure;
+use crate::errors::{codes, RecorderFailure};
 use crate::json_py::json_to_py;
 use crate::policy_ffi;
 use crate::runtime::reader::{read_events, ReadMode};
@@ -102,11 +102,28 @@ pub fn is_tracing(py: Python<'_>) -> bool {
 /// The events of a trace (directory or events file) as a list of dicts in the JSON shape of
 /// the format (`{"Step": {"path_id": 0, "line": 3}}`, ...). A trace cut short (a killed
 /// process) yields its readable prefix.
+/// With `strict=True` a trace that ends early raises `EnvironmentError`
+/// (`ERR_TRACE_INCOMPLETE`) instead.
 #[pyfunction]
-pub fn read_trace(py: Python<'_>, path: PathBuf) -> PyResult<Py<PyAny>> {
-    let (events, _mode): (_, ReadMode) = py
+#[pyo3(signature = (path, strict=false))]
+pub fn read_trace(py: Python<'_>, path: PathBuf, strict: bool) -> PyResult<Py<PyAny>> {
+    let (events, mode): (_, ReadMode) = py
         .detach(|| read_events(&path))
         .map_err(|e| e.into_pyerr(py))?;
+    if strict && mode == ReadMode::Prefix {
+        return Err(RecorderFailure::environment(
+            codes::TRACE_INCOMPLETE,
+            format!(
+                "the trace at {} ends early (the recording process was killed or the disk filled); \
+                 only its first {} records are readable: read it with strict=False to get them",
+                path.display(),
+                events.len()
+            ),
+        )
+        .with("path", path.display().to_string())
+        .with("records", events.len().to_string())
+        .into_pyerr(py));
+    }
     let value = serde_json::to_value(&events).map_err(|e| {
         RecorderFailure::internal(format!("cannot convert the trace: {e}")).into_pyerr(py)
     })?;

@@ -79,8 +79,12 @@ def flush_tracing() -> None:
 def is_tracing() -> bool:
     """Whether a recording session is active."""
 
-def read_trace(path: str) -> list[dict[str, object]]:
-    """Read the events of a trace directory (either format) as runtime_tracing JSON records."""
+def read_trace(path: str, strict: bool = False) -> list[dict[str, object]]:
+    """Read the events of a trace directory (either format) as runtime_tracing JSON records.
+
+    A trace cut short (killed process, full disk) yields its readable prefix, or raises
+    ``EnvironmentError`` with code ``ERR_TRACE_INCOMPLETE`` when ``strict`` is true.
+    """
 
 def configure_policy(**fields: object) -> None:
     """Update the process-wide recorder policy (field names as in ``policy_snapshot()``)."""

@@ -1,0 +1,72 @@
+"""Reading traces back: complete traces in both formats, and traces cut short (a killed
+process, a full disk), which yield their readable prefix or, with ``strict=True``, raise
+``ERR_TRACE_INCOMPLETE``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import codetracer_python_recorder as ctr
+import pytest
+from support import TraceView, run_cli, write
+
+PROGRAM = "total = 0\nfor i in range(50):\n    total += i\nprint(total)\n"
+
+
+def record(tmp_path: Path, fmt: str) -> Path:
+    script = write(tmp_path / "prog.py", PROGRAM)
+    out = tmp_path / f"trace-{fmt}"
+    proc = run_cli("--trace-dir", out, "--format", fmt, script, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["binary", "json"])
+def test_complete_traces_read_strictly(tmp_path: Path, fmt: str) -> None:
+    out = record(tmp_path, fmt)
+    events = ctr.read_trace(str(out), strict=True)
+    assert events == ctr.read_trace(str(out))
+    assert TraceView(out).int_values("total")[-1] == sum(range(50))
+
+
+def test_a_json_trace_cut_short_yields_its_prefix(tmp_path: Path) -> None:
+    out = record(tmp_path, "json")
+    events_file = out / "trace.json"
+    lines = events_file.read_text().splitlines()
+    full = ctr.read_trace(str(out))
+    events_file.write_text("\n".join(lines[: len(lines) // 2]) + "\n")  # no closing bracket
+    prefix = ctr.read_trace(str(out))
+    assert 0 < len(prefix) < len(full)
+    assert prefix == full[: len(prefix)]
+    with pytest.raises(ctr.RecorderError) as info:
+        ctr.read_trace(str(out), strict=True)
+    assert info.value.code == "ERR_TRACE_INCOMPLETE"
+    assert "ends early" in str(info.value)
+
+
+def test_a_binary_trace_cut_short_raises_when_strict(tmp_path: Path) -> None:
+    out = record(tmp_path, "binary")
+    events_file = out / "trace.bin"
+    full = ctr.read_trace(str(out))
+    data = events_file.read_bytes()
+    # Without its seek table the file is no longer a complete Binary v1 trace, although
+    # every record is still there.
+    events_file.write_bytes(data[: len(data) - 20])
+    assert ctr.read_trace(str(out)) == full
+    with pytest.raises(ctr.RecorderError) as info:
+        ctr.read_trace(str(out), strict=True)
+    assert info.value.code == "ERR_TRACE_INCOMPLETE"
+    # Cut inside the compressed data: what decodes is a prefix of the records.
+    events_file.write_bytes(data[: len(data) // 2])
+    prefix = ctr.read_trace(str(out))
+    assert len(prefix) < len(full)
+    assert prefix == full[: len(prefix)]
+    with pytest.raises(ctr.RecorderError) as info:
+        ctr.read_trace(str(out), strict=True)
+    assert info.value.code == "ERR_TRACE_INCOMPLETE"
+
+
+def test_not_a_trace_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ctr.RecorderError) as info:
+        ctr.read_trace(str(tmp_path))
+    assert "no trace.json or trace.bin" in str(info.value)
