@@ -70,34 +70,36 @@ impl ErrorKind {
     }
 }
 
-/// Stable error codes (the contract with users and tools; never renumber or rename).
+/// Stable error codes (the contract with users and tools; never renumber or rename). The
+/// codes shared with other recorders live in `codetracer-policy`; the last one is specific
+/// to this recorder's Python API (`read_trace`).
 pub mod codes {
+    use codetracer_policy::error_codes as shared;
+
     /// The trace directory exists but is not a directory (or holds something in the way).
-    pub const TRACE_DIR_CONFLICT: &str = "ERR_TRACE_DIR_CONFLICT";
+    pub const TRACE_DIR_CONFLICT: &str = shared::ERR_TRACE_DIR_CONFLICT;
     /// The trace directory could not be created.
-    pub const TRACE_DIR_CREATE_FAILED: &str = "ERR_TRACE_DIR_CREATE_FAILED";
+    pub const TRACE_DIR_CREATE_FAILED: &str = shared::ERR_TRACE_DIR_CREATE_FAILED;
     /// The requested trace format is not one we write.
-    pub const UNSUPPORTED_FORMAT: &str = "ERR_UNSUPPORTED_FORMAT";
+    pub const UNSUPPORTED_FORMAT: &str = shared::ERR_UNSUPPORTED_FORMAT;
     /// A policy value (argument or environment variable) is invalid.
-    pub const INVALID_POLICY_VALUE: &str = "ERR_INVALID_POLICY_VALUE";
+    pub const INVALID_POLICY_VALUE: &str = shared::ERR_INVALID_POLICY_VALUE;
     /// A trace filter could not be loaded.
-    pub const INVALID_FILTER: &str = "ERR_INVALID_FILTER";
+    pub const INVALID_FILTER: &str = shared::ERR_INVALID_FILTER;
     /// Reading or writing a file failed.
-    pub const IO: &str = "ERR_IO";
+    pub const IO: &str = shared::ERR_IO;
     /// `require_trace` was set but nothing was recorded.
-    pub const TRACE_MISSING: &str = "ERR_TRACE_MISSING";
-    /// The trace could not be completed.
-    pub const TRACE_INCOMPLETE: &str = "ERR_TRACE_INCOMPLETE";
+    pub const TRACE_MISSING: &str = shared::ERR_TRACE_MISSING;
+    /// A trace read strictly ends early.
+    pub const TRACE_INCOMPLETE: &str = shared::ERR_TRACE_INCOMPLETE;
     /// A recording session is already active.
-    pub const ALREADY_TRACING: &str = "ERR_ALREADY_TRACING";
+    pub const ALREADY_TRACING: &str = shared::ERR_ALREADY_TRACING;
     /// Every sys.monitoring tool id we could use is held by another tool.
-    pub const TOOL_ID_IN_USE: &str = "ERR_TOOL_ID_IN_USE";
-    /// The call needs an active recording session and there is none.
-    pub const NOT_TRACING: &str = "ERR_NOT_TRACING";
+    pub const TOOL_ID_IN_USE: &str = shared::ERR_TOOL_ID_IN_USE;
+    /// A bug in the recorder.
+    pub const INTERNAL: &str = shared::ERR_INTERNAL;
     /// The trace could not be read back.
     pub const INVALID_TRACE: &str = "ERR_INVALID_TRACE";
-    /// A bug in the recorder.
-    pub const INTERNAL: &str = "ERR_INTERNAL";
 }
 
 /// An error of the recorder, before it becomes a Python exception.
