@@ -157,7 +157,7 @@ def bench(session: nox.Session) -> None:
     """Run the criterion benches (quick mode) and the end-to-end traced-vs-untraced benches."""
     env = _rust_env(_base_python())
     session.run(
-        "cargo", "bench", "--workspace", "--benches", "--",
+        "cargo", "bench", "--workspace", "--bench", "*", "--",
         "--quick", "--warm-up-time", "1", "--measurement-time", "2",
         env=env, external=True,
     )  # fmt: skip
