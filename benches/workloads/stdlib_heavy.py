@@ -1,5 +1,12 @@
-"""Untraced-code overhead: the hot code is in the standard library (json, re)."""
+"""Untraced-code overhead: the hot loop runs entirely in the standard library.
 
+json, re and itertools are not recorded by the default filter; the workload's own (recorded)
+code runs a handful of lines, so the difference between traced and untraced time is what the
+recorder costs code it does *not* record.
+"""
+
+import collections
+import itertools
 import json
 import re
 import sys
@@ -9,12 +16,10 @@ PATTERN = re.compile(r"item-(\d+)")
 
 
 def main(scale):
-    found = 0
-    for _ in range(scale):
-        text = json.dumps(DATA)
-        found += len(PATTERN.findall(text))
-        json.loads(text)
-    return found
+    texts = map(json.dumps, itertools.repeat(DATA, scale))
+    decoded = map(json.loads, map(PATTERN.sub, itertools.repeat(r"x-\1"), texts))
+    collections.deque(decoded, maxlen=0)
+    return scale
 
 
 if __name__ == "__main__":

@@ -24,9 +24,11 @@ PACKAGE_DIR = Path(ctr.__file__).resolve().parent
 class TraceView:
     """A recorded trace directory, read back with ``read_trace``, with convenient views."""
 
-    def __init__(self, trace_dir: Path | str) -> None:
+    def __init__(self, trace_dir: Path | str, *, strict: bool = True) -> None:
+        """Read ``trace_dir``; ``strict`` (the default) requires runtime_tracing's reader to
+        accept the whole file (no prefix of a trace cut short)."""
         self.dir = Path(trace_dir)
-        self.events: list[dict[str, Any]] = ctr.read_trace(str(self.dir))
+        self.events: list[dict[str, Any]] = ctr.read_trace(str(self.dir), strict=strict)
         self.records: list[tuple[str, Any]] = [(k, v) for e in self.events for k, v in e.items()]
 
     def of_kind(self, kind: str) -> list[Any]:

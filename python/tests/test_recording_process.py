@@ -170,7 +170,7 @@ def test_killed_process_leaves_readable_prefix(fmt: str, how: str, tmp_path: Pat
     trace_dir = tmp_path / "trace"
     proc = record_code(KILLED.format(trace=str(trace_dir), fmt=fmt, how=how), tmp_path)
     assert proc.returncode == (-9 if how == "sigkill" else 0), proc.stderr
-    t = Trace(trace_dir)
+    t = Trace(trace_dir, strict=False)
     recs = t.records
     assert [k for k, _ in recs[:4]] == ["Path", "Function", "Call", "Type"]
     calls = t.calls_of("double")
@@ -210,5 +210,5 @@ def test_flush_is_synchronous(fmt: str, tmp_path: Path) -> None:
         if proc.returncode == 77:
             pytest.skip("SCHED_FIFO is not permitted here")
         assert proc.returncode == 0, proc.stderr
-        t = Trace(trace_dir)
+        t = Trace(trace_dir, strict=False)
         assert len(t.calls_of("double")) == 5, f"attempt {attempt}: {len(t.records)} records"

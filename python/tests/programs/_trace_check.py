@@ -121,9 +121,11 @@ def record_code(code: str, tmp_path: Path, *, timeout: float = 60,
 class Trace:
     """A trace directory read back with the native reader."""
 
-    def __init__(self, trace_dir: Path | str) -> None:
+    def __init__(self, trace_dir: Path | str, *, strict: bool = True) -> None:
+        """Read ``trace_dir``; ``strict`` (the default) requires runtime_tracing's reader to
+        accept the whole file (no prefix of a trace cut short)."""
         self.dir = Path(trace_dir)
-        self.events: list[Any] = _native.read_trace(str(self.dir))
+        self.events: list[Any] = _native.read_trace(str(self.dir), strict=strict)
         self.records: list[tuple[str, Any]] = []
         for e in self.events:
             if isinstance(e, str):  # unit variant ("DropLastStep")
