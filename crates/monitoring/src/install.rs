@@ -131,7 +131,8 @@ pub(crate) fn report_error(
 }
 
 /// Installs `tracer` for `tool`: registers one callback per event in
-/// [`Tracer::interest`] (walking the event table) and enables those events globally.
+/// [`Tracer::interest`] (walking the event table) and enables [`Tracer::global_events`]
+/// globally.
 ///
 /// `tool` must already be claimed ([`acquire_tool_id`](crate::acquire_tool_id)). Locations
 /// disabled earlier for this tool (by `DISABLE`) stay disabled until
@@ -156,16 +157,17 @@ pub fn install(
     if entered.guard.is_some() {
         return Err(MonitoringError::AlreadyInstalled { tool });
     }
-    let interest =
-        catch_unwind(AssertUnwindSafe(|| tracer.interest(events))).map_err(|payload| {
-            MonitoringError::Tracer {
-                tool,
-                source: TracerError::Panic {
-                    event: "interest",
-                    message: crate::callbacks::panic_message(&*payload),
-                },
-            }
-        })?;
+    let (interest, global) = catch_unwind(AssertUnwindSafe(|| {
+        let interest = tracer.interest(events);
+        (interest, tracer.global_events(events) & interest)
+    }))
+    .map_err(|payload| MonitoringError::Tracer {
+        tool,
+        source: TracerError::Panic {
+            event: "interest",
+            message: crate::callbacks::panic_message(&*payload),
+        },
+    })?;
 
     let result = (|| {
         for row in TABLE {
@@ -176,7 +178,7 @@ pub fn install(
                 }
             }
         }
-        set_global_events(py, tool, interest)
+        set_global_events(py, tool, global)
     })();
     if let Err(err) = result {
         unregister_all(py, tool, events);

@@ -56,8 +56,17 @@ impl<T: Any> AsAnyMut for T {
 /// `offset` is the bytecode offset CPython reports; `line` the line number.
 #[allow(unused_variables)]
 pub trait Tracer: AsAnyMut + Send + 'static {
-    /// The global events this tracer wants registered when installed.
+    /// The events this tracer has callbacks for: one callback per event is registered when
+    /// installed. Events it only enables per code object (local events, see
+    /// [`set_local_events`](crate::set_local_events)) belong here too.
     fn interest(&self, events: &MonitoringEvents) -> EventSet;
+
+    /// The events enabled for every code object when installed; defaults to all of
+    /// [`Tracer::interest`]. Return a subset to receive the others only where they are enabled
+    /// as local events.
+    fn global_events(&self, events: &MonitoringEvents) -> EventSet {
+        self.interest(events)
+    }
 
     /// `PY_START`: a Python function, generator or coroutine starts.
     fn on_py_start(

@@ -6,6 +6,7 @@ mod common;
 use codetracer_monitoring::*;
 use common::*;
 use pyo3::prelude::*;
+use pyo3::types::PyCode;
 
 /// Raises every event kind of 3.12/3.13 at least once.
 const ALL_EVENTS_SCRIPT: &str = r#"
@@ -254,5 +255,55 @@ fn local_events_reach_only_that_code_object() {
         assert_eq!(counter.lines.get(&("f".to_owned(), 2)), Some(&2));
         // uninstall cleared the local events it was told about.
         assert_eq!(get_local_events(py, tool.0, &f).unwrap(), EventSet::EMPTY);
+    });
+}
+
+/// A tracer with a LINE callback that enables LINE only where it asks for it locally.
+struct LinesLocally(Counter);
+
+impl Tracer for LinesLocally {
+    fn interest(&self, events: &MonitoringEvents) -> EventSet {
+        events.line | events.py_start
+    }
+
+    fn global_events(&self, events: &MonitoringEvents) -> EventSet {
+        events.py_start
+    }
+
+    fn on_line(&mut self, py: Python<'_>, code: &Bound<'_, PyCode>, line: u32) -> CallbackResult {
+        self.0.on_line(py, code, line)
+    }
+}
+
+#[test]
+fn global_events_can_be_a_subset_of_the_callbacks() {
+    let _serial = serial();
+    Python::attach(|py| {
+        let tool = ToolGuard::claim(py, ToolId(3));
+        let filename = "/tmp/codetracer_monitoring_global_subset.py";
+        let src = "def f(n):\n    a = n\n    return a\n\ndef g(n):\n    b = n\n    return b\n";
+        let globals = run(py, src, filename).unwrap();
+        let events = MonitoringEvents::load(py).unwrap();
+        install(
+            py,
+            tool.0,
+            Box::new(LinesLocally(Counter::new(filename, |e| e.line))),
+            ignore_errors(),
+        )
+        .unwrap();
+        // LINE has a callback but is not global: only PY_START is.
+        assert_eq!(get_global_events(py, tool.0).unwrap(), events.py_start);
+        let f = code_of(&globals, "f");
+        set_local_events(py, tool.0, &f, events.line).unwrap();
+        globals.get_item("f").unwrap().unwrap().call1((1,)).unwrap();
+        globals.get_item("g").unwrap().unwrap().call1((2,)).unwrap();
+        let mut tracer = uninstall(py, tool.0).unwrap().unwrap();
+        let lines = &AsAnyMut::as_any_mut(&mut *tracer)
+            .downcast_mut::<LinesLocally>()
+            .unwrap()
+            .0
+            .lines;
+        let funcs: std::collections::HashSet<_> = lines.keys().map(|(f, _)| f.clone()).collect();
+        assert_eq!(funcs, ["f".to_owned()].into_iter().collect());
     });
 }

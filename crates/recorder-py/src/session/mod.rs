@@ -161,12 +161,6 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
             None
         });
         monitoring::install(py, tool, Box::new(tracer), hook).map_err(monitoring_failure)?;
-        // `install` enables every event the tracer has callbacks for; only the entry and
-        // unwind events are global, LINE/PY_RETURN/PY_YIELD are enabled per code object.
-        let events =
-            codetracer_monitoring::MonitoringEvents::load(py).map_err(monitoring_failure)?;
-        monitoring::set_global_events(py, tool, RuntimeTracer::global_events(events))
-            .map_err(monitoring_failure)?;
         failure_injection::check(Point::Start)
     });
     if let Err(e) = started {

@@ -19,11 +19,6 @@ use crate::runtime::activation::Phase;
 const CONTINUE: CallbackResult = Ok(CallbackOutcome::Continue);
 
 impl RuntimeTracer {
-    /// The events enabled for every code object.
-    pub fn global_events(events: &MonitoringEvents) -> EventSet {
-        events.py_start | events.py_resume | events.py_throw | events.py_unwind
-    }
-
     /// Turns a failed recording step into the tracer error the monitoring layer reports;
     /// recording stops at the first failure (later events are ignored).
     fn outcome(&mut self, result: Result<(), RecorderFailure>) -> CallbackResult {
@@ -90,10 +85,15 @@ impl RuntimeTracer {
 }
 
 impl Tracer for RuntimeTracer {
-    /// Callbacks for the global events and for the local ones set per code object; after
-    /// installing, the session narrows the *global* set to [`RuntimeTracer::global_events`].
+    /// Callbacks for the global events and for the local ones set per recorded code object.
     fn interest(&self, events: &MonitoringEvents) -> EventSet {
-        Self::global_events(events) | events.line | events.py_return | events.py_yield
+        self.global_events(events) | events.line | events.py_return | events.py_yield
+    }
+
+    /// Entry and unwind events everywhere; LINE/PY_RETURN/PY_YIELD only where recorded code
+    /// enables them locally.
+    fn global_events(&self, events: &MonitoringEvents) -> EventSet {
+        events.py_start | events.py_resume | events.py_throw | events.py_unwind
     }
 
     fn on_py_start(
