@@ -114,11 +114,6 @@ impl ValueEncoder {
         }
     }
 
-    /// The limits in force.
-    pub fn limits(&self) -> ValueLimits {
-        self.limits
-    }
-
     /// Encodes `obj`; returns the value's bytes (valid until the next call).
     pub fn encode(
         &mut self,

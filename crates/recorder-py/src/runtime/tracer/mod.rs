@@ -137,16 +137,6 @@ impl RuntimeTracer {
         self.failure.get_or_insert(failure);
     }
 
-    /// The `trace_filter` block of `trace_metadata.json`.
-    pub fn filter_summary(&self) -> serde_json::Value {
-        self.scope.summary_json()
-    }
-
-    /// Records written so far.
-    pub fn events_written(&self) -> u64 {
-        self.rec.as_ref().map_or(0, Records::events)
-    }
-
     /// Steps written so far.
     pub fn steps_written(&self) -> u64 {
         self.rec.as_ref().map_or(0, Records::steps)

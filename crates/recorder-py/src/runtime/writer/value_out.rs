@@ -153,17 +153,6 @@ impl ValueOut {
         &self.buf
     }
 
-    /// Current length (to cut out the bytes of one element for caching).
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// Whether nothing was written.
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
-
     /// JSON: the comma before every element but the first of a container.
     #[inline]
     fn sep(&mut self) {
