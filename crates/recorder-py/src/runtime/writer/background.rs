@@ -4,7 +4,10 @@
 //! handed over a bounded channel to this thread, which compresses (binary format) or copies
 //! (JSON) them into the file. The channel holds at most [`QUEUE_DEPTH`] chunks, so memory stays
 //! bounded however long the program runs: if the disk is slower than the program, the program
-//! waits at the hand-over instead of the recorder buffering without limit.
+//! waits at the hand-over instead of the recorder buffering without limit. Written chunks go
+//! back to the interpreter thread over a second channel and are filled again: allocating a
+//! fresh 256 KiB buffer per chunk cost a page fault per 4 KiB written (~15 % of the
+//! interpreter thread's time on value-heavy code).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -19,9 +22,14 @@ use crate::errors::RecorderFailure;
 /// Chunks in flight between the interpreter thread and the writer thread.
 pub const QUEUE_DEPTH: usize = 4;
 
-/// zstd level (zstd's default). Measured on the strings benchmark, level 1 was no faster
-/// (the interpreter thread, not compression, is the bottleneck) and wrote ~5 % more bytes.
-const COMPRESSION_LEVEL: i32 = 3;
+/// zstd level. On value-heavy code (the strings benchmark, ~9 KiB of records per step) this
+/// thread is as busy as the interpreter thread: level 1 compressed it ~10 % faster end to end
+/// than zstd's default level 3 for ~5 % more bytes (negative levels: no faster, up to 1.9x
+/// the bytes).
+const COMPRESSION_LEVEL: i32 = 1;
+
+/// Chunks that grew beyond this are freed rather than reused.
+const MAX_RECYCLED_CAPACITY: usize = 4 << 20;
 
 /// Uncompressed bytes per zstd frame: a killed process loses at most the frame in progress.
 const FRAME_BYTES: u32 = 1 << 20;
@@ -46,6 +54,8 @@ pub struct BackgroundFile {
     path: PathBuf,
     sender: Option<SyncSender<Message>>,
     handle: Option<JoinHandle<Result<u64, String>>>,
+    /// Chunks the writer thread is done with, emptied, for reuse.
+    spare: Receiver<Vec<u8>>,
 }
 
 /// The 8-byte header of runtime_tracing's Binary v1 format (`C0 DE 72 AC E2`, version 1).
@@ -61,16 +71,27 @@ impl BackgroundFile {
                 .map_err(|e| RecorderFailure::io("cannot write", path, e))?;
         }
         let (sender, receiver) = sync_channel(QUEUE_DEPTH);
+        let (give_back, spare) = sync_channel(QUEUE_DEPTH + 1);
         let thread_path = path.to_path_buf();
+        let chunks = Chunks {
+            receiver,
+            give_back,
+        };
         let handle = std::thread::Builder::new()
             .name("codetracer-writer".into())
-            .spawn(move || run(file, encoding, receiver, &thread_path))
+            .spawn(move || run(file, encoding, chunks, &thread_path))
             .map_err(|e| RecorderFailure::io("cannot start the writer thread for", path, e))?;
         Ok(Self {
             path: path.to_path_buf(),
             sender: Some(sender),
             handle: Some(handle),
+            spare,
         })
+    }
+
+    /// An emptied chunk the writer thread has finished with, if one is waiting.
+    pub fn spare_chunk(&self) -> Option<Vec<u8>> {
+        self.spare.try_recv().ok()
     }
 
     /// Hands a full chunk to the writer thread (blocks while the queue is full).
@@ -144,26 +165,42 @@ impl Drop for BackgroundFile {
     }
 }
 
-fn run(
-    file: File,
-    encoding: FileEncoding,
+/// The writer thread's ends of the two channels.
+struct Chunks {
     receiver: Receiver<Message>,
-    path: &Path,
-) -> Result<u64, String> {
+    give_back: SyncSender<Vec<u8>>,
+}
+
+impl Chunks {
+    /// Returns a written chunk for reuse (dropped when enough are waiting already, or when
+    /// one huge record made it grow far beyond the usual size).
+    fn recycle(&self, mut chunk: Vec<u8>) {
+        if chunk.capacity() <= MAX_RECYCLED_CAPACITY {
+            chunk.clear();
+            // A full queue or a finished sink just means this chunk is freed instead.
+            let _ = self.give_back.try_send(chunk);
+        }
+    }
+}
+
+fn run(file: File, encoding: FileEncoding, chunks: Chunks, path: &Path) -> Result<u64, String> {
     match encoding {
-        FileEncoding::Plain => run_plain(file, receiver).map_err(|e| e.to_string()),
-        FileEncoding::SeekableZstd => run_zstd(file, receiver).map_err(|e| e.to_string()),
+        FileEncoding::Plain => run_plain(file, chunks).map_err(|e| e.to_string()),
+        FileEncoding::SeekableZstd => run_zstd(file, chunks).map_err(|e| e.to_string()),
     }?;
     std::fs::metadata(path)
         .map(|m| m.len())
         .map_err(|e| e.to_string())
 }
 
-fn run_plain(file: File, receiver: Receiver<Message>) -> std::io::Result<()> {
+fn run_plain(file: File, chunks: Chunks) -> std::io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 16, file);
-    for message in receiver {
+    for message in &chunks.receiver {
         match message {
-            Message::Chunk(chunk) => out.write_all(&chunk)?,
+            Message::Chunk(chunk) => {
+                out.write_all(&chunk)?;
+                chunks.recycle(chunk);
+            }
             Message::Flush(done) => {
                 out.flush()?;
                 let _ = done.send(());
@@ -174,17 +211,18 @@ fn run_plain(file: File, receiver: Receiver<Message>) -> std::io::Result<()> {
     out.get_ref().sync_data()
 }
 
-fn run_zstd(file: File, receiver: Receiver<Message>) -> Result<(), Box<dyn std::error::Error>> {
+fn run_zstd(file: File, chunks: Chunks) -> Result<(), Box<dyn std::error::Error>> {
     let opts = EncodeOptions::new()
         .checksum_flag(false)
         .compression_level(COMPRESSION_LEVEL)
         .frame_size_policy(FrameSizePolicy::Uncompressed(FRAME_BYTES));
     let mut encoder = opts.into_encoder(BufWriter::with_capacity(1 << 16, file))?;
     let mut frame_open = false;
-    for message in receiver {
+    for message in &chunks.receiver {
         match message {
             Message::Chunk(chunk) => {
                 encoder.write_all(&chunk)?;
+                chunks.recycle(chunk);
                 frame_open = true;
             }
             Message::Flush(done) => {

@@ -139,7 +139,11 @@ impl TraceSink {
     }
 
     fn hand_over(&mut self) -> Result<(), RecorderFailure> {
-        let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK_BYTES + 4096));
+        let next = self
+            .file
+            .spare_chunk()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK_BYTES + 4096));
+        let full = std::mem::replace(&mut self.chunk, next);
         self.file.send(full)
     }
 
