@@ -218,3 +218,99 @@ def test_value_kinds(fmt: str, tmp_path: Path) -> None:
     long_bytes = by_name["long_bytes"]
     assert long_bytes["kind"] == "Raw" and long_bytes["r"].startswith("b'zzz")
     assert len(long_bytes["r"]) < 1100 and "2000" in long_bytes["r"]
+
+
+CHANGING_CONTAINERS = """\
+def main():
+    d = {f"k{i}": i for i in range(12)}
+    items = list(range(10))
+    for step in range(40):
+        d[f"k{step % 12}"] = step * 1000
+        items[step % 10] = f"s{step}"
+        if step % 7 == 0:
+            items.append(step)
+        if step % 9 == 0:
+            del items[0]
+        if step == 20:
+            d["nested"] = [step]
+        if step == 22:
+            d["nested"].append(1)
+        if step == 25:
+            del d["nested"]
+    return len(d)
+
+
+main()
+"""
+
+
+def _snapshots_by_settrace(source: str) -> dict[str, list]:
+    """The values of ``d`` and ``items`` at every line of ``main``, as ``sys.settrace`` sees
+    them (consecutive repeats collapsed)."""
+    seen: dict[str, list] = {"d": [], "items": []}
+
+    def tracer(frame, event, arg):  # noqa: ANN001, ANN202
+        if frame.f_code.co_name != "main":
+            return None
+        if event == "line":
+            for name in seen:
+                if name in frame.f_locals:
+                    value = frame.f_locals[name]
+                    snap = (
+                        [(k, list(v) if isinstance(v, list) else v) for k, v in value.items()]
+                        if isinstance(value, dict)
+                        else list(value)
+                    )
+                    if not seen[name] or seen[name][-1] != snap:
+                        seen[name].append(snap)
+        return tracer
+
+    namespace: dict = {"__name__": "not_main"}
+    exec(compile(source, "<oracle>", "exec"), namespace)
+    sys.settrace(tracer)
+    try:
+        namespace["main"]()
+    finally:
+        sys.settrace(None)
+    return seen
+
+
+def test_changing_containers_are_recorded_exactly(fmt: str, tmp_path: Path) -> None:
+    """Lists and dicts re-recorded at every step while single elements change (the encoder
+    reuses the bytes of unchanged elements): every recorded state is the real one."""
+    program = tmp_path / "containers.py"
+    program.write_text(CHANGING_CONTAINERS)
+    run = record(program, fmt, tmp_path)
+    t = run.trace
+    expected = _snapshots_by_settrace(CHANGING_CONTAINERS)
+    for name in ("d", "items"):
+        recorded: list = []
+        for value in t.values(name):
+            decoded = decode(value)
+            if not recorded or recorded[-1] != decoded:
+                recorded.append(decoded)
+        assert len(recorded) > 40, name
+        assert recorded == expected[name], name
+
+
+def test_recorder_releases_the_objects_it_stops_referring_to(fmt: str, tmp_path: Path) -> None:
+    """An element dropped from a recorded container is released at once, not kept alive by
+    the recorder's caches (references dropped inside sys.monitoring callbacks must not wait
+    for pyo3's deferred pool)."""
+    program = tmp_path / "refs.py"
+    program.write_text(
+        "import sys\n"
+        "def main():\n"
+        "    s = ''.join(['ab', 'cd'])\n"
+        "    items = [s] + list(range(10))\n"
+        "    before = sys.getrefcount(s)\n"
+        "    items[0] = None\n"
+        "    pad = 1\n"
+        "    pad = 2\n"
+        "    print(sys.getrefcount(s))\n"
+        "main()\n"
+    )
+    untraced = run_untraced(program, tmp_path)
+    assert untraced.returncode == 0, untraced.stderr
+    run = record(program, fmt, tmp_path)
+    assert run.proc.stdout == untraced.stdout

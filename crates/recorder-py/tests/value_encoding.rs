@@ -258,3 +258,99 @@ fn repr_is_used_only_when_the_policy_allows_it() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The container cache must be invisible: after every mutation, an encoder that has seen the
+/// containers before writes exactly the bytes a fresh encoder writes.
+#[test]
+fn reused_container_bytes_equal_a_fresh_encoding() {
+    const SETUP: &str = r#"
+d = {f"k{i}": i for i in range(30)}
+big = {i: str(i) * 3 for i in range(150)}
+l = [f"s{i}" for i in range(20)]
+t = tuple(range(10, 40))
+nested = [[1, 2], "x", 3.5, None, True, b"raw", 10**30, "y", "z", 1]
+steps = [
+    lambda: d.__setitem__("k3", 1000),
+    lambda: d.__setitem__("new", "v"),
+    lambda: d.pop("k0"),
+    lambda: d.__setitem__("k5", [1, 2, 3]),
+    lambda: d.__setitem__("k5", 5),
+    lambda: big.__setitem__(7, "changed"),
+    lambda: big.pop(0),
+    lambda: l.insert(0, "front"),
+    lambda: l.__setitem__(10, "middle"),
+    lambda: l.pop(),
+    lambda: l.extend(["a", "b"]),
+    lambda: l.__delitem__(slice(0, 15)),
+    lambda: nested[0].append(3),
+    lambda: nested.__setitem__(2, 4.5),
+    lambda: None,
+]
+def run(i):
+    steps[i]()
+"#;
+    for format in [TraceFormat::Binary, TraceFormat::Json] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace");
+        let mut rec = Records::new(TraceSink::create(&path, format).unwrap());
+        let mut types = TypeRegistry::new();
+        types.declare_none(&mut rec).unwrap();
+        Python::attach(|py| {
+            let globals = pyo3::types::PyDict::new(py);
+            py.run(
+                &std::ffi::CString::new(SETUP).unwrap(),
+                Some(&globals),
+                None,
+            )
+            .unwrap();
+            let mut warm = ValueEncoder::new(defaults(), format);
+            let exprs = [
+                "d",
+                "big",
+                "l",
+                "t",
+                "nested",
+                "[d, l, t]",
+                "list(range(12))",
+            ];
+            let n_steps: usize = py
+                .eval(c"len(steps)", Some(&globals), None)
+                .unwrap()
+                .extract()
+                .unwrap();
+            for step in 0..=n_steps {
+                for expr in exprs {
+                    let obj = py
+                        .eval(&std::ffi::CString::new(expr).unwrap(), Some(&globals), None)
+                        .unwrap();
+                    // Twice with the warm encoder (the second copies everything).
+                    for _ in 0..2 {
+                        let got = warm
+                            .encode(py, &obj, &mut Out::new(&mut types, &mut rec))
+                            .unwrap()
+                            .to_vec();
+                        let mut fresh = ValueEncoder::new(defaults(), format);
+                        let want = fresh
+                            .encode(py, &obj, &mut Out::new(&mut types, &mut rec))
+                            .unwrap()
+                            .to_vec();
+                        assert_eq!(
+                            got,
+                            want,
+                            "{format:?}: {expr} after step {step}: {}",
+                            String::from_utf8_lossy(&got)
+                        );
+                    }
+                }
+                if step < n_steps {
+                    py.run(
+                        &std::ffi::CString::new(format!("run({step})")).unwrap(),
+                        Some(&globals),
+                        None,
+                    )
+                    .unwrap();
+                }
+            }
+        });
+    }
+}

@@ -3,15 +3,19 @@
 //! One job per module: [`tracer`] (event handlers and recording lifecycle), [`activation`]
 //! (when recording starts and stops), [`scope`] (which code is recorded), [`code_info`]
 //! (per-code-object cache), [`frame`] (reading variables), [`value_encoder`] and [`types`]
-//! (values and their type records), [`threads`] (per-thread stacks), [`writer`] (streaming
-//! records to disk), [`output_paths`] (trace directory files), [`reader`] (reading traces back).
+//! (values and their type records), [`container_cache`] (reusing the bytes of unchanged
+//! container elements), [`threads`] (per-thread stacks), [`writer`] (streaming
+//! records to disk), [`output_paths`] (trace directory files), [`reader`] (reading traces back),
+//! [`owned_ref`] (references released at once inside callbacks).
 
 pub mod activation;
 pub mod code_info;
+pub mod container_cache;
 pub mod ffi_str;
 pub mod frame;
 pub mod id_hash;
 pub mod output_paths;
+pub mod owned_ref;
 pub mod reader;
 pub mod scope;
 pub mod threads;

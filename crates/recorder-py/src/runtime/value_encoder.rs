@@ -11,7 +11,9 @@
 //!
 //! Values are written straight into bytes of the trace format by a [`ValueOut`] (no
 //! `ValueRecord` tree is built); the bytes of long immutable strings are cached per object and
-//! spliced in again when the same string object shows up at a later step.
+//! spliced in again when the same string object shows up at a later step, and lists, tuples
+//! and dicts re-encode only the elements that changed since they were last encoded
+//! ([`ContainerCache`]).
 
 use std::ffi::c_int;
 use std::fmt::Write as _;
@@ -21,8 +23,10 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use runtime_tracing::{TypeId, TypeKind, ValueRecord};
 
+use super::container_cache::{self, ContainerCache, Reuse};
 use super::ffi_str::borrow_str;
 use super::id_hash::IdHashMap;
+use super::owned_ref::OwnedRef;
 use super::types::{class_name, Fixed, TypeRegistry};
 use super::writer::value_out::{Shape, ValueOut};
 use super::writer::{Records, TraceFormat};
@@ -74,7 +78,8 @@ pub struct ValueEncoder {
     limits: ValueLimits,
     in_progress: Vec<usize>,
     out: ValueOut,
-    strings: IdHashMap<usize, (Py<PyAny>, Box<[u8]>)>,
+    strings: IdHashMap<usize, (OwnedRef, Box<[u8]>)>,
+    containers: ContainerCache,
 }
 
 type Res = Result<(), RecorderFailure>;
@@ -111,6 +116,7 @@ impl ValueEncoder {
             in_progress: Vec::with_capacity(16),
             out: ValueOut::new(format),
             strings: IdHashMap::default(),
+            containers: ContainerCache::default(),
         }
     }
 
@@ -182,17 +188,32 @@ impl ValueEncoder {
         Ok(self.out.bytes())
     }
 
+    /// Starts an element and encodes `o` into it; returns where the element's bytes begin.
     unsafe fn encode_ptr(
         &mut self,
         py: Python<'_>,
         o: *mut ffi::PyObject,
         depth: usize,
         out: &mut Out<'_>,
+    ) -> Result<usize, RecorderFailure> {
+        let start = self.out.element_start();
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_at(py, o, depth, out, start)? };
+        Ok(start)
+    }
+
+    /// Encodes `o` as the element that begins at `start`.
+    unsafe fn encode_at(
+        &mut self,
+        py: Python<'_>,
+        o: *mut ffi::PyObject,
+        depth: usize,
+        out: &mut Out<'_>,
+        start: usize,
     ) -> Res {
         // SAFETY: (whole body) `o` is live and the GIL is held (caller contract); every
         // pointer read below is owned by `o` or by its type and outlives this call.
         unsafe {
-            let start = self.out.element_start();
             if o == ffi::Py_None() {
                 self.out.none(TypeId(0));
                 return Ok(());
@@ -254,8 +275,9 @@ impl ValueEncoder {
                     if self.strings.len() >= CACHE_MAX_ENTRIES {
                         self.strings.clear();
                     }
-                    let keep = Bound::<PyAny>::from_borrowed_ptr(py, o).unbind();
-                    self.strings.insert(o as usize, (keep, written.into()));
+                    if let Some(keep) = OwnedRef::new(o) {
+                        self.strings.insert(o as usize, (keep, written.into()));
+                    }
                 }
                 return Ok(());
             }
@@ -419,8 +441,27 @@ impl ValueEncoder {
             self.out.begin(shape, take + usize::from(elided > 0));
             self.in_progress.push(o as usize);
             let mut written = 0usize;
+            // Lists, tuples and dicts of some size reuse the bytes of unchanged elements.
+            let mut reuse = ((is_list || is_tuple || is_dict)
+                && take >= container_cache::MIN_ELEMENTS)
+                .then(|| {
+                    let version = if is_dict {
+                        container_cache::dict_version(o)
+                    } else {
+                        None
+                    };
+                    Reuse::begin(self.containers.take(o as usize), &self.out, version)
+                });
+            if let Some(r) = reuse.as_mut() {
+                if r.copy_all_if_unchanged(&mut self.out, take) {
+                    written = take;
+                }
+            }
+            let null = std::ptr::null_mut::<ffi::PyObject>();
             let result = (|| -> Res {
-                if is_list || is_tuple {
+                if written == take {
+                    // Copied whole from the container cache.
+                } else if is_list || is_tuple {
                     for i in 0..take {
                         let item = if is_list {
                             ffi::PyList_GetItem(o, i as ffi::Py_ssize_t)
@@ -431,8 +472,16 @@ impl ValueEncoder {
                             ffi::PyErr_Clear();
                             break;
                         }
-                        self.encode_ptr(py, item, depth + 1, out)?;
                         written += 1;
+                        if let Some(r) = reuse.as_mut() {
+                            if r.try_copy(&mut self.out, item, null) {
+                                continue;
+                            }
+                        }
+                        let start = self.encode_ptr(py, item, depth + 1, out)?;
+                        if let Some(r) = reuse.as_mut() {
+                            r.encoded(&self.out, start, item, null);
+                        }
                     }
                 } else if let Some(tuple_type) = tuple_type {
                     let mut pos: ffi::Py_ssize_t = 0;
@@ -440,12 +489,20 @@ impl ValueEncoder {
                     let mut value: *mut ffi::PyObject = std::ptr::null_mut();
                     while written < take && ffi::PyDict_Next(o, &mut pos, &mut key, &mut value) != 0
                     {
-                        self.out.element_start();
+                        written += 1;
+                        if let Some(r) = reuse.as_mut() {
+                            if r.try_copy(&mut self.out, key, value) {
+                                continue;
+                            }
+                        }
+                        let start = self.out.element_start();
                         self.out.begin(Shape::Tuple, 2);
                         self.encode_ptr(py, key, depth + 1, out)?;
                         self.encode_ptr(py, value, depth + 1, out)?;
                         self.out.end(Shape::Tuple, tuple_type);
-                        written += 1;
+                        if let Some(r) = reuse.as_mut() {
+                            r.encoded(&self.out, start, key, value);
+                        }
                     }
                 } else {
                     // Iterate with the set type's own iterator slot, so a subclass overriding
@@ -479,6 +536,12 @@ impl ValueEncoder {
             })();
             self.in_progress.pop();
             result?;
+            if let Some(r) = reuse {
+                let entry = r.finish(py, &mut self.out);
+                if written == take {
+                    self.containers.put(o as usize, entry);
+                }
+            }
             // The element count was announced up front: pad if the storage held fewer.
             for _ in written..take {
                 self.out.element_start();
@@ -593,7 +656,9 @@ impl ValueEncoder {
                                 self.out.element_start();
                                 self.out.raw("<redacted>", t);
                             }
-                            _ => self.encode_ptr(py, *v, depth + 1, out)?,
+                            _ => {
+                                self.encode_ptr(py, *v, depth + 1, out)?;
+                            }
                         }
                     }
                     Ok(())

@@ -175,6 +175,12 @@ impl ValueOut {
         self.buf.len()
     }
 
+    /// Where the next byte goes.
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Appends the bytes of a whole value written earlier (from a cache).
     #[inline]
     pub fn splice(&mut self, bytes: &[u8]) {
