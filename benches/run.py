@@ -256,7 +256,7 @@ def table(results: list[Result]) -> str:
         if r.workload == "stdlib_heavy" and "binary" in r.overhead_pct:
             pct = r.overhead_pct["binary"]
             target = (
-                f"overhead {pct['median']:.1f} % [{pct['min']:.1f} .. {pct['max']:.1f}] "
+                f"overhead {pct['median']:.1f} % IQR [{pct['q1']:.1f} .. {pct['q3']:.1f}] "
                 f"best {pct['best']:.1f} %, json {r.overhead_pct['json']['median']:.1f} % "
                 f"(target <= {t['stdlib_overhead_pct']} %)"
             )
@@ -275,8 +275,8 @@ def table(results: list[Result]) -> str:
         f"B/event trace.bin, RSS(10S) - RSS(S) <= {t['rss_growth_mb_10x']} MB, stdlib overhead "
         f"<= {t['stdlib_overhead_pct']} %.  x = traced/untraced time (startup excluded); RSS in MB."
         "\nstdlib overhead (binary): median over rounds of traced/untraced main(S) - 1, timed "
-        "in-process by the workload, [min .. max] over rounds; best = fastest traced / fastest "
-        "untraced - 1."
+        "in-process by the workload, IQR over rounds (min/max in the JSON); best = fastest "
+        "traced / fastest untraced - 1."
     )
     return "\n".join(lines)
 
