@@ -3,12 +3,14 @@
 The two distributions are released together and pinned with ``==``; a mismatch means a broken
 install (e.g. one of them upgraded alone), which would fail later in confusing ways. Editable /
 source-tree installs are exempt: developers rebuild the core and the Python layer separately.
+
+``importlib.metadata`` is imported only when the versions differ: it takes ~40 ms to import,
+more than the rest of the package, and every recorded process would pay it at start-up.
 """
 
 from __future__ import annotations
 
 import json
-from importlib import metadata
 
 import codetracer_python_recorder_core as core
 
@@ -20,6 +22,8 @@ CORE_DIST_NAME = "codetracer-python-recorder-core"
 
 def is_development_install(dist_name: str) -> bool:
     """Whether ``dist_name`` is an editable install, or not installed as a distribution at all."""
+    from importlib import metadata  # noqa: PLC0415 - slow to import; rarely needed (see above)
+
     try:
         dist = metadata.distribution(dist_name)
     except metadata.PackageNotFoundError:
