@@ -184,6 +184,29 @@ fn long_strings_are_truncated() {
 }
 
 #[test]
+fn strings_of_every_storage_kind_are_cut_by_characters() {
+    let limits = ValueLimits {
+        max_string_len: 4,
+        ..defaults()
+    };
+    let text = |expr: &str| match encode("", expr, limits).0 {
+        ValueRecord::String { text, .. } => text,
+        other => panic!("{other:?}"),
+    };
+    // ASCII, Latin-1, UCS-2 and UCS-4 storage; short ones are whole.
+    assert_eq!(text("'abcdefg'"), "abcd…<+3 chars>");
+    assert_eq!(text("'é' * 6"), "éééé…<+2 chars>");
+    assert_eq!(text("'aé中😀x'"), "aé中😀…<+1 chars>");
+    assert_eq!(text("'中' * 5"), "中中中中…<+1 chars>");
+    assert_eq!(text("'😀' * 9"), "😀😀😀😀…<+5 chars>");
+    assert_eq!(text("'abcd'"), "abcd");
+    assert_eq!(text("'é中'"), "é中");
+    // Lone surrogates cannot be UTF-8: replaced, whatever the length.
+    assert_eq!(text("'a\\ud800'"), "a\u{fffd}");
+    assert_eq!(text("'\\ud800' * 6"), "\u{fffd}\u{fffd}\u{fffd}\u{fffd}…<+2 chars>");
+}
+
+#[test]
 fn instances_are_structs_and_never_run_user_code() {
     let setup = "calls = []\n\
                  class P:\n    def __init__(self):\n        self.x = 1\n        self.y = 'two'\n    \

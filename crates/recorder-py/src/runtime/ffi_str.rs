@@ -37,3 +37,44 @@ pub unsafe fn to_string(obj: *mut ffi::PyObject) -> Option<String> {
     // SAFETY: forwarded contract.
     unsafe { borrow_str(obj).map(str::to_owned) }
 }
+
+/// Appends the first `max` characters of the `str` object `obj` to `buf` as UTF-8, reading the
+/// string's own storage (Latin-1, UCS-2 or UCS-4 code points); returns the string's length in
+/// characters. Unlike [`borrow_str`] it never asks CPython for the UTF-8 form of the *whole*
+/// string (which CPython would build and keep inside the object: a side effect on the program's
+/// memory, and O(length) for a string we only show the start of). Lone surrogates become
+/// U+FFFD.
+///
+/// # Safety
+/// `obj` must be a live `str` and the GIL must be held.
+pub unsafe fn push_prefix(obj: *mut ffi::PyObject, max: usize, buf: &mut String) -> usize {
+    // SAFETY: `obj` is a live str (caller contract): its length, kind and data pointer describe
+    // `len` code points of `kind` bytes each, which stay valid while we hold the GIL.
+    unsafe {
+        let len = usize::try_from(ffi::PyUnicode_GET_LENGTH(obj)).unwrap_or(0);
+        let take = len.min(max);
+        let data = ffi::PyUnicode_DATA(obj);
+        if ffi::PyUnicode_IS_ASCII(obj) != 0 {
+            let bytes = std::slice::from_raw_parts(data.cast::<u8>(), take);
+            // ASCII is valid UTF-8.
+            buf.push_str(std::str::from_utf8_unchecked(bytes));
+            return len;
+        }
+        buf.reserve(take * 2);
+        let push = |buf: &mut String, cp: u32| {
+            buf.push(char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER));
+        };
+        match ffi::PyUnicode_KIND(obj) {
+            1 => std::slice::from_raw_parts(data.cast::<u8>(), take)
+                .iter()
+                .for_each(|c| push(buf, u32::from(*c))),
+            2 => std::slice::from_raw_parts(data.cast::<u16>(), take)
+                .iter()
+                .for_each(|c| push(buf, u32::from(*c))),
+            _ => std::slice::from_raw_parts(data.cast::<u32>(), take)
+                .iter()
+                .for_each(|c| push(buf, *c)),
+        }
+        len
+    }
+}

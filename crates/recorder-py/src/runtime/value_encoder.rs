@@ -10,10 +10,9 @@
 //! recursion).
 //!
 //! Values are written straight into bytes of the trace format by a [`ValueOut`] (no
-//! `ValueRecord` tree is built); the bytes of long immutable strings are cached per object and
-//! spliced in again when the same string object shows up at a later step, and lists, tuples
-//! and dicts re-encode only the elements that changed since they were last encoded
-//! ([`ContainerCache`]).
+//! `ValueRecord` tree is built); strings are read from their own storage (only the characters
+//! recorded), and lists, tuples and dicts re-encode only the elements that changed since they
+//! were last encoded ([`ContainerCache`]).
 
 use std::ffi::c_int;
 use std::fmt::Write as _;
@@ -24,9 +23,7 @@ use pyo3::prelude::*;
 use runtime_tracing::{TypeId, TypeKind, ValueRecord};
 
 use super::container_cache::{self, ContainerCache, Reuse};
-use super::ffi_str::borrow_str;
-use super::id_hash::IdHashMap;
-use super::owned_ref::OwnedRef;
+use super::ffi_str::{borrow_str, push_prefix};
 use super::types::{class_name, Fixed, TypeRegistry};
 use super::writer::value_out::{Shape, ValueOut};
 use super::writer::{Records, TraceFormat};
@@ -35,11 +32,6 @@ use crate::errors::RecorderFailure;
 /// Hard ceiling on nesting, whatever the policy says: the JSON reader of the trace format
 /// rejects values nested more than ~60 levels (serde_json's recursion limit).
 pub const MAX_DEPTH_CEILING: usize = 32;
-
-/// Strings whose encoding is at least this long are cached per object.
-const CACHE_MIN_BYTES: usize = 48;
-/// Cached strings before the cache is emptied (bounds its memory).
-const CACHE_MAX_ENTRIES: usize = 4096;
 
 /// Bounds on what one value may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +70,8 @@ pub struct ValueEncoder {
     limits: ValueLimits,
     in_progress: Vec<usize>,
     out: ValueOut,
-    strings: IdHashMap<usize, (OwnedRef, Box<[u8]>)>,
+    /// Scratch text for cut strings.
+    text: String,
     containers: ContainerCache,
 }
 
@@ -115,7 +108,7 @@ impl ValueEncoder {
             limits,
             in_progress: Vec::with_capacity(16),
             out: ValueOut::new(format),
-            strings: IdHashMap::default(),
+            text: String::new(),
             containers: ContainerCache::default(),
         }
     }
@@ -198,18 +191,17 @@ impl ValueEncoder {
     ) -> Result<usize, RecorderFailure> {
         let start = self.out.element_start();
         // SAFETY: forwarded contract.
-        unsafe { self.encode_at(py, o, depth, out, start)? };
+        unsafe { self.encode_at(py, o, depth, out)? };
         Ok(start)
     }
 
-    /// Encodes `o` as the element that begins at `start`.
+    /// Encodes `o` into the element just started.
     unsafe fn encode_at(
         &mut self,
         py: Python<'_>,
         o: *mut ffi::PyObject,
         depth: usize,
         out: &mut Out<'_>,
-        start: usize,
     ) -> Res {
         // SAFETY: (whole body) `o` is live and the GIL is held (caller contract); every
         // pointer read below is owned by `o` or by its type and outlives this call.
@@ -257,28 +249,12 @@ impl ValueEncoder {
                 return Ok(());
             }
             if ffi::PyUnicode_Check(o) != 0 {
-                let is_exact = exact(&raw mut ffi::PyUnicode_Type);
-                if is_exact {
-                    if let Some((_, bytes)) = self.strings.get(&(o as usize)) {
-                        self.out.splice(bytes);
-                        return Ok(());
-                    }
-                }
-                let type_id = if is_exact {
+                let type_id = if exact(&raw mut ffi::PyUnicode_Type) {
                     out.types.fixed(Fixed::Str, out.rec)?
                 } else {
                     out.types.for_class(py, tp, TypeKind::String, out.rec)?
                 };
                 self.write_string(o, type_id);
-                let written = self.out.since(start);
-                if is_exact && written.len() >= CACHE_MIN_BYTES {
-                    if self.strings.len() >= CACHE_MAX_ENTRIES {
-                        self.strings.clear();
-                    }
-                    if let Some(keep) = OwnedRef::new(o) {
-                        self.strings.insert(o as usize, (keep, written.into()));
-                    }
-                }
                 return Ok(());
             }
             if ffi::PyBytes_Check(o) != 0 || ffi::PyByteArray_Check(o) != 0 {
@@ -340,26 +316,26 @@ impl ValueEncoder {
     unsafe fn write_string(&mut self, o: *mut ffi::PyObject, type_id: TypeId) {
         // SAFETY: `o` is a live `str` (caller checked) and the GIL is held.
         unsafe {
-            let Some(s) = borrow_str(o) else {
-                self.out
-                    .string("<str with unencodable characters>", type_id);
-                return;
-            };
             let max = self.limits.max_string_len;
-            if s.len() <= max {
-                self.out.string(s, type_id);
+            let len = usize::try_from(ffi::PyUnicode_GET_LENGTH(o)).unwrap_or(0);
+            if len <= max && ffi::PyUnicode_IS_ASCII(o) == 0 {
+                // Short non-ASCII text: CPython's own UTF-8 form (cached in the object).
+                match borrow_str(o) {
+                    Some(s) => self.out.string(s, type_id),
+                    None => {
+                        self.text.clear();
+                        push_prefix(o, max, &mut self.text);
+                        self.out.string(&self.text, type_id);
+                    }
+                }
                 return;
             }
-            match s.char_indices().nth(max) {
-                Some((cut, _)) => {
-                    let total = usize::try_from(ffi::PyUnicode_GetLength(o)).unwrap_or(0);
-                    let mut t = String::with_capacity(cut + 32);
-                    t.push_str(&s[..cut]);
-                    let _ = write!(t, "…<+{} chars>", total.saturating_sub(max));
-                    self.out.string(&t, type_id);
-                }
-                None => self.out.string(s, type_id),
+            self.text.clear();
+            let total = push_prefix(o, max, &mut self.text);
+            if total > max {
+                let _ = write!(self.text, "…<+{} chars>", total - max);
             }
+            self.out.string(&self.text, type_id);
         }
     }
 

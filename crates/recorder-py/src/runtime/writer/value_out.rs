@@ -187,11 +187,6 @@ impl ValueOut {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// The bytes from `start` to the end (for caching an element just written).
-    pub fn since(&self, start: usize) -> &[u8] {
-        self.buf.get(start..).unwrap_or(&[])
-    }
-
     /// Writes the constant head of a value: `{"kind": KIND, FIRST_KEY:` (from [`HEADS`]).
     #[inline]
     fn head(&mut self, which: Head) {
