@@ -203,7 +203,10 @@ fn strings_of_every_storage_kind_are_cut_by_characters() {
     assert_eq!(text("'é中'"), "é中");
     // Lone surrogates cannot be UTF-8: replaced, whatever the length.
     assert_eq!(text("'a\\ud800'"), "a\u{fffd}");
-    assert_eq!(text("'\\ud800' * 6"), "\u{fffd}\u{fffd}\u{fffd}\u{fffd}…<+2 chars>");
+    assert_eq!(
+        text("'\\ud800' * 6"),
+        "\u{fffd}\u{fffd}\u{fffd}\u{fffd}…<+2 chars>"
+    );
 }
 
 #[test]

@@ -79,6 +79,8 @@ pub struct RuntimeTracer {
     uncaught: Option<String>,
     steps_at_last_flush_check: u64,
     last_flush: Instant,
+    /// Entries of the path table already in `trace_paths.json`.
+    paths_written: usize,
 }
 
 /// How often (in steps) the tracer looks at the clock for a periodic flush.
@@ -105,6 +107,7 @@ impl RuntimeTracer {
             return Err(RecorderFailure::internal("the None type must be type 0"));
         }
         write_paths(&config.paths, rec.path_list())?;
+        let paths_written = rec.path_list().len();
         Ok(Self {
             tool: config.tool,
             local_events: events.line | events.py_return | events.py_yield,
@@ -123,6 +126,7 @@ impl RuntimeTracer {
             uncaught: None,
             steps_at_last_flush_check: 0,
             last_flush: Instant::now(),
+            paths_written,
         })
     }
 
@@ -146,7 +150,11 @@ impl RuntimeTracer {
     pub fn flush_files(&mut self) -> Result<(), RecorderFailure> {
         if let Some(rec) = self.rec.as_mut() {
             rec.flush()?;
-            write_paths(&self.paths, rec.path_list())?;
+            // The table only grows: rewrite (and fsync) the file only when it did.
+            if rec.path_list().len() != self.paths_written {
+                write_paths(&self.paths, rec.path_list())?;
+                self.paths_written = rec.path_list().len();
+            }
         }
         self.last_flush = Instant::now();
         Ok(())
