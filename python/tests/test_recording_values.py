@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -244,32 +245,34 @@ main()
 """
 
 
-def _snapshots_by_settrace(source: str) -> dict[str, list]:
+def _snapshot(value: object) -> object:
+    """A copy of ``value`` shaped like ``decode`` of its record (dict → list of pairs)."""
+    if isinstance(value, dict):
+        return [(k, list(v) if isinstance(v, list) else v) for k, v in value.items()]
+    return list(value)  # type: ignore[call-overload]
+
+
+def _snapshots_by_settrace(source: str) -> dict[str, list[object]]:
     """The values of ``d`` and ``items`` at every line of ``main``, as ``sys.settrace`` sees
     them (consecutive repeats collapsed)."""
-    seen: dict[str, list] = {"d": [], "items": []}
+    seen: dict[str, list[object]] = {"d": [], "items": []}
 
-    def tracer(frame, event, arg):  # noqa: ANN001, ANN202
+    def tracer(frame: types.FrameType, event: str, arg: object) -> object:
         if frame.f_code.co_name != "main":
             return None
         if event == "line":
-            for name in seen:
+            for name, snaps in seen.items():
                 if name in frame.f_locals:
-                    value = frame.f_locals[name]
-                    snap = (
-                        [(k, list(v) if isinstance(v, list) else v) for k, v in value.items()]
-                        if isinstance(value, dict)
-                        else list(value)
-                    )
-                    if not seen[name] or seen[name][-1] != snap:
-                        seen[name].append(snap)
+                    snap = _snapshot(frame.f_locals[name])
+                    if not snaps or snaps[-1] != snap:
+                        snaps.append(snap)
         return tracer
 
-    namespace: dict = {"__name__": "not_main"}
+    namespace: dict[str, object] = {"__name__": "not_main"}
     exec(compile(source, "<oracle>", "exec"), namespace)
-    sys.settrace(tracer)
+    sys.settrace(tracer)  # type: ignore[arg-type]
     try:
-        namespace["main"]()
+        namespace["main"]()  # type: ignore[operator]
     finally:
         sys.settrace(None)
     return seen
