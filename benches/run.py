@@ -54,8 +54,9 @@ STDLIB_SECONDS = 1.0  # untraced in-process time of stdlib_heavy's main(S)
 STDLIB_REPS = 15  # rounds (untraced, binary, json) for stdlib_heavy
 TIME_FILE_ENV = "CT_BENCH_TIME_FILE"
 FORMATS = ("binary", "json")
+NS_PER_EVENT_TARGETS: dict[str, int] = {"fib": 1000, "loop": 1000, "oo": 1000, "strings": 3000}
 TARGETS = {
-    "ns_per_event": {"fib": 1000, "loop": 1000, "oo": 1000, "strings": 3000},
+    "ns_per_event": NS_PER_EVENT_TARGETS,
     "bytes_per_event_bin": 40,
     "rss_growth_mb_10x": 20,
     "stdlib_overhead_pct": 10,
@@ -251,8 +252,8 @@ def table(results: list[Result]) -> str:
     lines = [head, "-" * len(head)]
     for r in results:
         target = ""
-        if r.workload in t["ns_per_event"]:
-            target = f"<= {t['ns_per_event'][r.workload] / 1000:g} us/ev"
+        if r.workload in NS_PER_EVENT_TARGETS:
+            target = f"<= {NS_PER_EVENT_TARGETS[r.workload] / 1000:g} us/ev"
         if r.workload == "stdlib_heavy" and "binary" in r.overhead_pct:
             pct = r.overhead_pct["binary"]
             target = (
