@@ -59,23 +59,6 @@ EXIT_OK, EXIT_RECORDER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
-# Policy fields set by flags; passed to the native core as plain data (it validates them).
-_POLICY_FLAGS = (
-    "on_recorder_error",
-    "require_trace",
-    "keep_partial_trace",
-    "log_level",
-    "log_file",
-    "json_errors",
-    "io_capture",
-    "module_name_from_globals",
-    "propagate_script_exit",
-    "max_value_depth",
-    "max_container_elements",
-    "max_string_length",
-    "allow_repr",
-)
-
 USAGE = (
     f"{PROG} [options] script.py [args ...]\n"
     f"       {PROG} [options] -m package.module [args ...]\n"
@@ -303,7 +286,12 @@ def _env_bool(name: str) -> bool | None:
 
 
 def _policy_from(ns: argparse.Namespace) -> dict[str, object]:
-    return {name: getattr(ns, name) for name in _POLICY_FLAGS if getattr(ns, name) is not None}
+    """The policy fields given as flags, as plain data for the native core (which validates them).
+
+    Each flag's dest is the field's name; the field list is the core's own.
+    """
+    given = vars(ns)
+    return {name: given[name] for name in core.policy_snapshot() if given.get(name) is not None}
 
 
 def human_size(n: int) -> str:

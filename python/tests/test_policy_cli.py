@@ -194,3 +194,12 @@ def test_the_recorders_logs_are_not_recorded(tmp_path: Path) -> None:
     assert "codetracer: DEBUG" not in recorded
     assert "records," not in recorded  # the writer's debug message
     assert not any("codetracer_python_recorder" in p for p in view.paths)
+
+
+def test_every_policy_field_has_a_flag() -> None:
+    """The CLI collects policy flags by the core's field names: a field without a flag (or a
+    flag whose dest is not a field) would silently never reach the core."""
+    from codetracer_python_recorder import cli
+
+    ns = cli.build_parser().parse_args([])  # the options part (the script is split off first)
+    assert set(ctr.policy_snapshot()) <= set(vars(ns))
