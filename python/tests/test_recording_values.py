@@ -222,9 +222,19 @@ def test_value_kinds(fmt: str, tmp_path: Path) -> None:
 
 
 CHANGING_CONTAINERS = """\
+class Obj:
+    def __init__(self):
+        for i in range(10):
+            setattr(self, f"a{i}", i)
+
+
 def main():
     d = {f"k{i}": i for i in range(12)}
     items = list(range(10))
+    obj = Obj()
+    attrs = obj.__dict__  # shares its values with the instance (3.13: stored inline)
+    obj.a1 = "changed through the instance"
+    obj.a2 = 2000
     for step in range(40):
         d[f"k{step % 12}"] = step * 1000
         items[step % 10] = f"s{step}"
@@ -253,9 +263,9 @@ def _snapshot(value: object) -> object:
 
 
 def _snapshots_by_settrace(source: str) -> dict[str, list[object]]:
-    """The values of ``d`` and ``items`` at every line of ``main``, as ``sys.settrace`` sees
-    them (consecutive repeats collapsed)."""
-    seen: dict[str, list[object]] = {"d": [], "items": []}
+    """The values of ``d``, ``items`` and ``attrs`` at every line of ``main``, as
+    ``sys.settrace`` sees them (consecutive repeats collapsed)."""
+    seen: dict[str, list[object]] = {"d": [], "items": [], "attrs": []}
 
     def tracer(frame: types.FrameType, event: str, arg: object) -> object:
         if frame.f_code.co_name != "main":
@@ -286,14 +296,14 @@ def test_changing_containers_are_recorded_exactly(fmt: str, tmp_path: Path) -> N
     run = record(program, fmt, tmp_path)
     t = run.trace
     expected = _snapshots_by_settrace(CHANGING_CONTAINERS)
-    for name in ("d", "items"):
+    for name in ("d", "items", "attrs"):
         recorded: list = []
         for value in t.values(name):
             decoded = decode(value)
             if not recorded or recorded[-1] != decoded:
                 recorded.append(decoded)
-        assert len(recorded) > 40, name
         assert recorded == expected[name], name
+        assert len(recorded) > (2 if name == "attrs" else 40), name
 
 
 def test_recorder_releases_the_objects_it_stops_referring_to(fmt: str, tmp_path: Path) -> None:

@@ -62,11 +62,16 @@ struct DictHead {
     ob_base: ffi::PyObject,
     ma_used: ffi::Py_ssize_t,
     ma_version_tag: u64,
+    ma_keys: *mut std::ffi::c_void,
+    /// Non-null for a split table, whose values may live inside an instance.
+    ma_values: *mut std::ffi::c_void,
 }
 
 /// The version tag of an exact `dict` (PEP 509) where the interpreter keeps one: CPython sets
-/// it to a new interpreter-wide value at every modification of a dict, so an unchanged tag
-/// means unchanged entries. 3.12 and 3.13 only (3.14 reuses the field for other bits).
+/// it to a new interpreter-wide value at every modification made *through the dict*, so an
+/// unchanged tag means unchanged entries. 3.12 and 3.13 only (3.14 reuses the field for other
+/// bits), and only for combined tables: an instance's `__dict__` may share its values with
+/// the instance, and on 3.13 `obj.attr = v` then changes them without touching the tag.
 ///
 /// # Safety
 /// `o` must be a live object and the GIL must be held.
@@ -76,8 +81,11 @@ pub unsafe fn dict_version(o: *mut ffi::PyObject) -> Option<u64> {
     unsafe {
         let running = ffi::Py_Version;
         let exact = std::ptr::eq(ffi::Py_TYPE(o), &raw mut ffi::PyDict_Type);
-        (exact && (0x030C_0000..0x030E_0000).contains(&running))
-            .then(|| (*o.cast::<DictHead>()).ma_version_tag)
+        if !exact || !(0x030C_0000..0x030E_0000).contains(&running) {
+            return None;
+        }
+        let head = &*o.cast::<DictHead>();
+        head.ma_values.is_null().then_some(head.ma_version_tag)
     }
 }
 
