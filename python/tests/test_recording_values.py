@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "programs"))
 
-from _trace_check import FORMATS, decode, max_value_depth, record, run_untraced
+from _trace_check import FORMATS, Run, decode, max_value_depth, record, run_untraced
 
 pytestmark = pytest.mark.parametrize("fmt", FORMATS)
 
@@ -124,17 +124,25 @@ def test_deeply_nested_list_is_bounded(fmt: str, tmp_path: Path) -> None:
         json.loads((run.trace_dir / "trace.json").read_text())
 
 
-def test_user_code_never_runs_while_recording(fmt: str, tmp_path: Path) -> None:
+def record_without_side_effects(program: str, log_name: str, fmt: str, tmp_path: Path) -> Run:
+    """Run ``program`` untraced and recorded, each in its own folder; the program writes
+    ``log_name`` when any of its hooks (``__repr__``, ``__len__``, ...) runs. Neither run may
+    write it, and both must print the same."""
     plain_dir, traced_dir = tmp_path / "plain", tmp_path / "traced"
     plain_dir.mkdir()
     traced_dir.mkdir()
-    plain = run_untraced("sideeffects.py", plain_dir)
+    plain = run_untraced(program, plain_dir)
     assert plain.returncode == 0, plain.stderr
-    assert not (plain_dir / "side_effects.log").exists()
-    run = record("sideeffects.py", fmt, traced_dir)
-    log = traced_dir / "side_effects.log"
+    assert not (plain_dir / log_name).exists()
+    run = record(program, fmt, traced_dir)
+    log = traced_dir / log_name
     assert not log.exists(), f"user code ran while recording: {log.read_text()!r}"
     assert run.proc.stdout == plain.stdout
+    return run
+
+
+def test_user_code_never_runs_while_recording(fmt: str, tmp_path: Path) -> None:
+    run = record_without_side_effects("sideeffects.py", "side_effects.log", fmt, tmp_path)
     assert "counter 0 Loud" in run.proc.stdout
     t = run.trace
     (call,) = t.calls_of("use")
@@ -151,16 +159,9 @@ def test_user_code_never_runs_while_recording(fmt: str, tmp_path: Path) -> None:
 
 
 def test_container_subclass_len_not_called(fmt: str, tmp_path: Path) -> None:
-    plain_dir, traced_dir = tmp_path / "plain", tmp_path / "traced"
-    plain_dir.mkdir()
-    traced_dir.mkdir()
-    plain = run_untraced("sideeffects_containers.py", plain_dir)
-    assert plain.returncode == 0, plain.stderr
-    assert not (plain_dir / "container_side_effects.log").exists()
-    run = record("sideeffects_containers.py", fmt, traced_dir)
-    log = traced_dir / "container_side_effects.log"
-    assert not log.exists(), f"user code ran while recording: {log.read_text()!r}"
-    assert run.proc.stdout == plain.stdout
+    record_without_side_effects(
+        "sideeffects_containers.py", "container_side_effects.log", fmt, tmp_path
+    )
 
 
 def test_container_subclass_len_raising_does_not_break_program(fmt: str, tmp_path: Path) -> None:
