@@ -386,9 +386,7 @@ impl ValueEncoder {
                 ffi::PyErr_Clear();
             }
             let len = usize::try_from(raw_len).unwrap_or(0);
-            if self.in_progress.contains(&(o as usize)) {
-                let t = out.types.fixed(Fixed::Cycle, out.rec)?;
-                self.out.raw(&format!("<cycle: {}>", class_name(tp)), t);
+            if self.cycle_marked(o, tp, out)? {
                 return Ok(());
             }
             if depth >= self.limits.max_depth {
@@ -532,6 +530,27 @@ impl ValueEncoder {
         }
     }
 
+    /// When `o` is being encoded already (it contains itself), writes the `<cycle: T>` marker
+    /// instead and returns `true`.
+    ///
+    /// # Safety
+    /// `tp` must be the live type of `o` and the GIL must be held.
+    unsafe fn cycle_marked(
+        &mut self,
+        o: *mut ffi::PyObject,
+        tp: *mut ffi::PyTypeObject,
+        out: &mut Out<'_>,
+    ) -> Result<bool, RecorderFailure> {
+        if !self.in_progress.contains(&(o as usize)) {
+            return Ok(false);
+        }
+        let t = out.types.fixed(Fixed::Cycle, out.rec)?;
+        // SAFETY: `tp` is a live type object (contract).
+        let name = unsafe { class_name(tp) };
+        self.out.raw(&format!("<cycle: {name}>"), t);
+        Ok(true)
+    }
+
     /// Instances of Python classes: a `Struct` of `__dict__` entries then `__slots__` values.
     /// Returns `false` (writing nothing) when the object has neither.
     unsafe fn encode_struct(
@@ -607,9 +626,7 @@ impl ValueEncoder {
                 return Ok(false);
             }
             let result = (|| -> Res {
-                if self.in_progress.contains(&(o as usize)) {
-                    let t = out.types.fixed(Fixed::Cycle, out.rec)?;
-                    self.out.raw(&format!("<cycle: {}>", class_name(tp)), t);
+                if self.cycle_marked(o, tp, out)? {
                     return Ok(());
                 }
                 if depth >= self.limits.max_depth {
