@@ -1,0 +1,118 @@
+//! [`TraceSink`]: collects serialised records into chunks and hands them to the
+//! [`BackgroundFile`] writer thread — when a chunk is full, when asked to flush, and at each
+//! writer tick (so a killed process loses only the last fraction of a second).
+
+use std::path::{Path, PathBuf};
+
+use codetracer_trace_types::TraceLowLevelEvent;
+
+use crate::background::{BackgroundFile, FileEncoding};
+use crate::encoding::{Cbor, Encoding, Json};
+use crate::error::Result;
+use crate::format::TraceFormat;
+
+/// Serialised bytes collected before a chunk is handed to the writer thread.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Streams records into the events file.
+pub struct TraceSink {
+    format: TraceFormat,
+    path: PathBuf,
+    chunk: Vec<u8>,
+    file: BackgroundFile,
+    records: u64,
+}
+
+impl TraceSink {
+    /// Creates the events file at `path` and starts its writer thread.
+    pub fn create(path: &Path, format: TraceFormat) -> Result<Self> {
+        let (encoding, prologue) = match format {
+            TraceFormat::Binary => (FileEncoding::SeekableZstd, Cbor::prologue()),
+            TraceFormat::Json => (FileEncoding::Plain, Json::prologue()),
+        };
+        let file = BackgroundFile::create(path, encoding)?;
+        let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
+        chunk.extend_from_slice(prologue);
+        Ok(Self {
+            format,
+            path: path.to_path_buf(),
+            chunk,
+            file,
+            records: 0,
+        })
+    }
+
+    /// The format written.
+    #[inline]
+    pub fn format(&self) -> TraceFormat {
+        self.format
+    }
+
+    /// Records written so far.
+    #[inline]
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Serialises one record through serde (declarations, events: off the hot path).
+    pub fn emit(&mut self, event: &TraceLowLevelEvent) -> Result<()> {
+        match self.format {
+            TraceFormat::Binary => self.push::<Cbor>(|out| Cbor::record(out, event)),
+            TraceFormat::Json => self.push::<Json>(|out| Json::record(out, event)),
+        }
+    }
+
+    /// Writes one record whose bytes `write` produces in encoding `E` (which must be this
+    /// sink's format).
+    #[inline]
+    pub fn push<E: Encoding>(
+        &mut self,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+    ) -> Result<()> {
+        debug_assert_eq!(E::FORMAT, self.format);
+        E::record_separator(&mut self.chunk, self.records);
+        write(&mut self.chunk)?;
+        self.records += 1;
+        if self.chunk.len() >= CHUNK_BYTES {
+            self.hand_over(false)?;
+        } else if self.file.due() {
+            self.hand_over(true)?;
+        }
+        Ok(())
+    }
+
+    fn hand_over(&mut self, sync: bool) -> Result<()> {
+        let next = self
+            .file
+            .spare_chunk()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK_BYTES + 4096));
+        let full = std::mem::replace(&mut self.chunk, next);
+        self.file.send(full, sync)
+    }
+
+    /// Pushes every record written so far into the file.
+    pub fn flush(&mut self) -> Result<()> {
+        if !self.chunk.is_empty() {
+            self.hand_over(false)?;
+        }
+        self.file.flush()
+    }
+
+    /// Ends the stream; returns (records, file bytes).
+    pub fn finish(mut self) -> Result<(u64, u64)> {
+        self.chunk.extend_from_slice(match self.format {
+            TraceFormat::Binary => Cbor::epilogue(),
+            TraceFormat::Json => Json::epilogue(),
+        });
+        if !self.chunk.is_empty() {
+            self.hand_over(false)?;
+        }
+        let records = self.records;
+        let bytes = self.file.finish()?;
+        log::debug!(
+            "wrote {records} records, {bytes} bytes to {}",
+            self.path.display()
+        );
+        Ok((records, bytes))
+    }
+}
