@@ -191,6 +191,39 @@ impl fmt::Display for RecorderFailure {
 
 impl std::error::Error for RecorderFailure {}
 
+/// The trace-stream crate's errors, each with its stable code and exception class: the one
+/// place they are translated.
+impl From<codetracer_trace_stream::TraceStreamError> for RecorderFailure {
+    fn from(err: codetracer_trace_stream::TraceStreamError) -> Self {
+        use codetracer_trace_stream::ErrorKind as K;
+        let failure = match err.kind() {
+            K::UnsupportedFormat => Self::usage(codes::UNSUPPORTED_FORMAT, err.message()),
+            K::DirConflict => Self::environment(codes::TRACE_DIR_CONFLICT, err.message()),
+            K::DirCreate => Self::environment(codes::TRACE_DIR_CREATE_FAILED, err.message()),
+            K::Io => Self::environment(
+                codes::IO,
+                format!(
+                    "{}. Check the path, free disk space and permissions.",
+                    err.message()
+                ),
+            ),
+            K::InvalidTrace => Self::usage(codes::INVALID_TRACE, err.message()),
+            K::Incomplete => Self::environment(
+                codes::TRACE_INCOMPLETE,
+                format!(
+                    "{}; read it with strict=False to get the readable records",
+                    err.message()
+                ),
+            ),
+            K::Encode | K::Writer => Self::internal(err.message()),
+        };
+        match err.path() {
+            Some(path) => failure.with("path", path.display().to_string()),
+            None => failure,
+        }
+    }
+}
+
 /// Result alias of the recorder.
 pub type RecorderResult<T> = Result<T, RecorderFailure>;
 

@@ -2,7 +2,7 @@
 //!
 //! Module wiring only: [`runtime`] turns sys.monitoring events into trace records,
 //! [`session`] owns the recording lifecycle, [`errors`] the error model, [`policy_ffi`] the
-//! process-wide policy, [`python_api`] the functions exposed to Python, [`logging`] the bridge
+//! process-wide policy, [`python_api`] the functions exposed to Python, [`reading`] reading traces back, [`logging`] the bridge
 //! to Python's `logging`, [`failure_injection`] the test-only fault hooks.
 
 pub mod errors;
@@ -11,6 +11,7 @@ pub mod json_py;
 pub mod logging;
 pub mod policy_ffi;
 pub mod python_api;
+pub mod reading;
 pub mod runtime;
 pub mod session;
 
@@ -27,7 +28,9 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python_api::stop_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::flush_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::is_tracing, m)?)?;
-    m.add_function(wrap_pyfunction!(python_api::read_trace, m)?)?;
+    m.add_function(wrap_pyfunction!(reading::read_trace, m)?)?;
+    m.add_function(wrap_pyfunction!(reading::iter_trace, m)?)?;
+    m.add_class::<reading::TraceIterator>()?;
     m.add_function(wrap_pyfunction!(python_api::build_info, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::configure_policy, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::configure_policy_from_env, m)?)?;

@@ -1,5 +1,5 @@
-//! The `#[pyfunction]`s of `_native`: argument conversion around [`crate::session`] and the
-//! trace reader. No recording logic lives here.
+//! The `#[pyfunction]`s of `_native` that drive a recording: argument conversion around
+//! [`crate::session`]. No recording logic lives here (reading traces: [`crate::reading`]).
 
 use std::path::PathBuf;
 
@@ -9,8 +9,7 @@ use pyo3::types::PyDict;
 use crate::errors::{codes, RecorderFailure};
 use crate::json_py::json_to_py;
 use crate::policy_ffi;
-use crate::runtime::reader::{read_events, ReadMode};
-use crate::runtime::writer::TraceFormat;
+use codetracer_trace_stream::TraceFormat;
 use crate::session::{self, StartRequest};
 
 /// Starts recording into the trace directory `path`.
@@ -99,37 +98,6 @@ pub fn is_tracing(py: Python<'_>) -> bool {
     session::is_tracing(py)
 }
 
-/// The events of a trace (directory or events file) as a list of dicts in the JSON shape of
-/// the format (`{"Step": {"path_id": 0, "line": 3}}`, ...). A trace cut short (a killed
-/// process) yields its readable prefix.
-/// With `strict=True` a trace that ends early raises `EnvironmentError`
-/// (`ERR_TRACE_INCOMPLETE`) instead.
-#[pyfunction]
-#[pyo3(signature = (path, strict=false))]
-pub fn read_trace(py: Python<'_>, path: PathBuf, strict: bool) -> PyResult<Py<PyAny>> {
-    let (events, mode): (_, ReadMode) = py
-        .detach(|| read_events(&path))
-        .map_err(|e| e.into_pyerr(py))?;
-    if strict && mode == ReadMode::Prefix {
-        return Err(RecorderFailure::environment(
-            codes::TRACE_INCOMPLETE,
-            format!(
-                "the trace at {} ends early (the recording process was killed or the disk filled); \
-                 only its first {} records are readable: read it with strict=False to get them",
-                path.display(),
-                events.len()
-            ),
-        )
-        .with("path", path.display().to_string())
-        .with("records", events.len().to_string())
-        .into_pyerr(py));
-    }
-    let value = serde_json::to_value(&events).map_err(|e| {
-        RecorderFailure::internal(format!("cannot convert the trace: {e}")).into_pyerr(py)
-    })?;
-    json_to_py(py, &value)
-}
-
 /// Facts about this build of the native module.
 #[pyfunction]
 pub fn build_info(py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -137,7 +105,7 @@ pub fn build_info(py: Python<'_>) -> PyResult<Py<PyAny>> {
         "version": env!("CARGO_PKG_VERSION"),
         "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
         "python_build": format!("{}.{}", py.version_info().major, py.version_info().minor),
-        "runtime_tracing": "0.15.0",
+        "trace_types": "0.16.3",
         "pyo3": "0.30.1",
         "failure_injection": cfg!(feature = "failure-injection"),
     });

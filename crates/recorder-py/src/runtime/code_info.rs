@@ -5,9 +5,9 @@
 use codetracer_trace_filter::ValueAction;
 use pyo3::prelude::*;
 use pyo3::types::{PyCode, PyString, PyTuple};
-use runtime_tracing::{FunctionId, PathId, VariableId};
+use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
 
-use super::writer::Records;
+use codetracer_trace_stream::TraceWriter;
 use crate::errors::RecorderFailure;
 
 /// CPython `co_flags` bits we read.
@@ -148,7 +148,7 @@ impl CodeInfo {
     }
 
     /// Assigns trace ids to every variable name of this code (once per recording).
-    pub fn ensure_variable_ids(&mut self, rec: &mut Records) -> Result<(), RecorderFailure> {
+    pub fn ensure_variable_ids(&mut self, rec: &mut TraceWriter) -> Result<(), RecorderFailure> {
         for s in self.locals.iter_mut().chain(self.globals.iter_mut()) {
             if s.id.is_none() {
                 s.id = Some(rec.variable_id(&s.text)?);

@@ -4,9 +4,9 @@
 //! (when recording starts and stops), [`scope`] (which code is recorded), [`code_info`]
 //! (per-code-object cache), [`frame`] (reading variables), [`value_encoder`] and [`types`]
 //! (values and their type records), [`container_cache`] (reusing the bytes of unchanged
-//! container elements), [`threads`] (per-thread stacks), [`writer`] (streaming
-//! records to disk), [`output_paths`] (trace directory files), [`reader`] (reading traces back),
-//! [`owned_ref`] (references released at once inside callbacks).
+//! container elements), [`threads`] (per-thread stacks), [`owned_ref`] (references released
+//! at once inside callbacks). The trace files themselves (record bytes, streaming, the trace
+//! directory, reading back) are the `codetracer-trace-stream` crate's.
 
 pub mod activation;
 pub mod code_info;
@@ -14,12 +14,9 @@ pub mod container_cache;
 pub mod ffi_str;
 pub mod frame;
 pub mod id_hash;
-pub mod output_paths;
 pub mod owned_ref;
-pub mod reader;
 pub mod scope;
 pub mod threads;
 pub mod tracer;
 pub mod types;
 pub mod value_encoder;
-pub mod writer;

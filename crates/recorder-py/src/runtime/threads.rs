@@ -6,7 +6,7 @@
 //! empties gets `ThreadExit` (and a new `ThreadStart` if it records again).
 
 use super::id_hash::IdHashMap;
-use super::writer::Records;
+use codetracer_trace_stream::TraceWriter;
 use crate::errors::RecorderFailure;
 
 /// One recorded (open) call.
@@ -41,7 +41,7 @@ impl ThreadStacks {
 
     /// Makes `tid` the current thread, writing thread records if it changed.
     #[inline]
-    pub fn switch_to(&mut self, tid: u64, rec: &mut Records) -> Result<(), RecorderFailure> {
+    pub fn switch_to(&mut self, tid: u64, rec: &mut TraceWriter) -> Result<(), RecorderFailure> {
         if tid == self.current {
             return Ok(());
         }
@@ -74,7 +74,7 @@ impl ThreadStacks {
     }
 
     /// After a pop: a secondary thread whose stack emptied is ended with `ThreadExit`.
-    pub fn maybe_exit(&mut self, rec: &mut Records) -> Result<(), RecorderFailure> {
+    pub fn maybe_exit(&mut self, rec: &mut TraceWriter) -> Result<(), RecorderFailure> {
         if self.current != self.main && self.stack().is_empty() {
             rec.thread_exit(self.current)?;
             self.stacks.remove(&self.current);

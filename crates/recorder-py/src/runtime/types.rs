@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
-use runtime_tracing::{FieldTypeRecord, TypeId, TypeKind, TypeSpecificInfo};
+use codetracer_trace_stream::types::{FieldTypeRecord, TypeId, TypeKind, TypeSpecificInfo};
 
 use super::id_hash::IdHashMap;
-use super::writer::Records;
+use codetracer_trace_stream::TraceWriter;
 use crate::errors::RecorderFailure;
 
 /// Types every trace may need, declared lazily (except `None`, which is always type 0).
@@ -110,13 +110,13 @@ impl TypeRegistry {
     }
 
     /// Declares `None` as type 0; call once right after the toplevel `Call`.
-    pub fn declare_none(&mut self, rec: &mut Records) -> Result<TypeId, RecorderFailure> {
+    pub fn declare_none(&mut self, rec: &mut TraceWriter) -> Result<TypeId, RecorderFailure> {
         self.fixed(Fixed::None, rec)
     }
 
     /// The id of a fixed type.
     #[inline]
-    pub fn fixed(&mut self, fixed: Fixed, rec: &mut Records) -> Result<TypeId, RecorderFailure> {
+    pub fn fixed(&mut self, fixed: Fixed, rec: &mut TraceWriter) -> Result<TypeId, RecorderFailure> {
         if let Some(id) = self.fixed[fixed as usize] {
             return Ok(id);
         }
@@ -133,7 +133,7 @@ impl TypeRegistry {
         py: Python<'_>,
         class: *mut ffi::PyTypeObject,
         kind: TypeKind,
-        rec: &mut Records,
+        rec: &mut TraceWriter,
     ) -> Result<TypeId, RecorderFailure> {
         let key = (class as usize, kind as u8);
         if let Some(id) = self.by_class.get(&key) {
@@ -156,7 +156,7 @@ impl TypeRegistry {
         py: Python<'_>,
         class: *mut ffi::PyTypeObject,
         fields: &[*mut ffi::PyObject],
-        rec: &mut Records,
+        rec: &mut TraceWriter,
     ) -> Result<TypeId, RecorderFailure> {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for f in fields {

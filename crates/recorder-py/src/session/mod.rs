@@ -3,7 +3,7 @@
 //! trace, uninstalls, releases the id and writes the metadata. Failures follow the policy
 //! (`on_recorder_error`, `keep_partial_trace`, `require_trace`).
 
-pub mod bootstrap;
+pub mod metadata;
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -15,14 +15,14 @@ use codetracer_monitoring::{
 use codetracer_policy::{OnRecorderError, RecorderPolicy};
 use pyo3::prelude::*;
 
+use codetracer_trace_stream::{TraceDir, TraceFormat};
+
 use crate::errors::{codes, RecorderFailure, RecorderResult};
 use crate::failure_injection::{self, Point};
-use crate::runtime::output_paths::OutputPaths;
 use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
 use crate::runtime::value_encoder::ValueLimits;
-use crate::runtime::writer::TraceFormat;
-use bootstrap::{prepare_trace_dir, write_metadata, Metadata};
+use metadata::{write_metadata, Ending, ProgramInfo};
 
 /// What `start` needs.
 pub struct StartRequest {
@@ -46,7 +46,7 @@ pub struct StartRequest {
 
 struct ActiveSession {
     tool: ToolId,
-    paths: OutputPaths,
+    paths: TraceDir,
     format: TraceFormat,
     program: String,
     args: Vec<String>,
@@ -121,19 +121,19 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
         },
     )?;
     let filter_block = scope.summary_json();
-    let paths = prepare_trace_dir(&request.dir, request.format)?;
+    let paths = TraceDir::prepare(&request.dir, request.format)?;
     let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE)
         .map_err(monitoring_failure)?;
     let started = crate::errors::catch_panic("start", || -> RecorderResult<()> {
         write_metadata(
             &paths,
-            &Metadata {
+            &ProgramInfo {
                 program: &request.program,
                 args: &request.args,
-                exit_status: None,
                 format: request.format,
-                trace_filter: Some(filter_block),
             },
+            None,
+            Some(filter_block),
         )?;
         let adopt = request.activation_path.is_none();
         let mut tracer = RuntimeTracer::begin(
@@ -212,6 +212,7 @@ pub fn stop(
     let Some(active) = session().take() else {
         return Ok(None);
     };
+    let error_text = error.clone();
     let outcome = crate::errors::catch_panic("stop", || {
         monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| {
             if let Some(f) = t.failure().cloned() {
@@ -240,12 +241,14 @@ pub fn stop(
         paths: Vec::new(),
         filter: serde_json::Value::Null,
     };
-    let metadata = |status: Option<i64>, filter: Option<serde_json::Value>| Metadata {
+    let info = ProgramInfo {
         program: &active.program,
         args: &active.args,
-        exit_status: status,
         format: active.format,
-        trace_filter: filter,
+    };
+    let ending = || Ending {
+        code: exit_code,
+        error: error_text.as_deref(),
     };
     let (summary, disabled_by) = match outcome {
         Ok(summary) => {
@@ -259,13 +262,15 @@ pub fn stop(
             }
             write_metadata(
                 &active.paths,
-                &metadata(exit_code, Some(summary.filter.clone())),
+                &info,
+                Some(ending()),
+                Some(summary.filter.clone()),
             )?;
             (summary, None)
         }
         Err(failure) => {
             if active.policy.keep_partial_trace {
-                let _ = write_metadata(&active.paths, &metadata(exit_code, None));
+                let _ = write_metadata(&active.paths, &info, Some(ending()), None);
             } else {
                 active.paths.remove_files();
             }
@@ -275,13 +280,7 @@ pub fn stop(
             (empty, Some(failure))
         }
     };
-    let files = active
-        .paths
-        .files()
-        .iter()
-        .filter(|p| p.is_file())
-        .map(|p| p.to_path_buf())
-        .collect();
+    let files = active.paths.existing_files();
     Ok(Some(StopReport {
         dir: active.paths.dir.clone(),
         format: active.format,

@@ -1,7 +1,7 @@
 //! [`Cbor`]: the CBOR syntax of `trace.bin` records, as cbor4ii's serde serialiser writes
 //! `codetracer_trace_types` (definite-length maps and arrays, minimal integer heads).
 
-use codetracer_trace_types::{TraceLowLevelEvent, VariableId};
+use codetracer_trace_types::{TraceLowLevelEvent, ValueRecord, VariableId};
 
 use super::{Encoding, Head};
 use crate::error::{ErrorKind, Result, TraceStreamError};
@@ -148,6 +148,15 @@ impl Encoding for Cbor {
             )
         })?;
         Ok(())
+    }
+
+    fn decode_value(bytes: &[u8]) -> Result<ValueRecord> {
+        cbor4ii::serde::from_slice::<ValueRecord>(bytes).map_err(|e| {
+            TraceStreamError::new(
+                ErrorKind::Encode,
+                format!("value bytes do not read back: {e}"),
+            )
+        })
     }
 
     fn prologue() -> &'static [u8] {

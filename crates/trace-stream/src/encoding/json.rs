@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 
-use codetracer_trace_types::{TraceLowLevelEvent, VariableId};
+use codetracer_trace_types::{TraceLowLevelEvent, ValueRecord, VariableId};
 
 use super::{Encoding, Head};
 use crate::error::{ErrorKind, Result, TraceStreamError};
@@ -132,6 +132,15 @@ impl Encoding for Json {
             TraceStreamError::new(
                 ErrorKind::Encode,
                 format!("cannot encode a trace record as JSON: {e}"),
+            )
+        })
+    }
+
+    fn decode_value(bytes: &[u8]) -> Result<ValueRecord> {
+        serde_json::from_slice::<ValueRecord>(bytes).map_err(|e| {
+            TraceStreamError::new(
+                ErrorKind::Encode,
+                format!("value bytes do not read back: {e}"),
             )
         })
     }

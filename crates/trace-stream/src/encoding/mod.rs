@@ -14,7 +14,7 @@ mod json;
 pub use cbor::Cbor;
 pub use json::Json;
 
-use codetracer_trace_types::{TraceLowLevelEvent, VariableId};
+use codetracer_trace_types::{TraceLowLevelEvent, ValueRecord, VariableId};
 
 use crate::error::Result;
 use crate::format::TraceFormat;
@@ -81,6 +81,8 @@ pub trait Encoding: Copy + Default + Send + Sync + 'static {
     fn call_record(out: &mut Vec<u8>, function_id: usize, args: &[(VariableId, &[u8])]);
     /// Any record, through serde (declarations, events: the records off the hot path).
     fn record(out: &mut Vec<u8>, event: &TraceLowLevelEvent) -> Result<()>;
+    /// Reads value bytes written in this encoding back (tests and tools).
+    fn decode_value(bytes: &[u8]) -> Result<ValueRecord>;
     /// Bytes at the start of the events file's record stream.
     fn prologue() -> &'static [u8];
     /// Bytes at the end of the events file's record stream.

@@ -13,17 +13,16 @@ use std::time::Instant;
 use codetracer_module_identity::ModuleIdentityResolver;
 use codetracer_monitoring::{EventSet, MonitoringEvents, ToolId};
 use pyo3::prelude::*;
-use runtime_tracing::{EventLogKind, FunctionId, TypeId, ValueRecord};
+use codetracer_trace_stream::types::{EventLogKind, FunctionId, TypeId, ValueRecord};
 
 use super::activation::Activation;
 use super::code_info::CodeInfo;
 use super::id_hash::IdHashMap;
-use super::output_paths::{write_paths, OutputPaths};
 use super::scope::{stricter, Scope};
 use super::threads::ThreadStacks;
 use super::types::{Fixed, TypeRegistry};
 use super::value_encoder::{ValueEncoder, ValueLimits};
-use super::writer::{Records, TraceFormat, TraceSink};
+use codetracer_trace_stream::{TraceDir, TraceFormat, TraceWriter};
 use crate::errors::RecorderFailure;
 
 /// Everything a recording needs to know at start.
@@ -31,7 +30,7 @@ pub struct TracerConfig {
     /// The tool id the tracer is installed under (for local events).
     pub tool: ToolId,
     /// The trace files.
-    pub paths: OutputPaths,
+    pub paths: TraceDir,
     /// Events file format.
     pub format: TraceFormat,
     /// The program recorded (its path, for the toplevel function).
@@ -49,7 +48,7 @@ pub struct TracerConfig {
 /// What a finished recording produced.
 #[derive(Debug, Clone)]
 pub struct FinishSummary {
-    /// Records written.
+    /// TraceWriter written.
     pub events: u64,
     /// Bytes of the events file.
     pub bytes: u64,
@@ -65,11 +64,11 @@ pub struct FinishSummary {
 pub struct RuntimeTracer {
     tool: ToolId,
     local_events: EventSet,
-    paths: OutputPaths,
+    paths: TraceDir,
     scope: Scope,
     activation: Activation,
     codes: IdHashMap<usize, CodeInfo>,
-    rec: Option<Records>,
+    rec: Option<TraceWriter>,
     types: TypeRegistry,
     encoder: ValueEncoder,
     threads: ThreadStacks,
@@ -95,8 +94,7 @@ impl RuntimeTracer {
         let events = MonitoringEvents::load(py).map_err(|e| {
             RecorderFailure::internal(format!("sys.monitoring is unavailable: {e}"))
         })?;
-        let sink = TraceSink::create(&config.paths.events, config.format)?;
-        let mut rec = Records::new(sink);
+        let mut rec = TraceWriter::create(&config.paths.events, config.format)?;
         let mut types = TypeRegistry::new();
         let program_path = rec.path_id(&config.program)?;
         let toplevel = rec.new_function("<toplevel>", program_path, 1)?;
@@ -106,7 +104,7 @@ impl RuntimeTracer {
         if none != TypeId(0) {
             return Err(RecorderFailure::internal("the None type must be type 0"));
         }
-        write_paths(&config.paths, rec.path_list())?;
+        config.paths.write_paths(rec.path_list())?;
         let paths_written = rec.path_list().len();
         Ok(Self {
             tool: config.tool,
@@ -143,7 +141,7 @@ impl RuntimeTracer {
 
     /// Steps written so far.
     pub fn steps_written(&self) -> u64 {
-        self.rec.as_ref().map_or(0, Records::steps)
+        self.rec.as_ref().map_or(0, TraceWriter::steps)
     }
 
     /// Pushes everything recorded so far to the files.
@@ -152,7 +150,7 @@ impl RuntimeTracer {
             rec.flush()?;
             // The table only grows: rewrite (and fsync) the file only when it did.
             if rec.path_list().len() != self.paths_written {
-                write_paths(&self.paths, rec.path_list())?;
+                self.paths.write_paths(rec.path_list())?;
                 self.paths_written = rec.path_list().len();
             }
         }
@@ -228,14 +226,13 @@ impl RuntimeTracer {
             None => ValueRecord::None { type_id: TypeId(0) },
         };
         rec.ret(status)?;
-        let steps = rec.steps();
-        let (events, bytes, paths) = rec.finish()?;
-        write_paths(&self.paths, &paths)?;
+        let done = rec.finish()?;
+        self.paths.write_paths(&done.paths)?;
         Ok(FinishSummary {
-            events,
-            bytes,
-            steps,
-            paths,
+            events: done.records,
+            bytes: done.bytes,
+            steps: done.steps,
+            paths: done.paths,
             filter: self.scope.summary_json(),
         })
     }

@@ -4,7 +4,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyCode;
-use runtime_tracing::{FunctionId, PathId, VariableId};
+use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
 
 use super::RuntimeTracer;
 use crate::errors::RecorderFailure;

@@ -1,0 +1,59 @@
+//! The recorder's `trace_metadata.json`: the program, its arguments, how it ended, the
+//! filters in use — turned into the trace-stream crate's [`Metadata`] and written atomically.
+
+use codetracer_trace_stream::{ExitStatus, Metadata, RecorderInfo, TraceDir, TraceFormat};
+
+use crate::errors::RecorderFailure;
+
+/// The recorder's name in the metadata (`recorder.name`).
+pub const RECORDER_NAME: &str = "codetracer-python-recorder";
+
+/// How the program ended, as far as the session knows.
+pub struct Ending<'a> {
+    /// Its exit code, once known.
+    pub code: Option<i64>,
+    /// The uncaught exception's text, if it ended with one.
+    pub error: Option<&'a str>,
+}
+
+/// What the session says about its program.
+pub struct ProgramInfo<'a> {
+    /// The program recorded.
+    pub program: &'a str,
+    /// Its arguments.
+    pub args: &'a [String],
+    /// Events file format.
+    pub format: TraceFormat,
+}
+
+/// Writes `trace_metadata.json`; `ending` is `None` while the program runs.
+pub fn write_metadata(
+    dir: &TraceDir,
+    info: &ProgramInfo<'_>,
+    ending: Option<Ending<'_>>,
+    trace_filter: Option<serde_json::Value>,
+) -> Result<(), RecorderFailure> {
+    let workdir = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let mut extra = serde_json::Map::new();
+    if let Some(filter) = trace_filter {
+        extra.insert("trace_filter".into(), filter);
+    }
+    let meta = Metadata {
+        workdir,
+        program: info.program.to_owned(),
+        args: info.args.to_vec(),
+        exit_status: ending.map(|e| ExitStatus {
+            code: e.code,
+            label: e.error.map(|_| "uncaught exception".to_owned()),
+        }),
+        format: info.format,
+        recorder: RecorderInfo {
+            name: RECORDER_NAME.to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        },
+        extra,
+    };
+    Ok(meta.write(dir)?)
+}
