@@ -2,9 +2,10 @@
 //! JSON trace file, which is read back with runtime_tracing's reader.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+use codetracer_policy::ValueLimits;
 use codetracer_recorder_py::runtime::reader::read_events;
 use codetracer_recorder_py::runtime::types::TypeRegistry;
-use codetracer_recorder_py::runtime::value_encoder::{Out, ValueEncoder, ValueLimits};
+use codetracer_recorder_py::runtime::value_encoder::{Out, ValueEncoder};
 use codetracer_recorder_py::runtime::writer::{Records, TraceFormat, TraceSink};
 use pyo3::prelude::*;
 use runtime_tracing::{TraceLowLevelEvent, TypeKind, ValueRecord};

@@ -17,6 +17,7 @@
 use std::ffi::c_int;
 use std::fmt::Write as _;
 
+use codetracer_policy::ValueLimits;
 use codetracer_trace_filter::ValueAction;
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -32,31 +33,6 @@ use crate::errors::RecorderFailure;
 /// Hard ceiling on nesting, whatever the policy says: the JSON reader of the trace format
 /// rejects values nested more than ~60 levels (serde_json's recursion limit).
 pub const MAX_DEPTH_CEILING: usize = 32;
-
-/// Bounds on what one value may cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ValueLimits {
-    /// Container nesting levels recorded below a variable (deeper containers are summarised).
-    pub max_depth: usize,
-    /// Elements recorded per container (and fields per struct).
-    pub max_elements: usize,
-    /// Characters recorded per string (bytes per bytes object).
-    pub max_string_len: usize,
-    /// Whether `repr()` may describe objects the encoder cannot look into itself (this runs
-    /// user code; off by default).
-    pub allow_repr: bool,
-}
-
-impl Default for ValueLimits {
-    fn default() -> Self {
-        Self {
-            max_depth: 3,
-            max_elements: 100,
-            max_string_len: 1000,
-            allow_repr: false,
-        }
-    }
-}
 
 extern "C" {
     // Public C API since 3.12 (not yet declared by pyo3-ffi): the args tuple of an exception,

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use codetracer_module_identity::ModuleIdentityResolver;
 use codetracer_monitoring::{EventSet, MonitoringEvents, ToolId};
+use codetracer_policy::ValueLimits;
 use pyo3::prelude::*;
 use runtime_tracing::{EventLogKind, FunctionId, TypeId, ValueRecord};
 
@@ -22,7 +23,7 @@ use super::output_paths::{write_paths, OutputPaths};
 use super::scope::{stricter, Scope};
 use super::threads::ThreadStacks;
 use super::types::{Fixed, TypeRegistry};
-use super::value_encoder::{ValueEncoder, ValueLimits};
+use super::value_encoder::ValueEncoder;
 use super::writer::{Records, TraceFormat, TraceSink};
 use crate::errors::RecorderFailure;
 
