@@ -19,9 +19,9 @@
 
 use pyo3::{ffi, Python};
 
-use super::id_hash::IdHashMap;
-use super::owned_ref::OwnedRef;
-use super::writer::value_out::ValueOut;
+use crate::runtime::id_hash::IdHashMap;
+use crate::runtime::owned_ref::OwnedRef;
+use crate::runtime::writer::value_out::ValueOut;
 
 /// Containers with fewer elements are cheaper to encode again than to compare.
 pub const MIN_ELEMENTS: usize = 8;
