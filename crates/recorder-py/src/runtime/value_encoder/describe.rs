@@ -145,27 +145,19 @@ unsafe fn describe(o: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) -> String 
     // run user code for these exact types.
     unsafe {
         if ffi::PyModule_Check(o) != 0 {
-            let name = ffi::PyModule_GetNameObject(o);
-            if name.is_null() {
-                ffi::PyErr_Clear();
-                return "<module>".into();
-            }
-            let s = borrow_str(name).unwrap_or("?").to_owned();
-            ffi::Py_DECREF(name);
-            return format!("<module '{s}'>");
+            return match take_name(ffi::PyModule_GetNameObject(o)) {
+                Some(s) => format!("<module '{s}'>"),
+                None => "<module>".into(),
+            };
         }
         if ffi::PyType_Check(o) != 0 {
             return format!("<class '{}'>", class_name(o.cast()));
         }
         if ffi::PyFunction_Check(o) != 0 {
-            let q = ffi::PyObject_GetAttrString(o, c"__qualname__".as_ptr());
-            if q.is_null() {
-                ffi::PyErr_Clear();
-                return "<function>".into();
-            }
-            let s = borrow_str(q).unwrap_or("?").to_owned();
-            ffi::Py_DECREF(q);
-            return format!("<function {s}>");
+            return match take_name(ffi::PyObject_GetAttrString(o, c"__qualname__".as_ptr())) {
+                Some(s) => format!("<function {s}>"),
+                None => "<function>".into(),
+            };
         }
         let safe_repr = std::ptr::eq(tp, &raw mut ffi::PyComplex_Type)
             || std::ptr::eq(tp, &raw mut ffi::PyRange_Type)
@@ -184,5 +176,23 @@ unsafe fn describe(o: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) -> String 
             ffi::PyErr_Clear();
         }
         format!("<{} object>", class_name(tp))
+    }
+}
+
+/// The text of `name`, a new reference (released here) returned by a name lookup: `?` when it
+/// is not a `str`; `None` (the error cleared) when the lookup failed and returned null.
+///
+/// # Safety
+/// `name` must be null or a new reference to a live object, and the GIL must be held.
+unsafe fn take_name(name: *mut ffi::PyObject) -> Option<String> {
+    // SAFETY: caller contract; `name` is released once read.
+    unsafe {
+        if name.is_null() {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        let s = borrow_str(name).unwrap_or("?").to_owned();
+        ffi::Py_DECREF(name);
+        Some(s)
     }
 }
