@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::errors::{codes, RecorderFailure};
+use crate::errors::RecorderFailure;
 use crate::json_py::json_to_py;
 use crate::policy_ffi;
-use codetracer_trace_stream::TraceFormat;
 use crate::session::{self, StartRequest};
+use codetracer_trace_stream::TraceFormat;
 
 /// Starts recording into the trace directory `path`.
 #[pyfunction]

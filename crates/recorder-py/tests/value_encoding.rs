@@ -1,13 +1,15 @@
 //! The value encoder in isolation, against a real interpreter: values are encoded into a
-//! JSON trace file, which is read back with runtime_tracing's reader.
+//! trace file, which is read back with the reader the CodeTracer debugger links
+//! (`codetracer_trace_reader` 0.17).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use codetracer_recorder_py::runtime::reader::read_events;
+use codetracer_policy::ValueLimits;
 use codetracer_recorder_py::runtime::types::TypeRegistry;
-use codetracer_recorder_py::runtime::value_encoder::{Out, ValueEncoder, ValueLimits};
-use codetracer_recorder_py::runtime::writer::{Records, TraceFormat, TraceSink};
+use codetracer_recorder_py::runtime::value_encoder::{FormatEncoder, Out, ValueEncoder};
+use codetracer_trace_reader::{create_trace_reader, TraceEventsFileFormat};
+use codetracer_trace_stream::types::{TraceLowLevelEvent, TypeKind, ValueRecord};
+use codetracer_trace_stream::{Cbor, TraceFormat, TraceWriter};
 use pyo3::prelude::*;
-use runtime_tracing::{TraceLowLevelEvent, TypeKind, ValueRecord};
 
 /// Encodes the value of the Python expression `expr` (after running `setup`) and returns it
 /// together with the type records declared on the way.
@@ -18,7 +20,7 @@ fn encode(
 ) -> (ValueRecord, Vec<(TypeKind, String, Vec<String>)>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trace.bin");
-    let mut rec = Records::new(TraceSink::create(&path, TraceFormat::Binary).unwrap());
+    let mut rec = TraceWriter::create(&path, TraceFormat::Binary).unwrap();
     let mut types = TypeRegistry::new();
     types.declare_none(&mut rec).unwrap();
     let value = Python::attach(|py| {
@@ -32,14 +34,16 @@ fn encode(
         let obj = py
             .eval(&std::ffi::CString::new(expr).unwrap(), Some(&globals), None)
             .unwrap();
-        let mut enc = ValueEncoder::new(limits, TraceFormat::Binary);
+        let mut enc = ValueEncoder::<Cbor>::new(limits);
         enc.encode_record(py, &obj, &mut Out::new(&mut types, &mut rec))
             .unwrap()
     });
-    rec.value(runtime_tracing::VariableId(0), value.clone())
+    rec.value(codetracer_trace_stream::types::VariableId(0), value.clone())
         .unwrap();
     rec.finish().unwrap();
-    let (events, _) = read_events(&path).unwrap();
+    let events = create_trace_reader(TraceEventsFileFormat::Binary)
+        .load_trace_events(&path)
+        .unwrap();
     let types = events
         .iter()
         .filter_map(|e| match e {
@@ -47,7 +51,7 @@ fn encode(
                 t.kind,
                 t.lang_type.clone(),
                 match &t.specific_info {
-                    runtime_tracing::TypeSpecificInfo::Struct { fields } => {
+                    codetracer_trace_stream::types::TypeSpecificInfo::Struct { fields } => {
                         fields.iter().map(|f| f.name.clone()).collect()
                     }
                     _ => Vec::new(),
@@ -88,15 +92,24 @@ fn scalars() {
 }
 
 #[test]
-fn non_finite_floats_are_raw() {
-    for (expr, text) in [
-        ("float('nan')", "nan"),
-        ("float('inf')", "inf"),
-        ("-float('inf')", "-inf"),
+fn every_float_is_a_float_and_reads_back_exactly() {
+    for (expr, want) in [
+        ("float('nan')", f64::NAN),
+        ("float('inf')", f64::INFINITY),
+        ("-float('inf')", f64::NEG_INFINITY),
+        ("1e300", 1e300),
+        ("-0.0", -0.0),
+        ("0.1 + 0.2", 0.1 + 0.2),
+        ("5e-324", 5e-324),
     ] {
         match encode("", expr, defaults()).0 {
-            ValueRecord::Raw { r, .. } => assert_eq!(r, text),
-            other => panic!("{other:?}"),
+            ValueRecord::Float { f, .. } => {
+                assert!(
+                    f.to_bits() == want.to_bits() || (f.is_nan() && want.is_nan()),
+                    "{expr}: {f}"
+                )
+            }
+            other => panic!("{expr}: {other:?}"),
         }
     }
 }
@@ -318,7 +331,7 @@ def run(i):
     for format in [TraceFormat::Binary, TraceFormat::Json] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trace");
-        let mut rec = Records::new(TraceSink::create(&path, format).unwrap());
+        let mut rec = TraceWriter::create(&path, format).unwrap();
         let mut types = TypeRegistry::new();
         types.declare_none(&mut rec).unwrap();
         Python::attach(|py| {
@@ -329,7 +342,7 @@ def run(i):
                 None,
             )
             .unwrap();
-            let mut warm = ValueEncoder::new(defaults(), format);
+            let mut warm = FormatEncoder::new(format, defaults());
             let exprs = [
                 "d",
                 "big",
@@ -355,7 +368,7 @@ def run(i):
                             .encode(py, &obj, &mut Out::new(&mut types, &mut rec))
                             .unwrap()
                             .to_vec();
-                        let mut fresh = ValueEncoder::new(defaults(), format);
+                        let mut fresh = FormatEncoder::new(format, defaults());
                         let want = fresh
                             .encode(py, &obj, &mut Out::new(&mut types, &mut rec))
                             .unwrap()

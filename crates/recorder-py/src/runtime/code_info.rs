@@ -3,12 +3,12 @@
 //! cannot be reused by another code object while the entry exists).
 
 use codetracer_trace_filter::ValueAction;
+use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
 use pyo3::prelude::*;
 use pyo3::types::{PyCode, PyString, PyTuple};
-use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
 
-use codetracer_trace_stream::TraceWriter;
 use crate::errors::RecorderFailure;
+use codetracer_trace_stream::TraceWriter;
 
 /// CPython `co_flags` bits we read.
 const CO_VARARGS: u32 = 0x04;

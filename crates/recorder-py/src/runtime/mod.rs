@@ -3,14 +3,14 @@
 //! One job per module: [`tracer`] (event handlers and recording lifecycle), [`activation`]
 //! (when recording starts and stops), [`scope`] (which code is recorded), [`code_info`]
 //! (per-code-object cache), [`frame`] (reading variables), [`value_encoder`] and [`types`]
-//! (values and their type records), [`container_cache`] (reusing the bytes of unchanged
-//! container elements), [`threads`] (per-thread stacks), [`owned_ref`] (references released
-//! at once inside callbacks). The trace files themselves (record bytes, streaming, the trace
+//! (values and their type records; the encoder's
+//! [`container_cache`](value_encoder::container_cache) reuses the bytes of unchanged container
+//! elements), [`threads`] (per-thread stacks), [`owned_ref`] (references released at once
+//! inside callbacks). The trace files themselves (record bytes, streaming, the trace
 //! directory, reading back) are the `codetracer-trace-stream` crate's.
 
 pub mod activation;
 pub mod code_info;
-pub mod container_cache;
 pub mod ffi_str;
 pub mod frame;
 pub mod id_hash;

@@ -6,8 +6,8 @@
 //! empties gets `ThreadExit` (and a new `ThreadStart` if it records again).
 
 use super::id_hash::IdHashMap;
-use codetracer_trace_stream::TraceWriter;
 use crate::errors::RecorderFailure;
+use codetracer_trace_stream::TraceWriter;
 
 /// One recorded (open) call.
 #[derive(Debug, Clone, Copy)]

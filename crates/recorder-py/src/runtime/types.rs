@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
+use codetracer_trace_stream::types::{FieldTypeRecord, TypeId, TypeKind, TypeSpecificInfo};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use codetracer_trace_stream::types::{FieldTypeRecord, TypeId, TypeKind, TypeSpecificInfo};
 
 use super::id_hash::IdHashMap;
-use codetracer_trace_stream::TraceWriter;
 use crate::errors::RecorderFailure;
+use codetracer_trace_stream::TraceWriter;
 
 /// Types every trace may need, declared lazily (except `None`, which is always type 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +23,6 @@ pub enum Fixed {
     Int,
     /// `float`.
     Float,
-    /// NaN / ±inf floats, recorded as `Raw` so JSON readers can load them.
-    FloatSpecial,
     /// `str`.
     Str,
     /// `bytes`.
@@ -61,7 +59,6 @@ fn fixed_spec(fixed: Fixed) -> (TypeKind, &'static str) {
         Fixed::Bool => (TypeKind::Bool, "bool"),
         Fixed::Int => (TypeKind::Int, "int"),
         Fixed::Float => (TypeKind::Float, "float"),
-        Fixed::FloatSpecial => (TypeKind::Raw, "float"),
         Fixed::Str => (TypeKind::String, "str"),
         Fixed::Bytes => (TypeKind::Raw, "bytes"),
         Fixed::ByteArray => (TypeKind::Raw, "bytearray"),
@@ -116,7 +113,11 @@ impl TypeRegistry {
 
     /// The id of a fixed type.
     #[inline]
-    pub fn fixed(&mut self, fixed: Fixed, rec: &mut TraceWriter) -> Result<TypeId, RecorderFailure> {
+    pub fn fixed(
+        &mut self,
+        fixed: Fixed,
+        rec: &mut TraceWriter,
+    ) -> Result<TypeId, RecorderFailure> {
         if let Some(id) = self.fixed[fixed as usize] {
             return Ok(id);
         }

@@ -21,7 +21,6 @@ use crate::errors::{codes, RecorderFailure, RecorderResult};
 use crate::failure_injection::{self, Point};
 use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
-use crate::runtime::value_encoder::ValueLimits;
 use metadata::{write_metadata, Ending, ProgramInfo};
 
 /// What `start` needs.
@@ -86,15 +85,6 @@ fn monitoring_failure(err: MonitoringError) -> RecorderFailure {
     }
 }
 
-fn limits(policy: &RecorderPolicy) -> ValueLimits {
-    ValueLimits {
-        max_depth: policy.value_limits.max_depth,
-        max_elements: policy.value_limits.max_elements,
-        max_string_len: policy.value_limits.max_string_len,
-        allow_repr: policy.value_limits.allow_repr,
-    }
-}
-
 /// Starts recording.
 pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
     let mut guard = session();
@@ -145,7 +135,7 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
                 program: request.program.clone(),
                 activation_path: request.activation_path.clone(),
                 scope,
-                limits: limits(&request.policy),
+                limits: request.policy.value_limits,
                 module_name_from_globals: request.policy.module_name_from_globals,
             },
         )?;

@@ -12,8 +12,9 @@ use std::time::Instant;
 
 use codetracer_module_identity::ModuleIdentityResolver;
 use codetracer_monitoring::{EventSet, MonitoringEvents, ToolId};
-use pyo3::prelude::*;
+use codetracer_policy::ValueLimits;
 use codetracer_trace_stream::types::{EventLogKind, FunctionId, TypeId, ValueRecord};
+use pyo3::prelude::*;
 
 use super::activation::Activation;
 use super::code_info::CodeInfo;
@@ -21,9 +22,9 @@ use super::id_hash::IdHashMap;
 use super::scope::{stricter, Scope};
 use super::threads::ThreadStacks;
 use super::types::{Fixed, TypeRegistry};
-use super::value_encoder::{ValueEncoder, ValueLimits};
-use codetracer_trace_stream::{TraceDir, TraceFormat, TraceWriter};
+use super::value_encoder::FormatEncoder;
 use crate::errors::RecorderFailure;
+use codetracer_trace_stream::{TraceDir, TraceFormat, TraceWriter};
 
 /// Everything a recording needs to know at start.
 pub struct TracerConfig {
@@ -70,7 +71,7 @@ pub struct RuntimeTracer {
     codes: IdHashMap<usize, CodeInfo>,
     rec: Option<TraceWriter>,
     types: TypeRegistry,
-    encoder: ValueEncoder,
+    encoder: FormatEncoder,
     threads: ThreadStacks,
     modules: ModuleIdentityResolver,
     module_name_from_globals: bool,
@@ -115,7 +116,7 @@ impl RuntimeTracer {
             codes: IdHashMap::default(),
             rec: Some(rec),
             types,
-            encoder: ValueEncoder::new(config.limits, config.format),
+            encoder: FormatEncoder::new(config.format, config.limits),
             threads: ThreadStacks::new(super::frame::thread_ident()),
             modules: ModuleIdentityResolver::from_sys_path(py)
                 .map_err(|e| RecorderFailure::internal(format!("cannot read sys.path: {e}")))?,

@@ -2,9 +2,9 @@
 //! function and variable ids on first use, and writing steps, calls and returns with their
 //! values.
 
+use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
 use pyo3::prelude::*;
 use pyo3::types::PyCode;
-use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
 
 use super::RuntimeTracer;
 use crate::errors::RecorderFailure;
@@ -14,7 +14,7 @@ use crate::runtime::frame::{self, thread_ident};
 use crate::runtime::scope::Scope;
 use crate::runtime::threads::OpenCall;
 use crate::runtime::types::Fixed;
-use crate::runtime::value_encoder::{exception_text, Out, ValueEncoder};
+use crate::runtime::value_encoder::{exception_text, FormatEncoder, Out};
 use codetracer_trace_filter::{ValueAction, ValueKind};
 
 /// What kind of entry a `Call` records.
@@ -199,7 +199,9 @@ impl RuntimeTracer {
                         let result =
                             unsafe { filtered_value(encoder, py, value, slot.action, &mut out) }
                                 .and_then(|v| match v {
-                                    Some(v) => out.rec.value_bytes(slot.id.unwrap_or_default(), v),
+                                    Some(v) => {
+                                        Ok(out.rec.value_bytes(slot.id.unwrap_or_default(), v)?)
+                                    }
                                     None => Ok(()),
                                 });
                         if let Err(e) = result {
@@ -321,7 +323,7 @@ impl Tally {
 /// # Safety
 /// `value` must be a live object pointer and the GIL held.
 unsafe fn filtered_value<'e>(
-    encoder: &'e mut ValueEncoder,
+    encoder: &'e mut FormatEncoder,
     py: Python<'_>,
     value: *mut pyo3::ffi::PyObject,
     action: ValueAction,

@@ -19,9 +19,9 @@
 
 use pyo3::{ffi, Python};
 
-use super::id_hash::IdHashMap;
-use super::owned_ref::OwnedRef;
-use super::writer::value_out::ValueOut;
+use crate::runtime::id_hash::IdHashMap;
+use crate::runtime::owned_ref::OwnedRef;
+use codetracer_trace_stream::{Encoding, ValueOut};
 
 /// Containers with fewer elements are cheaper to encode again than to compare.
 pub const MIN_ELEMENTS: usize = 8;
@@ -169,7 +169,7 @@ pub struct Reuse {
 impl Reuse {
     /// Starts encoding the elements of a container against `old`; `out` is positioned where
     /// the first element goes. `version`: the dict's version tag ([`dict_version`]).
-    pub fn begin(old: Entry, out: &ValueOut, version: Option<u64>) -> Self {
+    pub fn begin<E: Encoding>(old: Entry, out: &ValueOut<E>, version: Option<u64>) -> Self {
         Self {
             old,
             base: out.position(),
@@ -182,7 +182,7 @@ impl Reuse {
 
     /// A dict of atoms whose version tag has not moved since its last encoding: writes all
     /// `n` elements at once and returns `true` (the caller then skips the elements).
-    pub fn copy_all_if_unchanged(&mut self, out: &mut ValueOut, n: usize) -> bool {
+    pub fn copy_all_if_unchanged<E: Encoding>(&mut self, out: &mut ValueOut<E>, n: usize) -> bool {
         if n == 0 || self.version.is_none() || self.old.version != self.version {
             return false;
         }
@@ -199,9 +199,9 @@ impl Reuse {
     /// the old entry has the same atoms at this index, queues a copy of its bytes and returns
     /// `true`; otherwise flushes pending copies and returns `false` (the caller then encodes the
     /// element and calls [`Self::encoded`]).
-    pub fn try_copy(
+    pub fn try_copy<E: Encoding>(
         &mut self,
-        out: &mut ValueOut,
+        out: &mut ValueOut<E>,
         key: *mut ffi::PyObject,
         value: *mut ffi::PyObject,
     ) -> bool {
@@ -240,9 +240,9 @@ impl Reuse {
     ///
     /// # Safety
     /// `key` and `value` must be null or live objects, and the GIL must be held.
-    pub unsafe fn encoded(
+    pub unsafe fn encoded<E: Encoding>(
         &mut self,
-        out: &ValueOut,
+        out: &ValueOut<E>,
         start: usize,
         key: *mut ffi::PyObject,
         value: *mut ffi::PyObject,
@@ -275,7 +275,7 @@ impl Reuse {
     }
 
     /// Writes the pending run of copied elements.
-    pub fn flush(&mut self, out: &mut ValueOut) {
+    pub fn flush<E: Encoding>(&mut self, out: &mut ValueOut<E>) {
         if let Some((old_from, old_to, _)) = self.run.take() {
             out.splice(self.old.bytes.get(old_from..old_to).unwrap_or(&[]));
         }
@@ -287,7 +287,7 @@ impl Reuse {
     /// # Safety
     /// The GIL must be held and every fresh element's objects must still be alive (they are:
     /// the container being encoded holds them).
-    pub unsafe fn finish(mut self, _py: Python<'_>, out: &mut ValueOut) -> Entry {
+    pub unsafe fn finish<E: Encoding>(mut self, _py: Python<'_>, out: &mut ValueOut<E>) -> Entry {
         self.flush(out);
         let Some(written) = self.changed.take() else {
             if self.count != self.old.items.len() {

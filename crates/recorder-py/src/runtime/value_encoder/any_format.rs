@@ -1,0 +1,79 @@
+//! [`FormatEncoder`]: the value encoder of the session's format, chosen once at start. The
+//! encoder itself is generic over the trace-stream crate's `Encoding` (no format check per
+//! primitive); this wrapper dispatches once per value.
+
+use codetracer_policy::ValueLimits;
+use codetracer_trace_stream::{Cbor, Json, TraceFormat};
+use pyo3::ffi;
+use pyo3::prelude::*;
+
+use super::{Out, ValueEncoder};
+use crate::errors::RecorderFailure;
+use crate::runtime::types::Fixed;
+
+/// A [`ValueEncoder`] for `trace.bin` or for `trace.json`.
+pub enum FormatEncoder {
+    /// CBOR values (`trace.bin`).
+    Cbor(ValueEncoder<Cbor>),
+    /// JSON values (`trace.json`).
+    Json(ValueEncoder<Json>),
+}
+
+macro_rules! each {
+    ($self:expr, $enc:ident => $body:expr) => {
+        match $self {
+            FormatEncoder::Cbor($enc) => $body,
+            FormatEncoder::Json($enc) => $body,
+        }
+    };
+}
+
+impl FormatEncoder {
+    /// The encoder for `format` with `limits`.
+    pub fn new(format: TraceFormat, limits: ValueLimits) -> Self {
+        match format {
+            TraceFormat::Binary => Self::Cbor(ValueEncoder::new(limits)),
+            TraceFormat::Json => Self::Json(ValueEncoder::new(limits)),
+        }
+    }
+
+    /// See [`ValueEncoder::encode`].
+    pub fn encode(
+        &mut self,
+        py: Python<'_>,
+        obj: &Bound<'_, PyAny>,
+        out: &mut Out<'_>,
+    ) -> Result<&[u8], RecorderFailure> {
+        each!(self, e => e.encode(py, obj, out))
+    }
+
+    /// See [`ValueEncoder::encode_raw`].
+    ///
+    /// # Safety
+    /// `obj` must be a valid object pointer and the GIL must be held.
+    #[inline]
+    pub unsafe fn encode_raw(
+        &mut self,
+        py: Python<'_>,
+        obj: *mut ffi::PyObject,
+        out: &mut Out<'_>,
+    ) -> Result<&[u8], RecorderFailure> {
+        // SAFETY: forwarded contract.
+        each!(self, e => unsafe { e.encode_raw(py, obj, out) })
+    }
+
+    /// See [`ValueEncoder::last_bytes`].
+    pub fn last_bytes(&self) -> &[u8] {
+        each!(self, e => e.last_bytes())
+    }
+
+    /// See [`ValueEncoder::marker`].
+    pub fn marker(
+        &mut self,
+        fixed: Fixed,
+        text: &str,
+        out: &mut Out<'_>,
+    ) -> Result<&[u8], RecorderFailure> {
+        each!(self, e => e.marker(fixed, text, out))
+    }
+}

@@ -1,0 +1,268 @@
+//! [`ValueEncoder`]: Python objects → trace values, without running user code.
+//!
+//! Only CPython's C API is used to look inside objects (no `repr()`, `str()`, `__len__`,
+//! `__eq__`, properties or custom `__getattribute__`): builtin scalars and containers are read
+//! from their storage, instances of Python classes become `Struct`s of their `__dict__` and
+//! `__slots__` (slot values read through the slot's member descriptor only), everything else a
+//! `Raw` with a safe description. Encoding is bounded by [`ValueLimits`] (depth, elements per
+//! container, string length; cut parts are replaced by an elision marker) and cycle-safe (a
+//! container that contains itself is recorded with a `<cycle>` marker at the point of
+//! recursion).
+//!
+//! Values are written straight into bytes of the trace format by a [`ValueOut`] (no
+//! `ValueRecord` tree is built); strings are read from their own storage (only the characters
+//! recorded), and lists, tuples and dicts re-encode only the elements that changed since they
+//! were last encoded ([`ContainerCache`]).
+//!
+//! This file holds the encoder, its entry points and the dispatch by object type; one file per
+//! kind of value does the rest: `scalars.rs` (int, float, str, bytes), `containers.rs` (list,
+//! tuple, dict, set, frozenset) with [`container_cache`], `structs.rs` (instances of Python
+//! classes) and `describe.rs` (exceptions and opaque objects, the `allow_repr` policy).
+
+mod any_format;
+pub mod container_cache;
+mod containers;
+mod describe;
+mod scalars;
+mod structs;
+
+use codetracer_policy::ValueLimits;
+use codetracer_trace_filter::ValueAction;
+use codetracer_trace_stream::types::{TypeId, TypeKind, ValueRecord};
+use pyo3::ffi;
+use pyo3::prelude::*;
+
+use super::types::{class_name, Fixed, TypeRegistry};
+use crate::errors::RecorderFailure;
+use codetracer_trace_stream::{Encoding, TraceWriter, ValueOut};
+use container_cache::ContainerCache;
+
+pub use any_format::FormatEncoder;
+pub use describe::exception_text;
+pub use scalars::{bytes_literal, hex_to_bytes};
+
+/// Hard ceiling on nesting, whatever the policy says: the JSON reader of the trace format
+/// rejects values nested more than ~60 levels (serde_json's recursion limit).
+pub const MAX_DEPTH_CEILING: usize = 32;
+
+/// Encodes values; holds its output buffer, the cycle-detection stack and the string cache
+/// between calls so it does not allocate once warmed up.
+pub struct ValueEncoder<E: Encoding> {
+    limits: ValueLimits,
+    in_progress: Vec<usize>,
+    out: ValueOut<E>,
+    /// Scratch text for cut strings.
+    text: String,
+    containers: ContainerCache,
+}
+
+type Res = Result<(), RecorderFailure>;
+
+/// What the encoder needs besides the value: the type table and the records it declares
+/// types in, and the filters' verdict on attributes.
+pub struct Out<'a> {
+    /// The type table.
+    pub types: &'a mut TypeRegistry,
+    /// Where new `Type` records go.
+    pub rec: &'a mut TraceWriter,
+    /// The filters' action for struct fields (attributes), by name; `None`: allow all.
+    pub attrs: Option<&'a mut dyn FnMut(&str) -> ValueAction>,
+}
+
+impl<'a> Out<'a> {
+    /// Output without attribute filtering.
+    pub fn new(types: &'a mut TypeRegistry, rec: &'a mut TraceWriter) -> Self {
+        Self {
+            types,
+            rec,
+            attrs: None,
+        }
+    }
+}
+
+impl<E: Encoding> ValueEncoder<E> {
+    /// A new encoder writing encoding `E` with `limits` (depth clamped to
+    /// [`MAX_DEPTH_CEILING`]).
+    pub fn new(mut limits: ValueLimits) -> Self {
+        limits.max_depth = limits.max_depth.clamp(1, MAX_DEPTH_CEILING);
+        limits.max_elements = limits.max_elements.max(1);
+        Self {
+            limits,
+            in_progress: Vec::with_capacity(16),
+            out: ValueOut::new(),
+            text: String::new(),
+            containers: ContainerCache::default(),
+        }
+    }
+
+    /// Encodes `obj`; returns the value's bytes (valid until the next call).
+    pub fn encode(
+        &mut self,
+        py: Python<'_>,
+        obj: &Bound<'_, PyAny>,
+        out: &mut Out<'_>,
+    ) -> Result<&[u8], RecorderFailure> {
+        // SAFETY: `obj` is a live object and `py` proves the GIL is held.
+        unsafe { self.encode_raw(py, obj.as_ptr(), out) }
+    }
+
+    /// Encodes a borrowed object pointer; returns the value's bytes.
+    ///
+    /// # Safety
+    /// `obj` must be a valid object pointer and the GIL must be held.
+    pub unsafe fn encode_raw(
+        &mut self,
+        py: Python<'_>,
+        obj: *mut ffi::PyObject,
+        out: &mut Out<'_>,
+    ) -> Result<&[u8], RecorderFailure> {
+        self.in_progress.clear();
+        self.out.clear();
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_ptr(py, obj, 0, out)? };
+        Ok(self.out.bytes())
+    }
+
+    /// Encodes `obj` and reads it back as a `ValueRecord` (for tests and tools).
+    pub fn encode_record(
+        &mut self,
+        py: Python<'_>,
+        obj: &Bound<'_, PyAny>,
+        out: &mut Out<'_>,
+    ) -> Result<ValueRecord, RecorderFailure> {
+        let bytes = self.encode(py, obj, out)?;
+        Ok(E::decode_value(bytes)?)
+    }
+
+    /// The bytes of the value encoded last.
+    pub fn last_bytes(&self) -> &[u8] {
+        self.out.bytes()
+    }
+
+    /// A `Raw` marker value of a fixed type (`<redacted>`, `<dropped>`, ...); returns its bytes.
+    pub fn marker(
+        &mut self,
+        fixed: Fixed,
+        text: &str,
+        out: &mut Out<'_>,
+    ) -> Result<&[u8], RecorderFailure> {
+        let type_id = out.types.fixed(fixed, out.rec)?;
+        self.out.clear();
+        self.out.element_start();
+        self.out.raw(text, type_id);
+        Ok(self.out.bytes())
+    }
+
+    /// Starts an element and encodes `o` into it; returns where the element's bytes begin.
+    unsafe fn encode_ptr(
+        &mut self,
+        py: Python<'_>,
+        o: *mut ffi::PyObject,
+        depth: usize,
+        out: &mut Out<'_>,
+    ) -> Result<usize, RecorderFailure> {
+        let start = self.out.element_start();
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_at(py, o, depth, out)? };
+        Ok(start)
+    }
+
+    /// Encodes `o` into the element just started.
+    unsafe fn encode_at(
+        &mut self,
+        py: Python<'_>,
+        o: *mut ffi::PyObject,
+        depth: usize,
+        out: &mut Out<'_>,
+    ) -> Res {
+        // SAFETY: (whole body) `o` is live and the GIL is held (caller contract); its type
+        // outlives this call; each branch passes on an object of the kind it checked.
+        unsafe {
+            if o == ffi::Py_None() {
+                self.out.none(TypeId(0));
+                return Ok(());
+            }
+            if o == ffi::Py_True() || o == ffi::Py_False() {
+                let t = out.types.fixed(Fixed::Bool, out.rec)?;
+                self.out.bool(o == ffi::Py_True(), t);
+                return Ok(());
+            }
+            let tp = ffi::Py_TYPE(o);
+            if ffi::PyLong_Check(o) != 0 {
+                let t =
+                    out.class_type(py, tp, &raw mut ffi::PyLong_Type, Fixed::Int, TypeKind::Int)?;
+                scalars::write_int(o, t, &mut self.out);
+                return Ok(());
+            }
+            if ffi::PyFloat_Check(o) != 0 {
+                return self.encode_float(py, o, tp, out);
+            }
+            if ffi::PyUnicode_Check(o) != 0 {
+                let str_type = &raw mut ffi::PyUnicode_Type;
+                let t = out.class_type(py, tp, str_type, Fixed::Str, TypeKind::String)?;
+                self.write_string(o, t);
+                return Ok(());
+            }
+            if ffi::PyBytes_Check(o) != 0 || ffi::PyByteArray_Check(o) != 0 {
+                return self.encode_bytes(o, out);
+            }
+            let is_list = ffi::PyList_Check(o) != 0;
+            let is_tuple = !is_list && ffi::PyTuple_Check(o) != 0;
+            let is_dict = !is_list && !is_tuple && ffi::PyDict_Check(o) != 0;
+            let is_set = !is_list && !is_tuple && !is_dict && ffi::PyAnySet_Check(o) != 0;
+            if is_list || is_tuple || is_dict || is_set {
+                return self.encode_container(py, o, tp, depth, out, (is_list, is_tuple, is_dict));
+            }
+            if ffi::PyExceptionInstance_Check(o) != 0 {
+                return self.encode_exception(o, out);
+            }
+            if ((*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) != 0
+                && ffi::PyType_Check(o) == 0
+                && self.encode_struct(py, o, tp, depth, out)?
+            {
+                return Ok(());
+            }
+            self.encode_opaque(py, o, tp, out)
+        }
+    }
+
+    /// When `o` is being encoded already (it contains itself), writes the `<cycle: T>` marker
+    /// instead and returns `true`.
+    ///
+    /// # Safety
+    /// `tp` must be the live type of `o` and the GIL must be held.
+    unsafe fn cycle_marked(
+        &mut self,
+        o: *mut ffi::PyObject,
+        tp: *mut ffi::PyTypeObject,
+        out: &mut Out<'_>,
+    ) -> Result<bool, RecorderFailure> {
+        if !self.in_progress.contains(&(o as usize)) {
+            return Ok(false);
+        }
+        let t = out.types.fixed(Fixed::Cycle, out.rec)?;
+        // SAFETY: `tp` is a live type object (contract).
+        let name = unsafe { class_name(tp) };
+        self.out.raw(&format!("<cycle: {name}>"), t);
+        Ok(true)
+    }
+}
+
+impl Out<'_> {
+    /// The type of an object of class `tp`: the `fixed` type when `tp` is exactly the builtin
+    /// class `exact`, else a type named after `tp` (a subclass) of record kind `kind`.
+    fn class_type(
+        &mut self,
+        py: Python<'_>,
+        tp: *mut ffi::PyTypeObject,
+        exact: *mut ffi::PyTypeObject,
+        fixed: Fixed,
+        kind: TypeKind,
+    ) -> Result<TypeId, RecorderFailure> {
+        if std::ptr::eq(tp, exact) {
+            self.types.fixed(fixed, self.rec)
+        } else {
+            self.types.for_class(py, tp, kind, self.rec)
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Structs: instances of Python classes recorded as a `Struct` of their `__dict__` entries then
+//! their `__slots__` values (each slot read through its member descriptor's own getter, never
+//! a property or `__getattribute__`), at most `max_elements` fields, filtered by the
+//! attribute filters (dropped fields leave the struct, redacted ones keep their name),
+//! summarised at the depth limit and cycle-safe.
+
+use codetracer_trace_filter::ValueAction;
+use codetracer_trace_stream::Encoding;
+use pyo3::ffi;
+use pyo3::prelude::*;
+
+use super::{Out, Res, ValueEncoder};
+use crate::errors::RecorderFailure;
+use crate::runtime::ffi_str::borrow_str;
+use crate::runtime::types::{class_name, Fixed};
+use codetracer_trace_stream::Shape;
+
+impl<E: Encoding> ValueEncoder<E> {
+    /// Instances of Python classes: a `Struct` of `__dict__` entries then `__slots__` values.
+    /// Returns `false` (writing nothing) when the object has neither.
+    ///
+    /// # Safety
+    /// `o` must be a live object of type `tp` and the GIL must be held.
+    pub(super) unsafe fn encode_struct(
+        &mut self,
+        py: Python<'_>,
+        o: *mut ffi::PyObject,
+        tp: *mut ffi::PyTypeObject,
+        depth: usize,
+        out: &mut Out<'_>,
+    ) -> Result<bool, RecorderFailure> {
+        // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict is a new
+        // reference released below; slot values are new references released after encoding.
+        unsafe {
+            let mut names: Vec<*mut ffi::PyObject> = Vec::new();
+            let mut values: Vec<*mut ffi::PyObject> = Vec::new(); // new references
+            let has_dict =
+                (*tp).tp_dictoffset != 0 || ((*tp).tp_flags & ffi::Py_TPFLAGS_MANAGED_DICT) != 0;
+            let mut dict: *mut ffi::PyObject = std::ptr::null_mut();
+            if has_dict {
+                dict = ffi::PyObject_GenericGetDict(o, std::ptr::null_mut());
+                if dict.is_null() {
+                    ffi::PyErr_Clear();
+                } else if ffi::PyDict_Check(dict) != 0 {
+                    let mut pos: ffi::Py_ssize_t = 0;
+                    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+                    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+                    while names.len() < self.limits.max_elements
+                        && ffi::PyDict_Next(dict, &mut pos, &mut key, &mut value) != 0
+                    {
+                        if ffi::PyUnicode_Check(key) == 0 {
+                            continue;
+                        }
+                        ffi::Py_INCREF(value);
+                        names.push(key);
+                        values.push(value);
+                    }
+                }
+            }
+            collect_slots(o, tp, &mut names, &mut values, self.limits.max_elements);
+            // Filters: dropped attributes leave the struct, redacted ones keep their name.
+            let mut redacted: Vec<bool> = vec![false; names.len()];
+            if let Some(attrs) = out.attrs.as_mut() {
+                let mut i = 0;
+                while i < names.len() {
+                    let action = match borrow_str(names[i]) {
+                        Some(n) => attrs(n),
+                        None => ValueAction::Allow,
+                    };
+                    match action {
+                        ValueAction::Allow => i += 1,
+                        ValueAction::Redact => {
+                            redacted[i] = true;
+                            i += 1;
+                        }
+                        ValueAction::Drop => {
+                            names.remove(i);
+                            ffi::Py_DECREF(values.remove(i));
+                            redacted.remove(i);
+                        }
+                    }
+                }
+            }
+            let release = |values: Vec<*mut ffi::PyObject>, dict: *mut ffi::PyObject| {
+                for v in values {
+                    ffi::Py_DECREF(v);
+                }
+                if !dict.is_null() {
+                    ffi::Py_DECREF(dict);
+                }
+            };
+            if names.is_empty() && !has_dict {
+                release(values, dict);
+                return Ok(false);
+            }
+            let result = (|| -> Res {
+                if self.cycle_marked(o, tp, out)? {
+                    return Ok(());
+                }
+                if depth >= self.limits.max_depth {
+                    let t = out.types.fixed(Fixed::Elided, out.rec)?;
+                    self.out.raw(&format!("<{} object>", class_name(tp)), t);
+                    return Ok(());
+                }
+                let type_id = out.types.for_struct(py, tp, &names, out.rec)?;
+                let redacted_type = if redacted.iter().any(|r| *r) {
+                    Some(out.types.fixed(Fixed::Redacted, out.rec)?)
+                } else {
+                    None
+                };
+                self.in_progress.push(o as usize);
+                self.out.begin(Shape::Struct, values.len());
+                let r = (|| -> Res {
+                    for (v, hidden) in values.iter().zip(&redacted) {
+                        match (hidden, redacted_type) {
+                            (true, Some(t)) => {
+                                self.out.element_start();
+                                self.out.raw("<redacted>", t);
+                            }
+                            _ => {
+                                self.encode_ptr(py, *v, depth + 1, out)?;
+                            }
+                        }
+                    }
+                    Ok(())
+                })();
+                self.in_progress.pop();
+                r?;
+                self.out.end(Shape::Struct, type_id);
+                Ok(())
+            })();
+            release(values, dict);
+            result.map(|()| true)
+        }
+    }
+}
+
+/// Appends `(name, value)` for every filled `__slots__` member of `tp`'s MRO, reading each
+/// through its member descriptor's own getter (never a property or `__getattribute__`).
+unsafe fn collect_slots(
+    o: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    names: &mut Vec<*mut ffi::PyObject>,
+    values: &mut Vec<*mut ffi::PyObject>,
+    max: usize,
+) {
+    // SAFETY: (whole body) `tp` is the live type of the live `o`; its MRO tuple and the
+    // classes' dicts are borrowed; descriptor getters of `member_descriptor` are C code.
+    unsafe {
+        let mro = (*tp).tp_mro;
+        if mro.is_null() || ffi::PyTuple_Check(mro) == 0 {
+            return;
+        }
+        for i in 0..ffi::PyTuple_Size(mro) {
+            let cls = ffi::PyTuple_GetItem(mro, i).cast::<ffi::PyTypeObject>();
+            if cls.is_null() || ((*cls).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) == 0 {
+                continue;
+            }
+            let cls_dict = (*cls).tp_dict;
+            if cls_dict.is_null() {
+                continue;
+            }
+            let slots = ffi::PyDict_GetItemString(cls_dict, c"__slots__".as_ptr());
+            if slots.is_null() {
+                continue;
+            }
+            let slot_names: Vec<*mut ffi::PyObject> = if ffi::PyUnicode_Check(slots) != 0 {
+                vec![slots]
+            } else if ffi::PyTuple_Check(slots) != 0 || ffi::PyList_Check(slots) != 0 {
+                let n = ffi::PySequence_Size(slots);
+                (0..n)
+                    .map(|j| {
+                        if ffi::PyTuple_Check(slots) != 0 {
+                            ffi::PyTuple_GetItem(slots, j)
+                        } else {
+                            ffi::PyList_GetItem(slots, j)
+                        }
+                    })
+                    .filter(|p| !p.is_null())
+                    .collect()
+            } else {
+                continue;
+            };
+            for name in slot_names {
+                if names.len() >= max {
+                    return;
+                }
+                let descr = ffi::PyDict_GetItem(cls_dict, name);
+                if descr.is_null()
+                    || !std::ptr::eq(ffi::Py_TYPE(descr), &raw mut ffi::PyMemberDescr_Type)
+                {
+                    continue;
+                }
+                let Some(get) = (*ffi::Py_TYPE(descr)).tp_descr_get else {
+                    continue;
+                };
+                let value = get(descr, o, tp.cast());
+                if value.is_null() {
+                    ffi::PyErr_Clear(); // unset slot
+                    continue;
+                }
+                names.push(name);
+                values.push(value);
+            }
+        }
+        if !ffi::PyErr_Occurred().is_null() {
+            ffi::PyErr_Clear();
+        }
+    }
+}
