@@ -2,7 +2,9 @@
 # Shared bootstrap of .ci/run and .ci/demo (sourced, not executed): makes a fresh Debian 12
 # machine with a Rust toolchain ready to run nox.
 #
-#  - installs the `capnp` compiler (runtime_tracing's build script needs it) from Debian;
+#  - installs the `capnp` compiler from Debian: only the tests need it (the reference reader
+#    codetracer_trace_reader, a dev-dependency, compiles a Cap'n Proto schema); the wheel
+#    builds without it (nox builds it with a failing capnp first on PATH);
 #  - finds CPython >= 3.12 with tools/find_python.py (pyenv versions off PATH included); if
 #    there is none, installs python3.13 (+ -dev, -venv) from Debian trixie, pinned so that
 #    nothing else is taken from trixie unless needed by it;
@@ -24,7 +26,7 @@ _apt_install() {
 _step() { printf '\n==> %s\n' "$*" >&2; }
 
 if ! command -v capnp >/dev/null 2>&1; then
-    _step "installing capnproto (capnp is needed to build runtime_tracing)"
+    _step "installing capnproto (the tests' reference reader needs capnp; the wheel does not)"
     _apt_install capnproto
 fi
 

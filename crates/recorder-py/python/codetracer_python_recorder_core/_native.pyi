@@ -19,6 +19,8 @@ __all__ = [
     "flush_tracing",
     "is_tracing",
     "policy_snapshot",
+    "TraceIterator",
+    "iter_trace",
     "read_trace",
     "start_tracing",
     "stop_tracing",
@@ -79,8 +81,22 @@ def flush_tracing() -> None:
 def is_tracing() -> bool:
     """Whether a recording session is active."""
 
+class TraceIterator:
+    """The records of one trace, converted one at a time (see ``iter_trace``)."""
+
+    def __iter__(self) -> TraceIterator: ...
+    def __next__(self) -> dict[str, object]: ...
+
+def iter_trace(path: str, strict: bool = False) -> TraceIterator:
+    """Iterate over the records of a trace directory or events file, one dict at a time.
+
+    Memory stays flat however long the trace. A trace cut short (killed process, full disk)
+    ends after its readable prefix, or raises ``EnvironmentError`` with code
+    ``ERR_TRACE_INCOMPLETE`` at that point when ``strict`` is true.
+    """
+
 def read_trace(path: str, strict: bool = False) -> list[dict[str, object]]:
-    """Read the events of a trace directory (either format) as runtime_tracing JSON records.
+    """Read the records of a trace directory (either format) as JSON-shaped dicts.
 
     A trace cut short (killed process, full disk) yields its readable prefix, or raises
     ``EnvironmentError`` with code ``ERR_TRACE_INCOMPLETE`` when ``strict`` is true.
