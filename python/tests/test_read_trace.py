@@ -8,7 +8,7 @@ from pathlib import Path
 
 import codetracer_python_recorder as ctr
 import pytest
-from support import TraceView, run_cli, write
+from support import Trace, run_cli, write
 
 PROGRAM = "total = 0\nfor i in range(50):\n    total += i\nprint(total)\n"
 
@@ -26,7 +26,7 @@ def test_complete_traces_read_strictly(tmp_path: Path, fmt: str) -> None:
     out = record(tmp_path, fmt)
     events = ctr.read_trace(str(out), strict=True)
     assert events == ctr.read_trace(str(out))
-    assert TraceView(out).int_values("total")[-1] == sum(range(50))
+    assert Trace(out).int_values("total")[-1] == sum(range(50))
 
 
 def test_a_json_trace_cut_short_yields_its_prefix(tmp_path: Path) -> None:
