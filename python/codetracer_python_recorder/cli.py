@@ -121,9 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     out = parser.add_argument_group("output")
     out.add_argument(
         "--trace-dir",
+        "--out-dir",
+        dest="trace_dir",
         metavar="DIR",
         default=DEFAULT_TRACE_DIR,
-        help=f"trace directory, created if missing (default: ./{DEFAULT_TRACE_DIR})",
+        help=f"trace directory, created if missing (default: ./{DEFAULT_TRACE_DIR}); "
+        "--out-dir is the same flag (the spelling CodeTracer's `ct record` passes)",
     )
     out.add_argument(
         "--format",

@@ -14,6 +14,7 @@ from support import (
     assert_no_recorder_frames,
     console_script,
     run_cli,
+    run_console_script,
     run_python,
     write,
 )
@@ -63,6 +64,33 @@ def test_records_a_script(tmp_path: Path) -> None:
     assert "codetracer" in meta["recorder"]["name"]
     assert meta["recorder"]["version"] == "0.4.0"
     assert view.toplevel_return.get("i") == 0
+
+
+@pytest.mark.parametrize("launcher", ["console-script", "python-m"])
+def test_ct_record_command_line(tmp_path: Path, launcher: str) -> None:
+    # What CodeTracer's `ct record` runs (CONSUMER.md), and it requires exit status 0:
+    #   codetracer-python-recorder --out-dir DIR --activation-path P program args...
+    script = write(tmp_path / "fib.py", FIB)
+    argv = ("--out-dir", tmp_path / "ct-out", "--activation-path", script, script, "6")
+    if launcher == "console-script":
+        proc = run_console_script(*argv, cwd=tmp_path)
+    else:
+        proc = run_cli(*argv, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "fib 8" in proc.stdout
+    view = Trace(tmp_path / "ct-out")
+    assert view.call_names().count("fib") == 25
+    assert_balanced(view)
+    assert view.metadata["args"] == ["6"]
+    assert not (tmp_path / "trace-out").exists()
+
+
+def test_out_dir_is_the_trace_dir_flag() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["--out-dir", "d"]).trace_dir == "d"
+    assert parser.parse_args(["--trace-dir", "d"]).trace_dir == "d"
+    # its value is never taken for the script
+    assert split_argv(["--out-dir", "x.py", "prog.py"], _value_flags(parser)).script == "prog.py"
 
 
 def test_default_trace_dir_and_console_script(tmp_path: Path) -> None:
