@@ -192,5 +192,5 @@ def demo(session: nox.Session) -> None:
             "python", "-m", "codetracer_python_recorder", "--trace-dir", str(trace_dir),
             example, "12",
         )  # fmt: skip
-        session.run("python", "examples/summarize_trace.py", str(trace_dir))
+        session.run("codetracer-python-recorder", "summary", str(trace_dir))
     session.log(f"trace written to {trace_dir}")
