@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import nox
@@ -33,6 +34,10 @@ TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target").resolve()
 WHEELS = TARGET / "wheels"
 LINT_PATHS = ["python", "benches", "examples", "tools", "noxfile.py", "crates/recorder-py/python"]
 DEMO_EXAMPLE = "examples/fib.py"
+# The `test` extra of pyproject.toml (pytest, pytest-timeout): one list, read from there.
+TEST_REQUIREMENTS: list[str] = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+    "optional-dependencies"
+]["test"]
 
 # The "test" wheel profile: the dev profile with light optimisation and no debug info; it
 # compiles in about half the time of the LTO release build and runs fast enough for tests.
@@ -147,7 +152,7 @@ def test_rust(session: nox.Session) -> None:
 def test_py(session: nox.Session) -> None:
     """Build the core wheel, install both packages and run pytest python/tests."""
     install_packages(session)
-    session.install("pytest>=8")
+    session.install(*TEST_REQUIREMENTS)
     with session.chdir(ROOT):
         session.run("python", "-m", "pytest", "python/tests", *session.posargs)
 
@@ -211,5 +216,5 @@ def demo(session: nox.Session) -> None:
             "python", "-m", "codetracer_python_recorder", "--trace-dir", str(trace_dir),
             example, "12",
         )  # fmt: skip
-        session.run("python", "examples/summarize_trace.py", str(trace_dir))
+        session.run("codetracer-python-recorder", "summary", str(trace_dir))
     session.log(f"trace written to {trace_dir}")

@@ -27,8 +27,10 @@ from codetracer_python_recorder_core import (  # noqa: E402
 )
 
 from codetracer_python_recorder.api import (  # noqa: E402
+    TraceEvent,
     flush,
     is_tracing,
+    iter_trace,
     read_trace,
     start,
     stop,
@@ -43,6 +45,7 @@ from codetracer_python_recorder.errors import (  # noqa: E402
 )
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, TRACE_BINARY, TRACE_JSON  # noqa: E402
 from codetracer_python_recorder.session import TraceSession  # noqa: E402
+from codetracer_python_recorder.summary import TraceStats, summarize_trace  # noqa: E402
 
 __all__ = [
     "DEFAULT_FORMAT",
@@ -52,17 +55,21 @@ __all__ = [
     "InternalError",
     "RecorderError",
     "TargetError",
+    "TraceEvent",
     "TraceSession",
+    "TraceStats",
     "UsageError",
     "__version__",
     "configure_policy",
     "configure_policy_from_env",
     "flush",
     "is_tracing",
+    "iter_trace",
     "policy_snapshot",
     "read_trace",
     "start",
     "stop",
+    "summarize_trace",
     "trace",
 ]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 
 import codetracer_python_recorder_core as core
@@ -34,8 +34,40 @@ PathLike = str | os.PathLike[str]
 TraceFilterSpec = PathLike | Iterable[PathLike]
 """One filter file, a ``::``-separated chain of them, or a sequence of either."""
 
-read_trace = core.read_trace
-"""Read a trace directory back as a list of runtime_tracing JSON records (either format)."""
+TraceEvent = dict[str, object]
+"""One trace record as runtime_tracing's JSON shape: ``{kind: payload}``, e.g.
+``{"Step": {"path_id": 0, "line": 3}}`` or ``{"Function": {"path_id": 0, "line": 1, "name":
+"fib"}}``; ids index the declarations (``Path``, ``Function``, ``Type``, ``VariableName``) in
+record order."""
+
+
+def iter_trace(path: PathLike, *, strict: bool = False) -> Iterator[TraceEvent]:
+    """Stream the records of a trace directory (``trace.bin`` or ``trace.json``), in order.
+
+    Records are decoded as they are read, so memory stays bounded however long the trace is.
+    A trace cut short (a killed process, a full disk) yields its readable prefix; with
+    ``strict=True`` it raises ``EnvironmentError`` (``ERR_TRACE_INCOMPLETE``) instead — possibly
+    only after the readable records were yielded.
+
+    Raises:
+        UsageError: ``ERR_INVALID_TRACE`` when ``path`` holds no readable trace.
+        EnvironmentError: ``ERR_IO``; ``ERR_TRACE_INCOMPLETE`` (``strict`` only).
+
+    """
+    native = getattr(core, "iter_trace", None) or getattr(core._native, "iter_trace", None)
+    if native is None:
+        # Fallback until the native core has iter_trace(path, strict): reads the whole list.
+        return iter(core.read_trace(os.fspath(path), strict))
+    events: Iterator[TraceEvent] = iter(native(os.fspath(path), strict))
+    return events
+
+
+def read_trace(path: PathLike, strict: bool = False) -> list[TraceEvent]:
+    """Read all the records of a trace directory into a list: ``list(iter_trace(path))``.
+
+    The same records and errors as :func:`iter_trace`; prefer that for big traces.
+    """
+    return core.read_trace(os.fspath(path), strict)
 
 
 def split_filter_spec(spec: TraceFilterSpec | None) -> list[str] | None:

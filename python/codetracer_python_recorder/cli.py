@@ -1,5 +1,9 @@
 """The command line: ``codetracer-python-recorder [options] script.py [args...]``.
 
+``codetracer-python-recorder summary [DIR]`` summarises a recorded trace instead
+(:mod:`codetracer_python_recorder.summary`). ``summary`` is the subcommand only as the very
+first argument; a script literally named ``summary`` runs as ``./summary`` or ``-- summary``.
+
 Recorder options come before the target; everything from the script path (or ``-m MODULE``,
 or after ``--``) on belongs to the program and is passed through untouched, even arguments
 that look like recorder flags. Exit status: 0 when the recording succeeded, the program's own
@@ -33,8 +37,11 @@ from codetracer_python_recorder.errors import (
 )
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
 from codetracer_python_recorder.session import TraceSummary, start_session
+from codetracer_python_recorder.summary import human_size
+from codetracer_python_recorder.summary import main as summary_main
 
 PROG = "codetracer-python-recorder"
+SUMMARY_COMMAND = "summary"
 DEFAULT_TRACE_DIR = "trace-out"
 ENV_PROPAGATE_SCRIPT_EXIT = "CODETRACER_PROPAGATE_SCRIPT_EXIT"
 ENV_ON_RECORDER_ERROR = "CODETRACER_ON_RECORDER_ERROR"
@@ -62,6 +69,7 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 USAGE = (
     f"{PROG} [options] script.py [args ...]\n"
     f"       {PROG} [options] -m package.module [args ...]\n"
+    f"       {PROG} summary [--json] [--top N] [DIR]\n"
     f"       python -m codetracer_python_recorder [options] script.py [args ...]"
 )
 DESCRIPTION = (
@@ -77,6 +85,10 @@ EPILOG = f"""examples:
         JSON trace into /tmp/t; app.py receives --verbose
   {PROG} -m http.server 8000
         record a module run as `python -m http.server 8000`
+  {PROG} summary /tmp/t
+        summarise a recorded trace (records, busiest functions, threads, errors, exit
+        status); `summary` is the subcommand only as the first argument: record a script
+        named summary as `./summary` or `-- summary`
 
 exit status: 0 when the trace was written (a failing program is still recorded; its status
 is reported on stderr), the program's status with --propagate-script-exit, 1 when the
@@ -121,9 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     out = parser.add_argument_group("output")
     out.add_argument(
         "--trace-dir",
+        "--out-dir",
+        dest="trace_dir",
         metavar="DIR",
         default=DEFAULT_TRACE_DIR,
-        help=f"trace directory, created if missing (default: ./{DEFAULT_TRACE_DIR})",
+        help=f"trace directory, created if missing (default: ./{DEFAULT_TRACE_DIR}); "
+        "--out-dir is the same flag (the spelling CodeTracer's `ct record` passes)",
     )
     out.add_argument(
         "--format",
@@ -294,16 +309,6 @@ def _policy_from(ns: argparse.Namespace) -> dict[str, object]:
     return {name: given[name] for name in core.policy_snapshot() if given.get(name) is not None}
 
 
-def human_size(n: int) -> str:
-    """``1536`` → ``1.5 KiB``."""
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
 def summary_line(summary: TraceSummary, trace_dir: str, seconds: float) -> str:
     """``codetracer: trace written to DIR (N events, SIZE, T s)``."""
     events = summary.get("events", "?")
@@ -406,6 +411,8 @@ def configure_logging(level: str | None, log_file: str | None) -> logging.Logger
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI (``codetracer-python-recorder`` / ``python -m codetracer_python_recorder``)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == [SUMMARY_COMMAND]:
+        return summary_main(args[1:], prog=PROG)
     parser = build_parser()
     json_errors = "--json-errors" in args
     try:

@@ -1,19 +1,11 @@
-"""Fixtures shared by the tests (helpers live in ``support.py``)."""
+"""Fixtures shared by the tests (helpers live in the ``support`` package)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import codetracer_python_recorder as ctr
 import pytest
-from support import TraceView
-
-
-@pytest.fixture
-def load_trace() -> Any:
-    """``load_trace(dir) -> TraceView``."""
-    return TraceView
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from codetracer_python_recorder.auto_start import exit_status_of, launched_as_cli
-from support import TraceView, run_python, write
+from support import Trace, assert_balanced, run_python, write
 
 PROGRAM = """
 import sys
@@ -39,34 +39,34 @@ def test_normal_exit_gives_a_complete_trace(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr  # type: ignore[attr-defined]
     assert "total 49" in proc.stdout  # type: ignore[attr-defined]
     assert (trace_dir / "trace.json").exists()
-    view = TraceView(trace_dir)
+    view = Trace(trace_dir)
     assert {"square", "main"} <= set(view.function_names)
     assert 7 in view.int_values("v")
-    view.assert_balanced()
+    assert_balanced(view)
     meta = view.metadata
     assert meta["process_exit_status"] == 0
     assert view.toplevel_return.get("i") == 0
-    assert not view.errors
+    assert not view.errors()
 
 
 def test_sys_exit_status_is_recorded(tmp_path: Path) -> None:
     proc, trace_dir = _record(tmp_path, "exit3")
     assert proc.returncode == 3  # behaviour unchanged
-    view = TraceView(trace_dir)
+    view = Trace(trace_dir)
     assert view.metadata["process_exit_status"] == 3
     assert view.toplevel_return.get("i") == 3
     assert "square" in view.function_names
-    view.assert_balanced()
+    assert_balanced(view)
 
 
 def test_uncaught_exception_is_recorded_as_error(tmp_path: Path) -> None:
     proc, trace_dir = _record(tmp_path, "raise")
     assert proc.returncode == 1
     assert "RuntimeError: kaboom" in proc.stderr  # type: ignore[attr-defined]
-    view = TraceView(trace_dir)
+    view = Trace(trace_dir)
     assert view.metadata["process_exit_status"] == 1
-    assert any("kaboom" in e for e in view.errors)
-    view.assert_balanced()
+    assert any("kaboom" in e for e in view.errors())
+    assert_balanced(view)
 
 
 def test_invalid_format_never_breaks_the_import(tmp_path: Path) -> None:

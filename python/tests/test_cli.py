@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from codetracer_python_recorder.cli import _value_flags, build_parser, split_argv
-from support import TraceView, run_cli, run_python, write
+from support import (
+    Trace,
+    assert_balanced,
+    assert_no_recorder_frames,
+    console_script,
+    run_cli,
+    run_console_script,
+    run_python,
+    write,
+)
 
 FIB = """
 import sys
@@ -41,13 +49,13 @@ def test_records_a_script(tmp_path: Path) -> None:
     assert match, proc.stderr
     assert int(match.group(2)) > 0
 
-    view = TraceView(tmp_path / "out")
+    view = Trace(tmp_path / "out")
     assert (tmp_path / "out" / "trace.bin").exists()
-    assert view.calls.count("fib") == 25
-    assert view.lines_in("fib.py") >= {1, 3, 4, 5, 6, 8}
+    assert view.call_names().count("fib") == 25
+    assert set(view.lines_in("fib.py")) >= {1, 3, 4, 5, 6, 8}
     assert 6 in view.int_values("n")
-    view.assert_balanced()
-    view.assert_no_recorder_frames()
+    assert_balanced(view)
+    assert_no_recorder_frames(view)
     meta = view.metadata
     assert Path(meta["workdir"]).resolve() == tmp_path.resolve()
     assert Path(meta["program"]).name == "fib.py"
@@ -58,15 +66,40 @@ def test_records_a_script(tmp_path: Path) -> None:
     assert view.toplevel_return.get("i") == 0
 
 
+@pytest.mark.parametrize("launcher", ["console-script", "python-m"])
+def test_ct_record_command_line(tmp_path: Path, launcher: str) -> None:
+    # What CodeTracer's `ct record` runs (CONSUMER.md), and it requires exit status 0:
+    #   codetracer-python-recorder --out-dir DIR --activation-path P program args...
+    script = write(tmp_path / "fib.py", FIB)
+    argv = ("--out-dir", tmp_path / "ct-out", "--activation-path", script, script, "6")
+    if launcher == "console-script":
+        proc = run_console_script(*argv, cwd=tmp_path)
+    else:
+        proc = run_cli(*argv, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "fib 8" in proc.stdout
+    view = Trace(tmp_path / "ct-out")
+    assert view.call_names().count("fib") == 25
+    assert_balanced(view)
+    assert view.metadata["args"] == ["6"]
+    assert not (tmp_path / "trace-out").exists()
+
+
+def test_out_dir_is_the_trace_dir_flag() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["--out-dir", "d"]).trace_dir == "d"
+    assert parser.parse_args(["--trace-dir", "d"]).trace_dir == "d"
+    # its value is never taken for the script
+    assert split_argv(["--out-dir", "x.py", "prog.py"], _value_flags(parser)).script == "prog.py"
+
+
 def test_default_trace_dir_and_console_script(tmp_path: Path) -> None:
     script = write(tmp_path / "fib.py", FIB)
-    exe = Path(sys.executable).with_name("codetracer-python-recorder")
-    assert exe.exists()
-    proc = run_python(exe, script, cwd=tmp_path)  # the console script is a Python file
+    proc = run_python(console_script(), script, cwd=tmp_path)  # a Python file
     assert proc.returncode == 0, proc.stderr
-    view = TraceView(tmp_path / "trace-out")
+    view = Trace(tmp_path / "trace-out")
     assert "fib" in view.function_names
-    view.assert_balanced()
+    assert_balanced(view)
 
 
 def test_program_arguments_pass_through_untouched(tmp_path: Path) -> None:
@@ -92,7 +125,7 @@ def test_program_arguments_pass_through_untouched(tmp_path: Path) -> None:
     assert seen["name"] == "__main__"
     assert seen["path0"] == str(tmp_path)
     assert not (tmp_path / "x").exists()
-    view = TraceView(tmp_path / "t")
+    view = Trace(tmp_path / "t")
     assert (tmp_path / "t" / "trace.json").exists()
     assert view.metadata["args"] == seen["argv"][1:]
     assert view.lines_in("show.py")
@@ -103,7 +136,7 @@ def test_double_dash_before_the_script(tmp_path: Path) -> None:
     proc = run_cli("--trace-dir", "t", "--", script, "a", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["argv"] == [str(script), "a"]
-    assert TraceView(tmp_path / "t").lines_in("show.py")
+    assert Trace(tmp_path / "t").lines_in("show.py")
 
 
 def test_module_mode(tmp_path: Path) -> None:
@@ -125,10 +158,10 @@ def test_module_mode(tmp_path: Path) -> None:
     assert seen["name"] == "__main__"
     assert seen["path0"] == str(tmp_path)
     assert seen["d"] == 8
-    view = TraceView(tmp_path / "t")
+    view = Trace(tmp_path / "t")
     assert "double" in view.function_names
     assert view.lines_in("tool.py")
-    view.assert_balanced()
+    assert_balanced(view)
 
 
 def test_sibling_imports_work_from_another_directory(tmp_path: Path) -> None:
@@ -139,9 +172,9 @@ def test_sibling_imports_work_from_another_directory(tmp_path: Path) -> None:
     proc = run_cli("--trace-dir", "t", main, cwd=elsewhere)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "hi ada"
-    view = TraceView(elsewhere / "t")
+    view = Trace(elsewhere / "t")
     assert "greet" in view.function_names
-    assert view.lines_in("helper.py") == {1, 2}  # the def at import, the body at the call
+    assert set(view.lines_in("helper.py")) == {1, 2}  # the def at import, the body at the call
 
 
 EXITS = """
@@ -158,18 +191,18 @@ def test_script_exit_status_is_recorded_and_reported(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert "status 3" in proc.stderr
     assert SUMMARY.search(proc.stderr)
-    view = TraceView(tmp_path / "t")
+    view = Trace(tmp_path / "t")
     assert view.metadata["process_exit_status"] == 3
     assert view.toplevel_return.get("i") == 3
     assert "finish" in view.function_names
-    view.assert_balanced()
+    assert_balanced(view)
 
 
 def test_propagate_script_exit(tmp_path: Path) -> None:
     script = write(tmp_path / "exits.py", EXITS)
     proc = run_cli("--trace-dir", "t", "--propagate-script-exit", script, "3", cwd=tmp_path)
     assert proc.returncode == 3
-    assert TraceView(tmp_path / "t").metadata["process_exit_status"] == 3
+    assert Trace(tmp_path / "t").metadata["process_exit_status"] == 3
     env_proc = run_cli(
         "--trace-dir",
         "t2",
@@ -179,13 +212,13 @@ def test_propagate_script_exit(tmp_path: Path) -> None:
         env={"CODETRACER_PROPAGATE_SCRIPT_EXIT": "yes"},
     )
     assert env_proc.returncode == 4
-    assert TraceView(tmp_path / "t2").metadata["process_exit_status"] == 4
+    assert Trace(tmp_path / "t2").metadata["process_exit_status"] == 4
     off = run_cli(
         "--no-propagate-script-exit", "--trace-dir", "t3", script, "4",
         cwd=tmp_path, env={"CODETRACER_PROPAGATE_SCRIPT_EXIT": "1"},
     )  # fmt: skip
     assert off.returncode == 0
-    assert TraceView(tmp_path / "t3").metadata["process_exit_status"] == 4
+    assert Trace(tmp_path / "t3").metadata["process_exit_status"] == 4
 
 
 def test_sys_exit_with_a_message(tmp_path: Path) -> None:
@@ -193,7 +226,7 @@ def test_sys_exit_with_a_message(tmp_path: Path) -> None:
     proc = run_cli("--trace-dir", "t", "--propagate-script-exit", script, cwd=tmp_path)
     assert proc.returncode == 1
     assert "bad input" in proc.stderr
-    assert TraceView(tmp_path / "t").metadata["process_exit_status"] == 1
+    assert Trace(tmp_path / "t").metadata["process_exit_status"] == 1
 
 
 def test_uncaught_exception(tmp_path: Path) -> None:
@@ -211,11 +244,11 @@ def test_uncaught_exception(tmp_path: Path) -> None:
     assert "Traceback (most recent call last)" in proc.stderr
     assert "ValueError: boom 7" in proc.stderr
     assert "runpy" not in proc.stderr and "_target.py" not in proc.stderr
-    view = TraceView(tmp_path / "t")
+    view = Trace(tmp_path / "t")
     assert view.metadata["process_exit_status"] == 1
-    assert any("boom 7" in e for e in view.errors)
+    assert any("boom 7" in e for e in view.errors())
     assert "explode" in view.function_names
-    view.assert_balanced()
+    assert_balanced(view)
     prop = run_cli("--trace-dir", "t2", "--propagate-script-exit", script, cwd=tmp_path)
     assert prop.returncode == 1
 
@@ -225,9 +258,9 @@ def test_keyboard_interrupt_exits_130(tmp_path: Path) -> None:
     proc = run_cli("--trace-dir", "t", script, cwd=tmp_path)
     assert proc.returncode == 130
     assert "KeyboardInterrupt" in proc.stderr
-    view = TraceView(tmp_path / "t")
+    view = Trace(tmp_path / "t")
     assert view.metadata["process_exit_status"] == 130
-    view.assert_balanced()
+    assert_balanced(view)
 
 
 def test_recorder_failure_exits_1(tmp_path: Path) -> None:
@@ -305,4 +338,4 @@ def test_cli_ignores_codetracer_trace_of_the_environment(tmp_path: Path) -> None
     proc = run_cli("--trace-dir", "t", script, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     assert not (tmp_path / "auto").exists()
-    assert "fib" in TraceView(tmp_path / "t").function_names
+    assert "fib" in Trace(tmp_path / "t").function_names

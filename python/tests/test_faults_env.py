@@ -16,7 +16,7 @@ from pathlib import Path
 import codetracer_python_recorder as ctr
 import codetracer_python_recorder_core as core
 import pytest
-from support import TraceView, clean_env, run_cli, run_python, write
+from support import Trace, assert_balanced, run, run_cli, run_python, write
 
 HELLO = """
 import sys
@@ -271,15 +271,8 @@ def _limited() -> None:
 def run_cli_disk_full(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The CLI in a child whose files cannot grow past LIMIT (CPython ignores SIGXFSZ, so a
     write past the limit fails with EFBIG, as on a full disk)."""
-    return subprocess.run(
-        [sys.executable, "-m", "codetracer_python_recorder", *map(str, args)],
-        cwd=cwd,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        preexec_fn=_limited,
+    return run(
+        [sys.executable, "-m", "codetracer_python_recorder", *args], cwd=cwd, preexec_fn=_limited
     )
 
 
@@ -335,4 +328,4 @@ def test_the_trace_of_a_small_program_fits_under_the_limit(tmp_path: Path) -> No
     script = write(tmp_path / "hello.py", HELLO)
     proc = run_cli_disk_full("--format", "json", script, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    TraceView(tmp_path / "trace-out").assert_balanced()
+    assert_balanced(Trace(tmp_path / "trace-out"))

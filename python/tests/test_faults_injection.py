@@ -15,7 +15,7 @@ from pathlib import Path
 import codetracer_python_recorder as ctr
 import codetracer_python_recorder_core as core
 import pytest
-from support import TraceView, run_cli, run_python, write
+from support import Trace, run_cli, run_python, write
 
 pytestmark = pytest.mark.skipif(
     not core.build_info().get("failure_injection"),
@@ -138,12 +138,12 @@ def test_cli_keep_partial_trace(point: str, program: Path, tmp_path: Path) -> No
     meta = json.loads((trace / "trace_metadata.json").read_text())
     assert meta["program"].endswith("prog.py")
     assert meta["process_exit_status"] == 7
-    view = TraceView(trace)  # finalised and readable
+    view = Trace(trace)  # finalised and readable
     assert view.function_names[0] == "<toplevel>"
     if point == "finish":  # everything up to the end was recorded
-        assert view.calls.count("square") == 5
+        assert view.call_names().count("square") == 5
     else:  # recording stopped at the failure
-        assert view.calls.count("square") < 5
+        assert view.call_names().count("square") < 5
 
 
 @pytest.mark.parametrize("point", ["line", "finish"])
@@ -155,7 +155,7 @@ def test_cli_abort_with_keep_partial_trace(point: str, program: Path, tmp_path: 
     assert "ERR_INTERNAL" in proc.stderr
     trace = tmp_path / "trace-out"
     assert "trace_metadata.json" in leftover(trace)
-    TraceView(trace)  # readable
+    Trace(trace)  # readable
 
 
 # --- the API --------------------------------------------------------------------------------

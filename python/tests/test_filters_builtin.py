@@ -6,15 +6,11 @@
 
 from __future__ import annotations
 
-import sys
 import sysconfig
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "filter_projects"))
-
-from _filter_helpers import (
+from support.filters import (
     FORMATS,
     REDACTED,
     chain,

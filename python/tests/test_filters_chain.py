@@ -8,14 +8,10 @@ a later rule ``pkg:literal:libx.core`` with ``exec = "trace"``. ``prog.py`` call
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "filter_projects"))
-
-from _filter_helpers import (
+from support.filters import (
     FORMATS,
     Trace,
     chain,

@@ -10,16 +10,12 @@ the trace directory is not created (or stays empty). The API raises ``UsageError
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import codetracer_python_recorder as ctr
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "filter_projects"))
-
-from _filter_helpers import copy_project
 from support import run_cli
+from support.filters import copy_project
 
 INVALID = "ERR_INVALID_FILTER"
 IO = "ERR_IO"

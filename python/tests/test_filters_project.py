@@ -24,15 +24,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "filter_projects"))
-
-from _filter_helpers import (
+from support import run_python
+from support.filters import (
     DROPPED,
     FORMATS,
     REDACTED,
@@ -45,7 +42,6 @@ from _filter_helpers import (
     record_cli,
     sha256_of,
 )
-from support import run_python
 
 EXPECTED_STDOUT = "60 120 126 13"
 TRACED_FUNCTIONS = {"<toplevel>", "<__main__>", "main", "callback", "greet"}

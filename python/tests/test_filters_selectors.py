@@ -6,14 +6,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "filter_projects"))
-
-from _filter_helpers import (
+from support.filters import (
     DROPPED,
     FORMATS,
     REDACTED,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import TraceView, run_cli, write
+from support import Trace, assert_balanced, run_cli, write
 
 
 def make_project(root: Path) -> Path:
@@ -38,7 +38,7 @@ def test_module_code_is_named_by_its_dotted_module(tmp_path: Path, fmt: str) -> 
     proc = run_cli("--trace-dir", out, "--format", fmt, script, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "9\n"
-    trace = TraceView(out)
+    trace = Trace(out)
     names = trace.function_names
     for expected in [
         "<__main__>",
@@ -55,7 +55,7 @@ def test_module_code_is_named_by_its_dotted_module(tmp_path: Path, fmt: str) -> 
     assert by_name["<pkg.sub.mod>"].endswith("pkg/sub/mod.py")
     assert by_name["<pkg>"].endswith("pkg/__init__.py")
     assert by_name["<extmod>"].endswith("extra/extmod.py")
-    trace.assert_balanced()
+    assert_balanced(trace)
 
 
 def test_run_with_dash_m_is_named_by_the_module(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_run_with_dash_m_is_named_by_the_module(tmp_path: Path) -> None:
     out = tmp_path / "trace"
     proc = run_cli("--trace-dir", out, "-m", "pkg.runme", cwd=tmp_path / "app")
     assert proc.returncode == 0, proc.stderr
-    names = TraceView(out).function_names
+    names = Trace(out).function_names
     assert "<pkg.runme>" in names, names
 
 
@@ -80,7 +80,7 @@ def test_pkg_selectors_match_the_same_names(tmp_path: Path) -> None:
     out = tmp_path / "trace"
     proc = run_cli("--trace-dir", out, "--trace-filter", flt, script, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    names = TraceView(out).function_names
+    names = Trace(out).function_names
     for skipped in ["<pkg.sub.mod>", "helper", "<nspkg.inner>", "inner", "<extmod>", "ext"]:
         assert skipped not in names, names
     # Not matched by `pkg.sub.*`: the package itself and its `sub` package stay.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import codetracer_python_recorder as ctr
 import pytest
-from support import TraceView, run_cli, write
+from support import Trace, run_cli, write
 
 VALUES = """
 import sys
@@ -32,22 +32,26 @@ def raw_of(values: list[dict[str, object]]) -> str:
     return json.dumps(values)
 
 
-def record(tmp_path: Path, *flags: str, env: dict[str, str] | None = None) -> TraceView:
+def record(tmp_path: Path, *flags: str, env: dict[str, str] | None = None) -> Trace:
     script = tmp_path / "values.py"
     if not script.exists():
         write(script, VALUES)
     proc = run_cli("--format", "json", "--trace-dir", "t", *flags, script, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
-    return TraceView(tmp_path / "t")
+    return Trace(tmp_path / "t")
 
 
-def longest_string(view: TraceView, name: str) -> int:
+def longest_string(view: Trace, name: str) -> int:
     """Characters of the value kept (a cut string ends with a marker, not more x's)."""
-    return max(v.get("text", "").count("x") for v in view.values(name) if v.get("kind") == "String")
+    return max(
+        v.get("text", "").count("x")
+        for v in view.values_and_args(name)
+        if v.get("kind") == "String"
+    )
 
 
-def sequence_lengths(view: TraceView, name: str) -> list[int]:
-    return [len(v["elements"]) for v in view.values(name) if v.get("kind") == "Sequence"]
+def sequence_lengths(view: Trace, name: str) -> list[int]:
+    return [len(v["elements"]) for v in view.values_and_args(name) if v.get("kind") == "Sequence"]
 
 
 def test_value_limit_flags_reach_the_encoder(tmp_path: Path) -> None:
@@ -69,8 +73,8 @@ def test_value_limits_from_the_environment_and_flag_precedence(tmp_path: Path) -
 
 
 def test_max_value_depth_flag(tmp_path: Path) -> None:
-    deep = raw_of(record(tmp_path, "--max-value-depth", "8").values("nested"))
-    shallow = raw_of(record(tmp_path, "--max-value-depth", "1").values("nested"))
+    deep = raw_of(record(tmp_path, "--max-value-depth", "8").values_and_args("nested"))
+    shallow = raw_of(record(tmp_path, "--max-value-depth", "1").values_and_args("nested"))
     assert len(shallow) < len(deep)
 
 
@@ -103,14 +107,14 @@ def test_module_name_from_globals_flag(tmp_path: Path) -> None:
         out = flag.lstrip("-")
         proc = run_cli("--format", "json", "--trace-dir", out, flag, "main.py", cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
-        names[flag] = TraceView(tmp_path / out).function_names
+        names[flag] = Trace(tmp_path / out).function_names
     # from globals the script is `__main__`; from its path alone it is `main`
     assert names["--module-name-from-globals"] == ["<toplevel>", "<__main__>", "<pkg>", "<pkg.mod>"]
     assert names["--no-module-name-from-globals"] == ["<toplevel>", "<main>", "<pkg>", "<pkg.mod>"]
     env = {"CODETRACER_MODULE_NAME_FROM_GLOBALS": "0"}
     proc = run_cli("--format", "json", "--trace-dir", "env", "main.py", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "<main>" in TraceView(tmp_path / "env").function_names
+    assert "<main>" in Trace(tmp_path / "env").function_names
 
 
 def test_propagate_script_exit_flags(tmp_path: Path) -> None:
@@ -189,7 +193,7 @@ def test_the_recorders_logs_are_not_recorded(tmp_path: Path) -> None:
     script = write(tmp_path / "app.py", LOGGING_PROGRAM)
     proc = run_cli("--log-level", "debug", "--format", "json", script, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    view = TraceView(tmp_path / "trace-out")
+    view = Trace(tmp_path / "trace-out")
     recorded = json.dumps(view.events)
     assert "codetracer: DEBUG" not in recorded
     assert "records," not in recorded  # the writer's debug message

@@ -4,11 +4,13 @@ process, a full disk), which yield their readable prefix or, with ``strict=True`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import codetracer_python_recorder as ctr
+import codetracer_python_recorder_core as core
 import pytest
-from support import TraceView, run_cli, write
+from support import Trace, run_cli, write
 
 PROGRAM = "total = 0\nfor i in range(50):\n    total += i\nprint(total)\n"
 
@@ -26,7 +28,7 @@ def test_complete_traces_read_strictly(tmp_path: Path, fmt: str) -> None:
     out = record(tmp_path, fmt)
     events = ctr.read_trace(str(out), strict=True)
     assert events == ctr.read_trace(str(out))
-    assert TraceView(out).int_values("total")[-1] == sum(range(50))
+    assert Trace(out).int_values("total")[-1] == sum(range(50))
 
 
 def test_a_json_trace_cut_short_yields_its_prefix(tmp_path: Path) -> None:
@@ -70,3 +72,37 @@ def test_not_a_trace_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ctr.RecorderError) as info:
         ctr.read_trace(str(tmp_path))
     assert "no trace.json or trace.bin" in str(info.value)
+
+
+@pytest.mark.parametrize("fmt", ["binary", "json"])
+def test_iter_trace_streams_what_read_trace_returns(tmp_path: Path, fmt: str) -> None:
+    out = record(tmp_path, fmt)
+    events = ctr.iter_trace(out)  # a Path is fine
+    assert isinstance(events, Iterator)
+    assert not isinstance(events, list)
+    assert list(events) == ctr.read_trace(out) == list(ctr.iter_trace(str(out), strict=True))
+
+
+def test_iter_trace_strict_on_a_trace_cut_short(tmp_path: Path) -> None:
+    out = record(tmp_path, "json")
+    events_file = out / "trace.json"
+    lines = events_file.read_text().splitlines()
+    events_file.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
+    assert list(ctr.iter_trace(out)) == ctr.read_trace(out)
+    with pytest.raises(ctr.RecorderError) as info:
+        list(ctr.iter_trace(out, strict=True))  # may raise only after the readable records
+    assert info.value.code == "ERR_TRACE_INCOMPLETE"
+
+
+def test_iter_trace_uses_the_native_iterator_when_there_is_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple[str, bool]] = []
+
+    def native_iter_trace(path: str, strict: bool) -> Iterator[dict[str, object]]:
+        calls.append((path, strict))
+        return iter([{"Path": "/x.py"}])
+
+    monkeypatch.setattr(core, "iter_trace", native_iter_trace, raising=False)
+    assert list(ctr.iter_trace(tmp_path, strict=True)) == [{"Path": "/x.py"}]
+    assert calls == [(str(tmp_path), True)]

@@ -7,15 +7,11 @@ trace goes through ``check_trace`` (TRACE_FORMAT §7/§9) in both formats.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "programs"))
-
-from _trace_check import (
+from support import (
     EVENT_ERROR,
     FORMATS,
     PROGRAMS,
@@ -302,7 +298,7 @@ def test_program_output_identical_to_untraced(fmt: str, program: str, tmp_path: 
     plain_dir.mkdir()
     traced_dir.mkdir()
     plain = run_untraced(program, plain_dir)
-    run = record(program, fmt, traced_dir, timeout=120)
+    run = record(program, fmt, traced_dir)
     assert run.proc.stdout == plain.stdout
     assert run.proc.returncode == plain.returncode
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "programs"))
-
-from _trace_check import (
+from support import (
     FORMATS,
     Trace,
     check_trace,
@@ -23,7 +19,7 @@ pytestmark = pytest.mark.parametrize("fmt", FORMATS)
 
 
 def test_four_concurrent_threads(fmt: str, tmp_path: Path) -> None:
-    run = record("threads4.py", fmt, tmp_path, timeout=180)  # a deadlock hits the timeout
+    run = record("threads4.py", fmt, tmp_path)  # a deadlock hits the timeout
     t = run.trace
     rounds = 3000
     expected = sum(i % 7 for i in range(rounds))

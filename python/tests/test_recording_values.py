@@ -13,10 +13,7 @@ import types
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "programs"))
-
-from _trace_check import FORMATS, Run, decode, max_value_depth, record, run_untraced
+from support import FORMATS, Run, decode, max_value_depth, record, run_untraced
 
 pytestmark = pytest.mark.parametrize("fmt", FORMATS)
 

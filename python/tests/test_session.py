@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import codetracer_python_recorder as ctr
-from support import TraceView
+from support import Trace, assert_balanced
 
 
 def work(n: int) -> int:
@@ -26,10 +26,10 @@ def test_session_attributes_stop_is_idempotent(tmp_path: Path) -> None:
     session.flush()  # flushing a stopped session is harmless
     assert "stopped" in repr(session)
     assert first["format"] == "json"
-    view = TraceView(tmp_path / "t")
+    view = Trace(tmp_path / "t")
     assert "work" in view.function_names
     assert 3 in view.int_values("n")
-    view.assert_balanced()
+    assert_balanced(view)
 
 
 def test_session_as_context_manager(tmp_path: Path) -> None:
@@ -37,9 +37,9 @@ def test_session_as_context_manager(tmp_path: Path) -> None:
         work(2)
     assert session.summary is not None
     assert not ctr.is_tracing()
-    view = TraceView(tmp_path / "t")
+    view = Trace(tmp_path / "t")
     assert "work" in view.function_names
-    view.assert_balanced()
+    assert_balanced(view)
 
 
 def test_module_stop_stops_the_session(tmp_path: Path) -> None:
@@ -47,5 +47,5 @@ def test_module_stop_stops_the_session(tmp_path: Path) -> None:
     work(1)
     summary = ctr.stop(exit_code=0)
     assert summary == session.summary
-    view = TraceView(tmp_path / "t")
+    view = Trace(tmp_path / "t")
     assert "work" in view.function_names

@@ -1,8 +1,6 @@
-"""Helpers of ``python/tests/test_filters_*.py``: copy a fixture project, record it with the
-CLI, read the trace back and look at its ``trace_filter`` metadata block.
-
-Not a test module. Reuses ``support.run_cli`` (clean ``CODETRACER_*`` environment) and
-``programs/_trace_check`` (``Trace`` views and the structural ``check_trace``).
+"""Helpers of ``python/tests/test_filters_*.py``: copy a fixture project from
+``filter_projects/``, record it with the CLI, read the trace back and look at its
+``trace_filter`` metadata block.
 """
 
 from __future__ import annotations
@@ -10,16 +8,15 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-FILTER_PROJECTS = Path(__file__).resolve().parent
-sys.path.insert(0, str(FILTER_PROJECTS.parent / "programs"))
+from support.checks import check_trace
+from support.run import FORMATS, TESTS, run_cli
+from support.trace import Trace
 
-from _trace_check import FORMATS, Trace, check_trace  # noqa: E402
-from support import run_cli  # noqa: E402
+FILTER_PROJECTS = TESTS / "filter_projects"
 
 __all__ = [
     "DROPPED",
