@@ -35,7 +35,7 @@ TraceFilterSpec = PathLike | Iterable[PathLike]
 """One filter file, a ``::``-separated chain of them, or a sequence of either."""
 
 TraceEvent = dict[str, object]
-"""One trace record as runtime_tracing's JSON shape: ``{kind: payload}``, e.g.
+"""One trace record in the JSON shape of the format (codetracer_trace_types): ``{kind: payload}``, e.g.
 ``{"Step": {"path_id": 0, "line": 3}}`` or ``{"Function": {"path_id": 0, "line": 1, "name":
 "fib"}}``; ids index the declarations (``Path``, ``Function``, ``Type``, ``VariableName``) in
 record order."""
@@ -54,11 +54,7 @@ def iter_trace(path: PathLike, *, strict: bool = False) -> Iterator[TraceEvent]:
         EnvironmentError: ``ERR_IO``; ``ERR_TRACE_INCOMPLETE`` (``strict`` only).
 
     """
-    native = getattr(core, "iter_trace", None) or getattr(core._native, "iter_trace", None)
-    if native is None:
-        # Fallback until the native core has iter_trace(path, strict): reads the whole list.
-        return iter(core.read_trace(os.fspath(path), strict))
-    events: Iterator[TraceEvent] = iter(native(os.fspath(path), strict))
+    events: Iterator[TraceEvent] = core.iter_trace(os.fspath(path), strict)
     return events
 
 

@@ -44,7 +44,7 @@ def test_normal_exit_gives_a_complete_trace(tmp_path: Path) -> None:
     assert 7 in view.int_values("v")
     assert_balanced(view)
     meta = view.metadata
-    assert meta["process_exit_status"] == 0
+    assert meta["process_exit_status"]["code"] == 0
     assert view.toplevel_return.get("i") == 0
     assert not view.errors()
 
@@ -53,7 +53,7 @@ def test_sys_exit_status_is_recorded(tmp_path: Path) -> None:
     proc, trace_dir = _record(tmp_path, "exit3")
     assert proc.returncode == 3  # behaviour unchanged
     view = Trace(trace_dir)
-    assert view.metadata["process_exit_status"] == 3
+    assert view.metadata["process_exit_status"]["code"] == 3
     assert view.toplevel_return.get("i") == 3
     assert "square" in view.function_names
     assert_balanced(view)
@@ -64,7 +64,7 @@ def test_uncaught_exception_is_recorded_as_error(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "RuntimeError: kaboom" in proc.stderr  # type: ignore[attr-defined]
     view = Trace(trace_dir)
-    assert view.metadata["process_exit_status"] == 1
+    assert view.metadata["process_exit_status"]["code"] == 1
     assert any("kaboom" in e for e in view.errors())
     assert_balanced(view)
 

@@ -60,7 +60,7 @@ def test_records_a_script(tmp_path: Path) -> None:
     assert Path(meta["workdir"]).resolve() == tmp_path.resolve()
     assert Path(meta["program"]).name == "fib.py"
     assert meta["args"] == ["6"]
-    assert meta["process_exit_status"] == 0
+    assert meta["process_exit_status"]["code"] == 0
     assert "codetracer" in meta["recorder"]["name"]
     assert meta["recorder"]["version"] == "0.4.0"
     assert view.toplevel_return.get("i") == 0
@@ -192,7 +192,7 @@ def test_script_exit_status_is_recorded_and_reported(tmp_path: Path) -> None:
     assert "status 3" in proc.stderr
     assert SUMMARY.search(proc.stderr)
     view = Trace(tmp_path / "t")
-    assert view.metadata["process_exit_status"] == 3
+    assert view.metadata["process_exit_status"]["code"] == 3
     assert view.toplevel_return.get("i") == 3
     assert "finish" in view.function_names
     assert_balanced(view)
@@ -202,7 +202,7 @@ def test_propagate_script_exit(tmp_path: Path) -> None:
     script = write(tmp_path / "exits.py", EXITS)
     proc = run_cli("--trace-dir", "t", "--propagate-script-exit", script, "3", cwd=tmp_path)
     assert proc.returncode == 3
-    assert Trace(tmp_path / "t").metadata["process_exit_status"] == 3
+    assert Trace(tmp_path / "t").metadata["process_exit_status"]["code"] == 3
     env_proc = run_cli(
         "--trace-dir",
         "t2",
@@ -212,13 +212,13 @@ def test_propagate_script_exit(tmp_path: Path) -> None:
         env={"CODETRACER_PROPAGATE_SCRIPT_EXIT": "yes"},
     )
     assert env_proc.returncode == 4
-    assert Trace(tmp_path / "t2").metadata["process_exit_status"] == 4
+    assert Trace(tmp_path / "t2").metadata["process_exit_status"]["code"] == 4
     off = run_cli(
         "--no-propagate-script-exit", "--trace-dir", "t3", script, "4",
         cwd=tmp_path, env={"CODETRACER_PROPAGATE_SCRIPT_EXIT": "1"},
     )  # fmt: skip
     assert off.returncode == 0
-    assert Trace(tmp_path / "t3").metadata["process_exit_status"] == 4
+    assert Trace(tmp_path / "t3").metadata["process_exit_status"]["code"] == 4
 
 
 def test_sys_exit_with_a_message(tmp_path: Path) -> None:
@@ -226,7 +226,7 @@ def test_sys_exit_with_a_message(tmp_path: Path) -> None:
     proc = run_cli("--trace-dir", "t", "--propagate-script-exit", script, cwd=tmp_path)
     assert proc.returncode == 1
     assert "bad input" in proc.stderr
-    assert Trace(tmp_path / "t").metadata["process_exit_status"] == 1
+    assert Trace(tmp_path / "t").metadata["process_exit_status"]["code"] == 1
 
 
 def test_uncaught_exception(tmp_path: Path) -> None:
@@ -245,7 +245,7 @@ def test_uncaught_exception(tmp_path: Path) -> None:
     assert "ValueError: boom 7" in proc.stderr
     assert "runpy" not in proc.stderr and "_target.py" not in proc.stderr
     view = Trace(tmp_path / "t")
-    assert view.metadata["process_exit_status"] == 1
+    assert view.metadata["process_exit_status"]["code"] == 1
     assert any("boom 7" in e for e in view.errors())
     assert "explode" in view.function_names
     assert_balanced(view)
@@ -259,7 +259,7 @@ def test_keyboard_interrupt_exits_130(tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert "KeyboardInterrupt" in proc.stderr
     view = Trace(tmp_path / "t")
-    assert view.metadata["process_exit_status"] == 130
+    assert view.metadata["process_exit_status"]["code"] == 130
     assert_balanced(view)
 
 

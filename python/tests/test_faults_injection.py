@@ -137,7 +137,7 @@ def test_cli_keep_partial_trace(point: str, program: Path, tmp_path: Path) -> No
     assert {"trace.json", "trace_metadata.json"} <= set(leftover(trace))
     meta = json.loads((trace / "trace_metadata.json").read_text())
     assert meta["program"].endswith("prog.py")
-    assert meta["process_exit_status"] == 7
+    assert meta["process_exit_status"]["code"] == 7
     view = Trace(trace)  # finalised and readable
     assert view.function_names[0] == "<toplevel>"
     if point == "finish":  # everything up to the end was recorded

@@ -64,7 +64,7 @@ def test_recursion_fib(fmt: str, tmp_path: Path) -> None:
     # a single-threaded program has no thread records
     assert t.thread_records() == []
     assert not t.errors()
-    assert run.trace.metadata["process_exit_status"] == 0
+    assert run.trace.metadata["process_exit_status"]["code"] == 0
 
 
 def test_generators_resume_yield_throw_close(fmt: str, tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_caught_exception(fmt: str, tmp_path: Path) -> None:
     assert decode(inner[1]) == 0 and decode(middle[1]) == 1
     assert [decode(r) for r in t.returns_of("outer")] == ["boom"]
     assert t.errors() == []
-    assert t.metadata["process_exit_status"] == 0
+    assert t.metadata["process_exit_status"]["code"] == 0
 
 
 def test_uncaught_exception(fmt: str, tmp_path: Path) -> None:
@@ -144,7 +144,7 @@ def test_uncaught_exception(fmt: str, tmp_path: Path) -> None:
     idx = max(i for i, (k, v) in enumerate(t.records) if k == "Event")
     assert all(k != "Step" for k, _ in t.records[idx:])
     assert decode(t.returns()[-1]) == 1
-    assert t.metadata["process_exit_status"] == 1
+    assert t.metadata["process_exit_status"]["code"] == 1
     assert line_of("exceptions_uncaught.py", "inner") + 1 in t.lines_in("exceptions_uncaught.py")
 
 
@@ -233,7 +233,7 @@ def test_sys_exit_in_function(fmt: str, tmp_path: Path) -> None:
     assert run.proc.returncode == 3
     assert run.proc.stdout.strip() == "leaving 3"
     assert decode(t.returns()[-1]) == 3
-    assert t.metadata["process_exit_status"] == 3
+    assert t.metadata["process_exit_status"]["code"] == 3
     (leave,) = t.returns_of("leave")
     assert leave["kind"] == "Raw" and leave["r"].startswith("SystemExit"), leave
     assert len(t.returns_of("run")) == 1

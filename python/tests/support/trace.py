@@ -202,7 +202,7 @@ def decode(value: dict[str, Any]) -> Any:
         n = int.from_bytes(base64.b64decode(value["b"]), "big")
         return -n if value["negative"] else n
     if kind == "Float":
-        return value["f"]
+        return float(value["f"])
     if kind == "Bool":
         return value["b"]
     if kind == "String":
