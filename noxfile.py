@@ -150,11 +150,29 @@ def test_rust(session: nox.Session) -> None:
 
 @nox.session(name="test-py", python=PYTHONS)
 def test_py(session: nox.Session) -> None:
-    """Build the core wheel, install both packages and run pytest python/tests."""
+    """Build the core wheel, install both packages and run pytest python/tests.
+
+    Every trace the tests read strictly is also loaded by CodeTracer's own reader
+    (``codetracer_trace_reader``, wrapped by the trace-stream crate's ``reference_read``
+    example), built here and named in ``CODETRACER_REFERENCE_READER``.
+    """
     install_packages(session)
     session.install(*TEST_REQUIREMENTS)
+    reader = build_reference_reader(session)
     with session.chdir(ROOT):
-        session.run("python", "-m", "pytest", "python/tests", *session.posargs)
+        session.run(
+            "python", "-m", "pytest", "python/tests", *session.posargs,
+            env={"CODETRACER_REFERENCE_READER": str(reader)},
+        )  # fmt: skip
+
+
+def build_reference_reader(session: nox.Session) -> Path:
+    """Build the program that loads a trace with CodeTracer's reader; return its path."""
+    session.run(
+        "cargo", "build", "--quiet", "-p", "codetracer-trace-stream", "--example",
+        "reference_read", "--target-dir", str(TARGET), external=True,
+    )  # fmt: skip
+    return TARGET / "debug" / "examples" / "reference_read"
 
 
 @nox.session(python=PYTHONS[0])

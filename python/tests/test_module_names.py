@@ -55,6 +55,9 @@ def test_module_code_is_named_by_its_dotted_module(tmp_path: Path, fmt: str) -> 
     assert by_name["<pkg.sub.mod>"].endswith("pkg/sub/mod.py")
     assert by_name["<pkg>"].endswith("pkg/__init__.py")
     assert by_name["<extmod>"].endswith("extra/extmod.py")
+    # The empty pkg/sub/__init__.py's code reports line 0; no record may carry it.
+    assert all(s["line"] >= 1 for s in trace.of_kind("Step")), trace.of_kind("Step")
+    assert all(f["line"] >= 1 for f in trace.functions), trace.functions
     assert_balanced(trace)
 
 

@@ -176,6 +176,41 @@ def test_killed_process_leaves_readable_prefix(fmt: str, how: str, tmp_path: Pat
     assert 2450 in [decode(v) for v in t.values("total")]
 
 
+KILLED_EARLY = """
+import os, signal, time
+from codetracer_python_recorder_core import _native
+
+def early(n):
+    return n + 1
+
+def spin(i):
+    return i
+
+_native.start_tracing({trace!r}, {fmt!r})
+early(41)
+began = time.monotonic()
+i = 0
+while time.monotonic() - began < 0.8:
+    spin(i)
+    i += 1
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_killed_within_its_first_second_keeps_what_is_older_than_a_tick(
+    fmt: str, tmp_path: Path
+) -> None:
+    # No flush, killed 0.8 s in: what was recorded before the last ~0.2 s is in the file.
+    trace_dir = tmp_path / "trace"
+    proc = record_code(KILLED_EARLY.format(trace=str(trace_dir), fmt=fmt), tmp_path)
+    assert proc.returncode == -9, proc.stderr
+    t = Trace(trace_dir, strict=False)
+    (call,) = t.calls_of("early")
+    assert decode(t.arg(call, "n")) == 41
+    assert [decode(r) for r in t.returns_of("early")] == [42]
+    assert len(t.calls_of("spin")) > 0
+
+
 FLUSH_RACE = """
 import os, sys
 from codetracer_python_recorder_core import _native

@@ -96,7 +96,7 @@ def test_an_uncaught_exception_and_its_exit_status(tmp_path: Path) -> None:
     stats = ctr.summarize_trace(out)
     assert stats["errors"]["count"] == 1
     assert "ValueError: boom 7" in stats["errors"]["first"][0]
-    assert stats["exit_status"] == {"code": 1, "label": None}
+    assert stats["exit_status"] == {"code": 1, "label": "uncaught exception"}
     assert by_name(stats["top_by_calls"])["explode"] == (1, 2)
     text = summary.format_summary(stats)
     assert "errors: 1\n  ValueError: boom 7" in text

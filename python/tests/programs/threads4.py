@@ -2,6 +2,7 @@ import threading
 
 
 def work(tid, rounds):  # @work
+    ready.wait()  # all four are inside work() at once, however the threads are scheduled
     acc = 0
     for i in range(rounds):
         acc += step(i)
@@ -14,6 +15,7 @@ def step(i):  # @step
 
 
 results = {}
+ready = threading.Barrier(4)
 threads = [threading.Thread(target=work, args=(t, 3000)) for t in range(4)]
 for th in threads:
     th.start()

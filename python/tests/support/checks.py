@@ -129,7 +129,7 @@ def check_trace(trace: Trace) -> None:
             n_paths += 1
         elif k == "Function":
             assert 0 <= v["path_id"] < n_paths, f"{where}: path_id {v['path_id']} undeclared"
-            assert isinstance(v["line"], int) and v["line"] >= 0, where
+            assert isinstance(v["line"], int) and v["line"] >= 1, f"{where}: line {v['line']}"
             funcs.append(v)
             n_funcs += 1
         elif k == "Type":
@@ -147,6 +147,7 @@ def check_trace(trace: Trace) -> None:
         elif k == "Step":
             assert seen_call, f"{where}: Step before any Call"
             assert 0 <= v["path_id"] < n_paths, f"{where}: path_id undeclared"
+            assert isinstance(v["line"], int) and v["line"] >= 1, f"{where}: line {v['line']}"
             last_step[cur] = (v["path_id"], v["line"])
             since_step_clean[cur] = True
         elif k == "Value":

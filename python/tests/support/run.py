@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from support.checks import check_trace
+from support.timeouts import SUBPROCESS_TIMEOUT, TIMEOUT_ENV
 from support.trace import Trace
 
-TIMEOUT_ENV = "CODETRACER_TEST_SUBPROCESS_TIMEOUT"
-SUBPROCESS_TIMEOUT = float(os.environ.get(TIMEOUT_ENV) or 300)
-"""Seconds any child process of a test may run (``$CODETRACER_TEST_SUBPROCESS_TIMEOUT``)."""
+__all__ = ["SUBPROCESS_TIMEOUT", "TIMEOUT_ENV"]  # re-exported (defined in support.timeouts)
 
 TESTS = Path(__file__).resolve().parent.parent
 PROGRAMS = TESTS / "programs"

@@ -1,6 +1,6 @@
 """The one view of a recorded trace: :class:`Trace`, read back through the public API.
 
-Records are the runtime_tracing JSON shapes (``{"Step": {...}}``; TRACE_FORMAT §3), read
+Records are the JSON shapes of the format (codetracer_trace_types 0.16) (``{"Step": {...}}``; TRACE_FORMAT §3), read
 with :func:`codetracer_python_recorder.read_trace`; ids (``path_id``, ``function_id``,
 ``variable_id``, ``type_id``) index the lists of declarations in record order.
 """
@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import codetracer_python_recorder as ctr
+from support.reference import reference_read
 
-EVENT_ERROR = 11  # runtime_tracing EventLogKind::Error
+EVENT_ERROR = 11  # EventLogKind::Error
 PACKAGE_DIR = Path(ctr.__file__).resolve().parent
 
 
@@ -22,10 +23,14 @@ class Trace:
     """A recorded trace directory, read back, with views of its records."""
 
     def __init__(self, trace_dir: Path | str, *, strict: bool = True) -> None:
-        """Read ``trace_dir``; ``strict`` (the default) requires runtime_tracing's reader to
-        accept the whole file (no prefix of a trace cut short)."""
+        """Read ``trace_dir``. ``strict`` (the default): the whole file must be there (no
+        prefix of a trace cut short), and CodeTracer's own reader must load it with the same
+        records (:func:`support.reference.reference_read`)."""
         self.dir = Path(trace_dir)
         self.events: list[Any] = ctr.read_trace(str(self.dir), strict=strict)
+        if strict:
+            theirs = reference_read(self.dir)
+            assert theirs["records"] == len(self.events), (theirs, len(self.events))
         self.records: list[tuple[str, Any]] = []
         for e in self.events:
             if isinstance(e, str):  # unit variant ("DropLastStep")
