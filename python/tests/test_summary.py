@@ -109,9 +109,10 @@ def test_threads(tmp_path: Path) -> None:
     assert stats["threads"] == 5
     calls = by_name(stats["top_by_calls"])
     # each on its own thread's stack: step = its definition step + 1 line; work = the
-    # definition step, `acc = 0`, the `for` line 3001 times, its body 3000 times, 2 lines
+    # definition step, `ready.wait()`, `acc = 0`, the `for` line 3001 times, its body 3000
+    # times, 2 lines
     assert calls["step"] == (4 * 3000, 4 * 3000 * 2)
-    assert calls["work"] == (4, 4 * (1 + 1 + 3001 + 3000 + 2))
+    assert calls["work"] == (4, 4 * (1 + 1 + 1 + 3001 + 3000 + 2))
 
 
 @pytest.mark.parametrize(
