@@ -35,10 +35,10 @@ TraceFilterSpec = PathLike | Iterable[PathLike]
 """One filter file, a ``::``-separated chain of them, or a sequence of either."""
 
 TraceEvent = dict[str, object]
-"""One trace record in the JSON shape of the format (codetracer_trace_types): ``{kind: payload}``, e.g.
-``{"Step": {"path_id": 0, "line": 3}}`` or ``{"Function": {"path_id": 0, "line": 1, "name":
-"fib"}}``; ids index the declarations (``Path``, ``Function``, ``Type``, ``VariableName``) in
-record order."""
+"""One trace record in the format's JSON shape (codetracer_trace_types 0.16):
+``{kind: payload}``, e.g. ``{"Step": {"path_id": 0, "line": 3}}`` or
+``{"Function": {"path_id": 0, "line": 1, "name": "fib"}}``; ids index the declarations
+(``Path``, ``Function``, ``Type``, ``VariableName``) in record order."""
 
 
 def iter_trace(path: PathLike, *, strict: bool = False) -> Iterator[TraceEvent]:

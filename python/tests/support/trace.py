@@ -1,8 +1,9 @@
 """The one view of a recorded trace: :class:`Trace`, read back through the public API.
 
-Records are the JSON shapes of the format (codetracer_trace_types 0.16) (``{"Step": {...}}``; TRACE_FORMAT §3), read
-with :func:`codetracer_python_recorder.read_trace`; ids (``path_id``, ``function_id``,
-``variable_id``, ``type_id``) index the lists of declarations in record order.
+Records are the JSON shapes of the format (codetracer_trace_types 0.16; ``{"Step": {...}}``;
+TRACE_FORMAT §3), read with :func:`codetracer_python_recorder.read_trace`; ids (``path_id``,
+``function_id``, ``variable_id``, ``type_id``) index the lists of declarations in record
+order.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import codetracer_python_recorder as ctr
+
 from support.reference import reference_read
 
 EVENT_ERROR = 11  # EventLogKind::Error
