@@ -5,6 +5,7 @@ the built module with ``python -m mypy.stubtest``.
 """
 
 import builtins
+from typing import final
 
 __all__ = [
     "EnvironmentError",
@@ -81,6 +82,7 @@ def flush_tracing() -> None:
 def is_tracing() -> bool:
     """Whether a recording session is active."""
 
+@final
 class TraceIterator:
     """The records of one trace, converted one at a time (see ``iter_trace``)."""
 
