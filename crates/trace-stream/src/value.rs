@@ -98,8 +98,8 @@ impl<E: Encoding> ValueOut<E> {
     /// exactly (`NaN`, `inf` and `-inf` included).
     pub fn float(&mut self, f: f64, t: TypeId) {
         E::head(&mut self.buf, Head::Float);
-        let mut scratch = [0u8; 40];
-        E::text(&mut self.buf, float_text(f, &mut scratch));
+        let mut buffer = ryu::Buffer::new();
+        E::text(&mut self.buf, float_text(f, &mut buffer));
         E::type_id_and_close(&mut self.buf, t.0);
     }
 

@@ -91,14 +91,18 @@ pub trait Encoding: Copy + Default + Send + Sync + 'static {
 
 /// The shortest text `f64::from_str` reads back as exactly `f` (`1.5`, `1e300`, `NaN`,
 /// `inf`, `-inf`): how `Float.f` is written.
-pub(crate) fn float_text(f: f64, scratch: &mut [u8; 40]) -> &str {
-    use std::io::Write as _;
-    let mut cursor = std::io::Cursor::new(&mut scratch[..]);
-    // Debug of f64 is the shortest round-trip form; it is at most 24 bytes long.
-    let _ = write!(cursor, "{f:?}");
-    let n = cursor.position() as usize;
-    // Debug output of a float is ASCII.
-    std::str::from_utf8(&scratch[..n]).unwrap_or("NaN")
+pub(crate) fn float_text(f: f64, buffer: &mut ryu::Buffer) -> &str {
+    if f.is_nan() {
+        "NaN"
+    } else if f.is_infinite() {
+        if f > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        }
+    } else {
+        buffer.format_finite(f)
+    }
 }
 
 #[cfg(test)]
@@ -108,7 +112,7 @@ mod tests {
 
     #[test]
     fn float_text_round_trips_exactly() {
-        let mut scratch = [0u8; 40];
+        let mut scratch = ryu::Buffer::new();
         for f in [
             0.0,
             -0.0,
