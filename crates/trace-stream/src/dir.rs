@@ -13,6 +13,8 @@ use crate::format::TraceFormat;
 pub const EVENTS_BINARY: &str = "trace.bin";
 /// The events file of the JSON format.
 pub const EVENTS_JSON: &str = "trace.json";
+/// The container of the CTFS format.
+pub const EVENTS_CTFS: &str = "trace.ct";
 /// The metadata file (`workdir`, `program`, `args`, exit status, recorder, ...).
 pub const METADATA: &str = "trace_metadata.json";
 /// The path table (index = `PathId`).
@@ -23,7 +25,7 @@ pub const PATHS: &str = "trace_paths.json";
 pub struct TraceDir {
     /// The trace directory.
     pub dir: PathBuf,
-    /// `trace.bin` or `trace.json`.
+    /// `trace.bin`, `trace.json` or `trace.ct`.
     pub events: PathBuf,
     /// `trace_metadata.json`.
     pub metadata: PathBuf,
@@ -43,8 +45,8 @@ impl TraceDir {
     }
 
     /// Creates `dir` if needed and checks it can hold a trace. Removes a stale events file
-    /// of another format: CodeTracer opens `trace.json` before `trace.bin`, so both must
-    /// never be there at once.
+    /// of another format: CodeTracer opens a `.ct` before `trace.json` before `trace.bin`,
+    /// so two must never be there at once.
     pub fn prepare(dir: &Path, format: TraceFormat) -> Result<Self> {
         if dir.exists() && !dir.is_dir() {
             return Err(TraceStreamError::new(

@@ -1,7 +1,7 @@
-//! [`TraceFormat`]: the event-file formats, their names and aliases (the one table of them),
+//! [`TraceFormat`]: the event-file formats (`trace.bin`, `trace.json`, `trace.ct`), their names and aliases (the one table of them),
 //! and the events file each writes.
 
-use crate::dir::{EVENTS_BINARY, EVENTS_JSON};
+use crate::dir::{EVENTS_BINARY, EVENTS_CTFS, EVENTS_JSON};
 use crate::error::{ErrorKind, Result, TraceStreamError};
 
 /// The event file formats this crate writes and reads.
@@ -11,6 +11,8 @@ pub enum TraceFormat {
     Binary,
     /// `trace.json`: a JSON array, one record per line.
     Json,
+    /// `trace.ct`: a CTFS container (the format the 2026 CodeTracer opens first).
+    Ctfs,
 }
 
 /// Every accepted spelling of a format name (lower case), with its format. The first
@@ -20,11 +22,14 @@ pub const FORMAT_NAMES: &[(&str, TraceFormat)] = &[
     ("bin", TraceFormat::Binary),
     ("cbor", TraceFormat::Binary),
     ("json", TraceFormat::Json),
+    ("ctfs", TraceFormat::Ctfs),
+    ("ct", TraceFormat::Ctfs),
 ];
 
 impl TraceFormat {
-    /// Every format, in the order a reader looks for their files.
-    pub const ALL: [TraceFormat; 2] = [TraceFormat::Json, TraceFormat::Binary];
+    /// Every format, in the order CodeTracer looks for their files (`*.ct`, `trace.json`,
+    /// `trace.bin`).
+    pub const ALL: [TraceFormat; 3] = [TraceFormat::Ctfs, TraceFormat::Json, TraceFormat::Binary];
 
     /// Parses a user-supplied format name (case and surrounding spaces ignored).
     pub fn parse(name: &str) -> Result<Self> {
@@ -37,17 +42,18 @@ impl TraceFormat {
                 TraceStreamError::new(
                     ErrorKind::UnsupportedFormat,
                     format!(
-                        "unsupported trace format '{wanted}': use 'binary' ({EVENTS_BINARY}) or 'json' ({EVENTS_JSON})"
+                        "unsupported trace format '{wanted}': use 'binary' ({EVENTS_BINARY}), 'json' ({EVENTS_JSON}) or 'ctfs' ({EVENTS_CTFS})"
                     ),
                 )
             })
     }
 
-    /// The canonical name (`binary` / `json`).
+    /// The canonical name (`binary` / `json` / `ctfs`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Binary => "binary",
             Self::Json => "json",
+            Self::Ctfs => "ctfs",
         }
     }
 
@@ -56,6 +62,7 @@ impl TraceFormat {
         match self {
             Self::Binary => EVENTS_BINARY,
             Self::Json => EVENTS_JSON,
+            Self::Ctfs => EVENTS_CTFS,
         }
     }
 }

@@ -44,6 +44,7 @@
 //! ```
 
 pub mod background;
+pub mod ctfs;
 pub mod dir;
 pub mod encoding;
 pub mod error;
@@ -58,6 +59,7 @@ pub mod writer;
 /// crate name the same version.
 pub use codetracer_trace_types as types;
 
+pub use ctfs::writer::RecordingInfo;
 pub use dir::{write_json_atomic, TraceDir};
 pub use encoding::{Cbor, Encoding, Json};
 pub use error::{ErrorKind, Result, TraceStreamError};

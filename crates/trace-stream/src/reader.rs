@@ -1,7 +1,9 @@
 //! Reading a trace back, one record at a time: [`TraceEvents`] streams the records of
-//! `trace.bin` (CBOR in zstd frames) or `trace.json` with memory that does not grow with the
-//! trace, and says at the end whether the file was complete or only a readable prefix (the
-//! file of a process killed mid-recording: complete zstd frames / complete JSON lines).
+//! `trace.bin` (CBOR in zstd frames), `trace.json` or `trace.ct` (through
+//! [`crate::ctfs::reader::CtfsEvents`]) with memory that does not grow with the trace, and
+//! says at the end whether the file was complete or only a readable prefix (the file of a
+//! process killed mid-recording: complete zstd frames / complete JSON lines / the container
+//! of the last writer tick).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -10,6 +12,8 @@ use std::path::{Path, PathBuf};
 use codetracer_trace_types::TraceLowLevelEvent;
 
 use crate::background::HEADER_V1;
+use crate::ctfs::container_read::is_container;
+use crate::ctfs::reader::CtfsEvents;
 use crate::error::{ErrorKind, Result, TraceStreamError};
 use crate::format::TraceFormat;
 
@@ -27,7 +31,7 @@ pub enum ReadMode {
 }
 
 /// Finds the events file: `path` itself, or the events file inside the trace directory
-/// `path` (`trace.json` first, as CodeTracer looks).
+/// `path` (in CodeTracer's order: `trace.ct` or another `*.ct`, `trace.json`, `trace.bin`).
 pub fn events_file(path: &Path) -> Result<PathBuf> {
     if path.is_file() {
         return Ok(path.to_path_buf());
@@ -36,6 +40,11 @@ pub fn events_file(path: &Path) -> Result<PathBuf> {
         let candidate = path.join(format.events_file_name());
         if candidate.is_file() {
             return Ok(candidate);
+        }
+        if format == TraceFormat::Ctfs {
+            if let Some(other) = any_container(path) {
+                return Ok(other);
+            }
         }
     }
     let names: Vec<_> = TraceFormat::ALL
@@ -51,9 +60,22 @@ pub fn events_file(path: &Path) -> Result<PathBuf> {
     ))
 }
 
+/// The first `*.ct` container of `dir` (by name), if any.
+fn any_container(dir: &Path) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ct") && is_container(p))
+        .collect();
+    found.sort();
+    found.into_iter().next()
+}
+
 enum Source {
     Json(JsonLines),
     Cbor(CborStream),
+    Ctfs(Box<CtfsEvents>),
     /// A JSON trace not laid out one record per line: parsed whole (foreign writers only).
     Loaded(std::vec::IntoIter<TraceLowLevelEvent>),
     /// An events file with nothing in it yet (a recording killed at its start).
@@ -73,6 +95,14 @@ impl TraceEvents {
     /// Opens the trace at `path` (a trace directory or an events file).
     pub fn open(path: &Path) -> Result<Self> {
         let file_path = events_file(path)?;
+        if is_container(&file_path) {
+            return Ok(Self {
+                source: Source::Ctfs(Box::new(CtfsEvents::open(&file_path)?)),
+                format: TraceFormat::Ctfs,
+                path: file_path,
+                done: None,
+            });
+        }
         let is_json = file_path.extension().is_some_and(|e| e == "json");
         let file = File::open(&file_path).map_err(|e| TraceStreamError::invalid(&file_path, e))?;
         let (source, format) = if is_json {
@@ -126,6 +156,10 @@ impl Iterator for TraceEvents {
         let next = match &mut self.source {
             Source::Json(lines) => lines.next_event(),
             Source::Cbor(stream) => stream.next_event(),
+            Source::Ctfs(events) => match events.next() {
+                Some(e) => Ok(e),
+                None => Err(events.mode().unwrap_or(ReadMode::Prefix)),
+            },
             Source::Loaded(events) => match events.next() {
                 Some(e) => Ok(e),
                 None => Err(ReadMode::Complete),

@@ -8,7 +8,7 @@ use codetracer_trace_types::TraceLowLevelEvent;
 
 use crate::background::{BackgroundFile, FileEncoding};
 use crate::encoding::{Cbor, Encoding, Json};
-use crate::error::Result;
+use crate::error::{ErrorKind, Result, TraceStreamError};
 use crate::format::TraceFormat;
 
 /// Serialised bytes collected before a chunk is handed to the writer thread.
@@ -26,10 +26,15 @@ pub struct TraceSink {
 impl TraceSink {
     /// Creates the events file at `path` and starts its writer thread.
     pub fn create(path: &Path, format: TraceFormat) -> Result<Self> {
-        let (encoding, prologue) = match format {
-            TraceFormat::Binary => (FileEncoding::SeekableZstd, Cbor::prologue()),
-            TraceFormat::Json => (FileEncoding::Plain, Json::prologue()),
-        };
+        let (encoding, prologue) =
+            match format {
+                TraceFormat::Binary => (FileEncoding::SeekableZstd, Cbor::prologue()),
+                TraceFormat::Json => (FileEncoding::Plain, Json::prologue()),
+                TraceFormat::Ctfs => return Err(TraceStreamError::new(
+                    ErrorKind::UnsupportedFormat,
+                    "a CTFS container is written by CtfsWriter (TraceWriter::create), not a sink",
+                )),
+            };
         let file = BackgroundFile::create(path, encoding)?;
         let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
         chunk.extend_from_slice(prologue);
@@ -57,8 +62,10 @@ impl TraceSink {
     /// Serialises one record through serde (declarations, events: off the hot path).
     pub fn emit(&mut self, event: &TraceLowLevelEvent) -> Result<()> {
         match self.format {
-            TraceFormat::Binary => self.push::<Cbor>(|out| Cbor::record(out, event)),
             TraceFormat::Json => self.push::<Json>(|out| Json::record(out, event)),
+            TraceFormat::Binary | TraceFormat::Ctfs => {
+                self.push::<Cbor>(|out| Cbor::record(out, event))
+            }
         }
     }
 
@@ -101,8 +108,8 @@ impl TraceSink {
     /// Ends the stream; returns (records, file bytes).
     pub fn finish(mut self) -> Result<(u64, u64)> {
         self.chunk.extend_from_slice(match self.format {
-            TraceFormat::Binary => Cbor::epilogue(),
             TraceFormat::Json => Json::epilogue(),
+            TraceFormat::Binary | TraceFormat::Ctfs => Cbor::epilogue(),
         });
         if !self.chunk.is_empty() {
             self.hand_over(false)?;

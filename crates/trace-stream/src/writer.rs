@@ -1,9 +1,11 @@
 //! [`TraceWriter`]: the id tables of one trace (paths, variable names, functions, types) and
 //! the record emission in the order the format requires — every id declared before the
-//! record that uses it — over a streaming [`TraceSink`].
+//! record that uses it — over a streaming [`TraceSink`] (`trace.bin`, `trace.json`) or a
+//! [`CtfsWriter`] (`trace.ct`).
 //!
 //! Hot records (`Step`, `Value`, `Call`, `Return`) are written from value bytes a
-//! [`crate::ValueOut`] of the same format produced; the rest go through serde.
+//! [`crate::ValueOut`] of the same format produced (CBOR for `trace.bin` and `trace.ct`);
+//! the rest go through serde.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,8 +16,9 @@ use codetracer_trace_types::{
     TypeSpecificInfo, ValueRecord, VariableId,
 };
 
+use crate::ctfs::writer::{CtfsWriter, RecordingInfo};
 use crate::encoding::{Cbor, Encoding, Json};
-use crate::error::Result;
+use crate::error::{ErrorKind, Result, TraceStreamError};
 use crate::format::TraceFormat;
 use crate::sink::TraceSink;
 
@@ -31,6 +34,11 @@ macro_rules! with_encoding {
                 type $E = Json;
                 $body
             }
+            // A sink never has this format (its records go to a `CtfsWriter`).
+            TraceFormat::Ctfs => {
+                type $E = Cbor;
+                $body
+            }
         }
     };
 }
@@ -39,9 +47,17 @@ macro_rules! with_encoding {
 /// numbers start at 1 (an empty module's code reports line 0).
 const FIRST_LINE: i64 = 1;
 
+/// Where the records go.
+enum Backend {
+    /// `trace.bin` / `trace.json`.
+    Sink(TraceSink),
+    /// `trace.ct`.
+    Ctfs(Box<CtfsWriter>),
+}
+
 /// Id tables plus the sink they write to.
 pub struct TraceWriter {
-    sink: TraceSink,
+    backend: Backend,
     paths: HashMap<String, PathId>,
     path_list: Vec<String>,
     variables: HashMap<String, VariableId>,
@@ -66,13 +82,27 @@ pub struct Finished {
 impl TraceWriter {
     /// Creates the events file at `path` in `format` and starts streaming into it.
     pub fn create(path: &Path, format: TraceFormat) -> Result<Self> {
-        Ok(Self::new(TraceSink::create(path, format)?))
+        Self::create_with(path, format, &RecordingInfo::default())
+    }
+
+    /// As [`Self::create`], with what a CTFS container's `meta.dat` says about the
+    /// recording (the other formats keep it in `trace_metadata.json`).
+    pub fn create_with(path: &Path, format: TraceFormat, info: &RecordingInfo) -> Result<Self> {
+        let backend = match format {
+            TraceFormat::Ctfs => Backend::Ctfs(Box::new(CtfsWriter::create(path, info)?)),
+            _ => Backend::Sink(TraceSink::create(path, format)?),
+        };
+        Ok(Self::with_backend(backend))
     }
 
     /// Wraps a fresh sink.
     pub fn new(sink: TraceSink) -> Self {
+        Self::with_backend(Backend::Sink(sink))
+    }
+
+    fn with_backend(backend: Backend) -> Self {
         Self {
-            sink,
+            backend,
             paths: HashMap::new(),
             path_list: Vec::new(),
             variables: HashMap::new(),
@@ -84,7 +114,10 @@ impl TraceWriter {
 
     /// Records written so far.
     pub fn records(&self) -> u64 {
-        self.sink.records()
+        match &self.backend {
+            Backend::Sink(s) => s.records(),
+            Backend::Ctfs(w) => w.records(),
+        }
     }
 
     /// Steps written so far.
@@ -93,9 +126,22 @@ impl TraceWriter {
         self.steps
     }
 
-    /// The format of the events file (value bytes must be encoded in it).
+    /// The format of the events file (value bytes must be encoded in its
+    /// [`Self::value_format`]).
     pub fn format(&self) -> TraceFormat {
-        self.sink.format()
+        match &self.backend {
+            Backend::Sink(s) => s.format(),
+            Backend::Ctfs(_) => TraceFormat::Ctfs,
+        }
+    }
+
+    /// The format whose value bytes the hot records take: CBOR ([`TraceFormat::Binary`])
+    /// for `trace.bin` and `trace.ct`, JSON for `trace.json`.
+    pub fn value_format(&self) -> TraceFormat {
+        match self.format() {
+            TraceFormat::Json => TraceFormat::Json,
+            TraceFormat::Binary | TraceFormat::Ctfs => TraceFormat::Binary,
+        }
     }
 
     /// Paths in `PathId` order (the content of `trace_paths.json`).
@@ -105,11 +151,20 @@ impl TraceWriter {
 
     /// The id of `path`, emitting a `Path` record the first time.
     pub fn path_id(&mut self, path: &str) -> Result<PathId> {
+        self.path_id_hinted(path, 0)
+    }
+
+    /// As [`Self::path_id`]; `max_line` (the last line the caller knows the file has) sizes
+    /// a CTFS line table when the file's text cannot be read.
+    pub fn path_id_hinted(&mut self, path: &str, max_line: u32) -> Result<PathId> {
         if let Some(id) = self.paths.get(path) {
             return Ok(*id);
         }
         let id = PathId(self.path_list.len());
-        self.sink.emit(&TraceLowLevelEvent::Path(path.into()))?;
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::Path(path.into()))?,
+            Backend::Ctfs(w) => w.path(path, max_line)?,
+        }
         self.paths.insert(path.to_owned(), id);
         self.path_list.push(path.to_owned());
         Ok(id)
@@ -121,8 +176,10 @@ impl TraceWriter {
             return Ok(*id);
         }
         let id = VariableId(self.variables.len());
-        self.sink
-            .emit(&TraceLowLevelEvent::VariableName(name.to_owned()))?;
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::VariableName(name.to_owned()))?,
+            Backend::Ctfs(w) => w.variable(name)?,
+        }
         self.variables.insert(name.to_owned(), id);
         Ok(id)
     }
@@ -131,12 +188,15 @@ impl TraceWriter {
     /// modules are two functions): the caller keys them by its own identity.
     pub fn new_function(&mut self, name: &str, path_id: PathId, line: i64) -> Result<FunctionId> {
         let id = FunctionId(self.functions);
-        self.sink
-            .emit(&TraceLowLevelEvent::Function(FunctionRecord {
+        let line = line.max(FIRST_LINE);
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::Function(FunctionRecord {
                 path_id,
-                line: Line(line.max(FIRST_LINE)),
+                line: Line(line),
                 name: name.to_owned(),
-            }))?;
+            }))?,
+            Backend::Ctfs(w) => w.function(name, path_id.0, line)?,
+        }
         self.functions += 1;
         Ok(id)
     }
@@ -149,11 +209,15 @@ impl TraceWriter {
         info: TypeSpecificInfo,
     ) -> Result<TypeId> {
         let id = TypeId(self.types);
-        self.sink.emit(&TraceLowLevelEvent::Type(TypeRecord {
+        let record = TypeRecord {
             kind,
             lang_type: lang_type.to_owned(),
             specific_info: info,
-        }))?;
+        };
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::Type(record))?,
+            Backend::Ctfs(w) => w.type_record(&record)?,
+        }
         self.types += 1;
         Ok(id)
     }
@@ -161,29 +225,54 @@ impl TraceWriter {
     /// A `Step` (a line before the first is written as the first line).
     #[inline]
     pub fn step(&mut self, path_id: PathId, line: i64) -> Result<()> {
+        self.step_at(path_id, line, 0)
+    }
+
+    /// A `Step` at `column` (0-based UTF-8 byte offset into the line); only `trace.ct` keeps
+    /// the column.
+    #[inline]
+    pub fn step_at(&mut self, path_id: PathId, line: i64, column: u32) -> Result<()> {
         self.steps += 1;
         let line = line.max(FIRST_LINE);
-        with_encoding!(self.sink.format(), E => self.sink.push::<E>(|out| {
-            E::step_record(out, path_id.0, line);
-            Ok(())
-        }))
+        match &mut self.backend {
+            Backend::Sink(sink) => with_encoding!(sink.format(), E => sink.push::<E>(|out| {
+                E::step_record(out, path_id.0, line);
+                Ok(())
+            })),
+            Backend::Ctfs(w) => w.step(path_id.0, line, column),
+        }
     }
 
     /// A `Value` of a variable at the current step, from value bytes.
     #[inline]
     pub fn value_bytes(&mut self, variable_id: VariableId, value: &[u8]) -> Result<()> {
-        with_encoding!(self.sink.format(), E => self.sink.push::<E>(|out| {
-            E::value_record(out, variable_id.0, value);
-            Ok(())
-        }))
+        match &mut self.backend {
+            Backend::Sink(sink) => with_encoding!(sink.format(), E => sink.push::<E>(|out| {
+                E::value_record(out, variable_id.0, value);
+                Ok(())
+            })),
+            Backend::Ctfs(w) => w.value(variable_id.0, value),
+        }
     }
 
     /// A `Return`, from value bytes.
     pub fn ret_bytes(&mut self, value: &[u8]) -> Result<()> {
-        with_encoding!(self.sink.format(), E => self.sink.push::<E>(|out| {
-            E::return_record(out, value);
-            Ok(())
-        }))
+        match &mut self.backend {
+            Backend::Sink(sink) => with_encoding!(sink.format(), E => sink.push::<E>(|out| {
+                E::return_record(out, value);
+                Ok(())
+            })),
+            Backend::Ctfs(w) => w.ret(value, false),
+        }
+    }
+
+    /// A `Return` of a call left by an exception (`value` is the exception); `trace.ct`
+    /// keeps it as the call's exception, the other formats as its return value.
+    pub fn unwind_bytes(&mut self, value: &[u8]) -> Result<()> {
+        match &mut self.backend {
+            Backend::Ctfs(w) => w.ret(value, true),
+            Backend::Sink(_) => self.ret_bytes(value),
+        }
     }
 
     /// A `Call` whose argument values are value bytes (the caller emits the callee's
@@ -193,68 +282,104 @@ impl TraceWriter {
         function_id: FunctionId,
         args: &[(VariableId, &[u8])],
     ) -> Result<()> {
-        with_encoding!(self.sink.format(), E => self.sink.push::<E>(|out| {
-            E::call_record(out, function_id.0, args);
-            Ok(())
-        }))
+        match &mut self.backend {
+            Backend::Sink(sink) => with_encoding!(sink.format(), E => sink.push::<E>(|out| {
+                E::call_record(out, function_id.0, args);
+                Ok(())
+            })),
+            Backend::Ctfs(w) => w.call(function_id.0, args),
+        }
     }
 
     /// A `Call`.
     pub fn call(&mut self, function_id: FunctionId, args: Vec<FullValueRecord>) -> Result<()> {
-        self.sink
-            .emit(&TraceLowLevelEvent::Call(CallRecord { function_id, args }))
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::Call(CallRecord { function_id, args })),
+            Backend::Ctfs(w) => {
+                let encoded = args
+                    .iter()
+                    .map(|a| Ok((a.variable_id, cbor(&a.value)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                let refs: Vec<(VariableId, &[u8])> =
+                    encoded.iter().map(|(id, v)| (*id, v.as_slice())).collect();
+                w.call(function_id.0, &refs)
+            }
+        }
     }
 
     /// A `Return`.
     pub fn ret(&mut self, return_value: ValueRecord) -> Result<()> {
-        self.sink
-            .emit(&TraceLowLevelEvent::Return(ReturnRecord { return_value }))
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::Return(ReturnRecord { return_value })),
+            Backend::Ctfs(w) => w.ret(&cbor(&return_value)?, false),
+        }
     }
 
     /// A `Value` of a variable at the current step.
     pub fn value(&mut self, variable_id: VariableId, value: ValueRecord) -> Result<()> {
-        self.sink.emit(&TraceLowLevelEvent::Value(FullValueRecord {
-            variable_id,
-            value,
-        }))
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::Value(FullValueRecord {
+                variable_id,
+                value,
+            })),
+            Backend::Ctfs(w) => w.value(variable_id.0, &cbor(&value)?),
+        }
     }
 
     /// An `Event` (IO, error) attached to the current step.
     pub fn event(&mut self, kind: EventLogKind, metadata: String, content: String) -> Result<()> {
-        self.sink.emit(&TraceLowLevelEvent::Event(RecordEvent {
-            kind,
-            metadata,
-            content,
-        }))
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::Event(RecordEvent {
+                kind,
+                metadata,
+                content,
+            })),
+            Backend::Ctfs(w) => w.event(kind as u8, &metadata, &content),
+        }
     }
 
     /// `ThreadStart`.
     pub fn thread_start(&mut self, id: u64) -> Result<()> {
-        self.sink
-            .emit(&TraceLowLevelEvent::ThreadStart(ThreadId(id)))
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::ThreadStart(ThreadId(id))),
+            Backend::Ctfs(w) => w.thread_start(id),
+        }
     }
 
     /// `ThreadSwitch`.
     pub fn thread_switch(&mut self, id: u64) -> Result<()> {
-        self.sink
-            .emit(&TraceLowLevelEvent::ThreadSwitch(ThreadId(id)))
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::ThreadSwitch(ThreadId(id))),
+            Backend::Ctfs(w) => w.thread_switch(id),
+        }
     }
 
     /// `ThreadExit`.
     pub fn thread_exit(&mut self, id: u64) -> Result<()> {
-        self.sink
-            .emit(&TraceLowLevelEvent::ThreadExit(ThreadId(id)))
+        match &mut self.backend {
+            Backend::Sink(s) => s.emit(&TraceLowLevelEvent::ThreadExit(ThreadId(id))),
+            Backend::Ctfs(w) => w.thread_exit(id),
+        }
     }
 
     /// Pushes everything written so far into the file.
     pub fn flush(&mut self) -> Result<()> {
-        self.sink.flush()
+        match &mut self.backend {
+            Backend::Sink(s) => s.flush(),
+            Backend::Ctfs(w) => w.flush(),
+        }
     }
 
     /// Ends the events file.
     pub fn finish(self) -> Result<Finished> {
         let steps = self.steps;
-        let (records, bytes) = self.sink.finish()?;
+        let (records, bytes) = match self.backend {
+            Backend::Sink(s) => s.finish()?,
+            Backend::Ctfs(w) => {
+                let (records, _, bytes, _) = w.finish()?;
+                (records, bytes)
+            }
+        };
         Ok(Finished {
             records,
             steps,
@@ -262,4 +387,11 @@ impl TraceWriter {
             paths: self.path_list,
         })
     }
+}
+
+/// The CBOR bytes of a value (the shape `ValueOut<Cbor>` writes).
+fn cbor(value: &ValueRecord) -> Result<Vec<u8>> {
+    cbor4ii::serde::to_vec(Vec::new(), value).map_err(|e| {
+        TraceStreamError::new(ErrorKind::Encode, format!("cannot encode a value: {e}"))
+    })
 }

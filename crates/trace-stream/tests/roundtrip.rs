@@ -103,7 +103,7 @@ fn write_trace(dir: &TraceDir, format: TraceFormat) -> u64 {
     w.step(p, 0).unwrap(); // written as line 1
     let x = w.variable_id("x").unwrap();
     let value = match format {
-        TraceFormat::Binary => sample_value::<Cbor>(int),
+        TraceFormat::Binary | TraceFormat::Ctfs => sample_value::<Cbor>(int),
         TraceFormat::Json => sample_value::<Json>(int),
     };
     w.step(p, 3).unwrap();
@@ -186,6 +186,8 @@ fn traces_read_back_with_our_reader_and_codetracers_reader() {
         let reference_format = match format {
             TraceFormat::Binary => TraceEventsFileFormat::Binary,
             TraceFormat::Json => TraceEventsFileFormat::Json,
+            // codetracer_trace_reader reads no CTFS (tests/ctfs.rs checks containers).
+            TraceFormat::Ctfs => continue,
         };
         let theirs = create_trace_reader(reference_format)
             .load_trace_events(&dir.events)
@@ -202,7 +204,8 @@ fn copy_prefix(from: &Path, to: &Path, len: usize) {
 
 #[test]
 fn a_file_cut_short_reads_as_a_prefix() {
-    for format in TraceFormat::ALL {
+    // (A container cut short: tests/ctfs.rs.)
+    for format in [TraceFormat::Json, TraceFormat::Binary] {
         let tmp = tempfile::tempdir().unwrap();
         let dir = TraceDir::prepare(tmp.path(), format).unwrap();
         let records = write_trace(&dir, format);

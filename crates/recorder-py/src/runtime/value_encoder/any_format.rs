@@ -11,9 +11,9 @@ use super::{Out, ValueEncoder};
 use crate::errors::RecorderFailure;
 use crate::runtime::types::Fixed;
 
-/// A [`ValueEncoder`] for `trace.bin` or for `trace.json`.
+/// A [`ValueEncoder`] for `trace.bin` and `trace.ct` (CBOR) or for `trace.json`.
 pub enum FormatEncoder {
-    /// CBOR values (`trace.bin`).
+    /// CBOR values (`trace.bin`, `trace.ct`).
     Cbor(ValueEncoder<Cbor>),
     /// JSON values (`trace.json`).
     Json(ValueEncoder<Json>),
@@ -29,10 +29,10 @@ macro_rules! each {
 }
 
 impl FormatEncoder {
-    /// The encoder for `format` with `limits`.
+    /// The encoder for `format` with `limits` (`trace.ct` takes the CBOR of `trace.bin`).
     pub fn new(format: TraceFormat, limits: ValueLimits) -> Self {
         match format {
-            TraceFormat::Binary => Self::Cbor(ValueEncoder::new(limits)),
+            TraceFormat::Binary | TraceFormat::Ctfs => Self::Cbor(ValueEncoder::new(limits)),
             TraceFormat::Json => Self::Json(ValueEncoder::new(limits)),
         }
     }

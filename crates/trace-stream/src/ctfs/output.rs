@@ -1,0 +1,329 @@
+//! The container's writer thread and its handle ([`Pipe`]).
+//!
+//! The recording thread sends [`Batch`]es: interning-table bytes (always first, so every id
+//! a chunk uses is in the container no later than the chunk), sealed raw chunks and, at each
+//! tick, the unsealed chunks as a [`Tail`]. This thread compresses the chunks, appends them
+//! and their index entries to the container, writes the tail into the tail file not listed
+//! now, and publishes the directory — so the published container is always a consistent
+//! cut: sealed chunks, tables and tail of one moment. The channel holds at most
+//! [`QUEUE_DEPTH`] batches (the recording thread waits if the disk is slower), and emptied
+//! chunk buffers go back for reuse, as for `trace.bin`.
+//!
+//! **Finishing**: after the last chunks, [`super::calls`] builds `calls.dat` from the
+//! journal, `meta.dat` is rewritten with the path list, the tail is dropped from the
+//! directory, and the container is synced.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use super::container::{Container, FileId};
+use super::meta::MetaDat;
+use super::records::idx_header;
+use super::tail::Tail;
+use super::{calls, Stream, Table, CALLS, LEVEL, META, TAIL};
+use crate::background::{QUEUE_DEPTH, TICK};
+use crate::error::{ErrorKind, Result, TraceStreamError};
+
+/// Emptied buffers larger than this are freed rather than reused.
+const MAX_RECYCLED_CAPACITY: usize = 4 << 20;
+
+/// What the recording thread hands over.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Per table: new record bytes for `.dat`, new offsets for `.off`.
+    pub tables: Vec<(Table, Vec<u8>, Vec<u8>)>,
+    /// Sealed raw chunks, in order per stream.
+    pub chunks: Vec<(Stream, Vec<u8>)>,
+    /// The unsealed chunks (a tick or a flush): write them and publish.
+    pub tail: Option<Tail>,
+    /// Answer here once published (a flush).
+    pub reply: Option<SyncSender<()>>,
+}
+
+/// The end of the recording.
+#[derive(Debug)]
+pub struct Finish {
+    /// The final `meta.dat`.
+    pub meta: MetaDat,
+    /// Records in `steps.dat`.
+    pub steps: u64,
+}
+
+enum Message {
+    Batch(Batch),
+    Finish(Finish),
+}
+
+/// The recording thread's handle on the writer thread.
+pub struct Pipe {
+    path: PathBuf,
+    sender: Option<SyncSender<Message>>,
+    handle: Option<JoinHandle<std::result::Result<u64, String>>>,
+    spare: Receiver<Vec<u8>>,
+    due: Arc<AtomicBool>,
+}
+
+struct StreamFiles {
+    dat: FileId,
+    idx: FileId,
+}
+
+/// The writer thread's state: the container and its files.
+struct Output {
+    c: Container,
+    meta: FileId,
+    tables: Vec<(FileId, FileId)>,
+    streams: Vec<StreamFiles>,
+    tails: [FileId; 2],
+    /// The tail file listed now.
+    tail_listed: Option<usize>,
+    compressor: zstd::bulk::Compressor<'static>,
+    give_back: SyncSender<Vec<u8>>,
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TraceStreamError + '_ {
+    move |e| TraceStreamError::io("cannot write", path, e)
+}
+
+impl Output {
+    /// Creates the container with every file of a recording and `meta` (before the thread).
+    fn create(
+        path: &Path,
+        meta: &MetaDat,
+        give_back: SyncSender<Vec<u8>>,
+    ) -> std::io::Result<Self> {
+        let mut c = Container::create(path)?;
+        let meta_file = c.add_file(META, true)?;
+        c.rewrite(meta_file, &meta.encode())?;
+        let mut tables = Vec::new();
+        for t in Table::ALL {
+            let (dat, off) = t.files();
+            let dat = c.add_file(dat, false)?;
+            let off = c.add_file(off, false)?;
+            c.append(off, &0u64.to_le_bytes())?;
+            tables.push((dat, off));
+        }
+        let mut streams = Vec::new();
+        for s in Stream::ALL {
+            let (dat, idx) = s.files();
+            let dat = c.add_file(dat, false)?;
+            let idx = c.add_file(idx, false)?;
+            c.append(idx, &idx_header(s.chunk_records()))?;
+            streams.push(StreamFiles { dat, idx });
+        }
+        let mut tails = [c.add_file(TAIL, true)?, c.add_file(TAIL, true)?];
+        for t in &mut tails {
+            c.unlist(*t);
+        }
+        c.publish()?;
+        Ok(Self {
+            c,
+            meta: meta_file,
+            tables,
+            streams,
+            tails,
+            tail_listed: None,
+            compressor: zstd::bulk::Compressor::new(LEVEL)?,
+            give_back,
+        })
+    }
+
+    fn recycle(&self, mut buf: Vec<u8>) {
+        if buf.capacity() <= MAX_RECYCLED_CAPACITY {
+            buf.clear();
+            let _ = self.give_back.try_send(buf);
+        }
+    }
+
+    fn batch(&mut self, batch: Batch) -> std::io::Result<()> {
+        for (table, dat, off) in batch.tables {
+            let (d, o) = self.tables[table as usize];
+            self.c.append(d, &dat)?;
+            self.c.append(o, &off)?;
+        }
+        for (stream, raw) in batch.chunks {
+            let files = &self.streams[stream.index()];
+            let (dat, idx) = (files.dat, files.idx);
+            let offset = self.c.size(dat);
+            let compressed = self.compressor.compress(&raw)?;
+            self.c.append(dat, &compressed)?;
+            self.c.append(idx, &offset.to_le_bytes())?;
+            self.recycle(raw);
+        }
+        if let Some(tail) = batch.tail {
+            let next = self.tail_listed.map_or(0, |i| 1 - i);
+            self.c.rewrite(self.tails[next], &tail.encode(LEVEL)?)?;
+            self.c.relist(self.tails[next]);
+            if let Some(now) = self.tail_listed {
+                self.c.unlist(self.tails[now]);
+            }
+            self.tail_listed = Some(next);
+            self.c.publish()?;
+        }
+        if let Some(reply) = batch.reply {
+            self.c.publish()?;
+            let _ = reply.send(());
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, finish: Finish) -> std::io::Result<u64> {
+        self.c.publish()?;
+        let dat = self.c.add_file(CALLS.0, false)?;
+        let idx = self.c.add_file(CALLS.1, false)?;
+        calls::build(&mut self.c, (dat, idx), finish.steps)?;
+        self.c.rewrite(self.meta, &finish.meta.encode())?;
+        for t in self.tails {
+            self.c.unlist(t);
+        }
+        self.c.publish()?;
+        self.c.sync()?;
+        Ok(self.c.len())
+    }
+}
+
+fn run(
+    mut out: Output,
+    receiver: Receiver<Message>,
+    due: Arc<AtomicBool>,
+) -> std::result::Result<u64, String> {
+    // Ticks are counted from the last tail, not from the last message: a busy recording
+    // (chunks arriving more often than a tick) must still hand over its tail every tick.
+    let mut last_tail = Instant::now();
+    loop {
+        let wait = if due.load(Ordering::Relaxed) {
+            TICK
+        } else {
+            TICK.saturating_sub(last_tail.elapsed())
+        };
+        match receiver.recv_timeout(wait) {
+            Ok(Message::Batch(b)) => {
+                let tail = b.tail.is_some();
+                out.batch(b).map_err(|e| e.to_string())?;
+                if tail {
+                    last_tail = Instant::now();
+                }
+            }
+            Ok(Message::Finish(f)) => return out.finish(f).map_err(|e| e.to_string()),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                // Abandoned without a finish: keep what was published.
+                out.c.publish().map_err(|e| e.to_string())?;
+                return Ok(out.c.len());
+            }
+        }
+        if last_tail.elapsed() >= TICK {
+            due.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Pipe {
+    /// Creates the container at `path` with `meta` and starts its writer thread.
+    pub fn create(path: &Path, meta: &MetaDat) -> Result<Self> {
+        let (give_back, spare) = sync_channel(QUEUE_DEPTH + 2);
+        let out = Output::create(path, meta, give_back).map_err(io_error(path))?;
+        let (sender, receiver) = sync_channel(QUEUE_DEPTH);
+        let due = Arc::new(AtomicBool::new(false));
+        let thread_due = Arc::clone(&due);
+        let handle = std::thread::Builder::new()
+            .name("codetracer-writer".into())
+            .spawn(move || run(out, receiver, thread_due))
+            .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            sender: Some(sender),
+            handle: Some(handle),
+            spare,
+            due,
+        })
+    }
+
+    /// Whether a tick passed since the last tail (one relaxed load).
+    #[inline]
+    pub fn due(&self) -> bool {
+        self.due.load(Ordering::Relaxed)
+    }
+
+    /// An emptied buffer to fill again, if one is waiting.
+    pub fn spare(&self) -> Option<Vec<u8>> {
+        self.spare.try_recv().ok()
+    }
+
+    /// Hands a batch over (blocks while the queue is full).
+    pub fn send(&mut self, batch: Batch) -> Result<()> {
+        if batch.tail.is_some() {
+            self.due.store(false, Ordering::Relaxed);
+        }
+        self.post(Message::Batch(batch))
+    }
+
+    /// Hands a batch over and waits until the writer thread published it.
+    pub fn send_and_wait(&mut self, mut batch: Batch) -> Result<()> {
+        let (reply, wait) = sync_channel(1);
+        batch.reply = Some(reply);
+        self.send(batch)?;
+        if wait.recv().is_err() {
+            self.sender = None;
+            return Err(self.join_error());
+        }
+        Ok(())
+    }
+
+    fn post(&mut self, message: Message) -> Result<()> {
+        let Some(sender) = &self.sender else {
+            return Err(TraceStreamError::new(
+                ErrorKind::Writer,
+                format!("the trace {} is already closed", self.path.display()),
+            )
+            .at(&self.path));
+        };
+        if sender.send(message).is_err() {
+            self.sender = None;
+            return Err(self.join_error());
+        }
+        Ok(())
+    }
+
+    fn join_error(&mut self) -> TraceStreamError {
+        match self.handle.take().map(JoinHandle::join) {
+            Some(Ok(Err(msg))) => TraceStreamError::io("cannot write", &self.path, msg),
+            Some(Err(_)) => TraceStreamError::new(
+                ErrorKind::Writer,
+                format!("the writer thread of {} panicked", self.path.display()),
+            ),
+            _ => TraceStreamError::io("cannot write", &self.path, "the writer thread stopped"),
+        }
+    }
+
+    /// Finishes the container; returns its size in bytes.
+    pub fn finish(mut self, finish: Finish) -> Result<u64> {
+        self.post(Message::Finish(finish))?;
+        self.sender = None;
+        match self.handle.take().map(JoinHandle::join) {
+            Some(Ok(Ok(bytes))) => Ok(bytes),
+            Some(Ok(Err(msg))) => Err(TraceStreamError::io("cannot write", &self.path, msg)),
+            Some(Err(_)) => Err(TraceStreamError::new(
+                ErrorKind::Writer,
+                format!("the writer thread of {} panicked", self.path.display()),
+            )),
+            None => Err(TraceStreamError::new(
+                ErrorKind::Writer,
+                "the writer thread is gone",
+            )),
+        }
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        self.sender = None;
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}

@@ -1,0 +1,535 @@
+//! [`CtfsWriter`]: the recording thread's side of a `.ct` container — the encoder behind
+//! [`crate::TraceWriter`] for [`crate::TraceFormat::Ctfs`].
+//!
+//! Each record goes where the debugger looks for it: a step into `steps.dat` (its position
+//! from the path's line table, [`super::lines`]), the values of a step into that step's
+//! `values.dat` record (written when the next step starts, since it is prefixed by its
+//! count), names into the interning tables, events into `events.dat`. Everything else of
+//! the legacy record sequence — declarations, calls, returns, thread starts and exits —
+//! goes into the journal with the number of filler records before it ([`super::journal`]).
+//! The writer keeps the call stack of every thread (from the thread records) to give each
+//! call its key, parent and depth.
+//!
+//! Memory is bounded: one raw chunk per stream, the current step's values and the pending
+//! table bytes; full chunks leave for the writer thread ([`super::output`]) at once, and
+//! at every tick the partial ones are copied over as the tail.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use codetracer_trace_types::{TypeRecord, VariableId};
+
+use super::journal::{self, put_head};
+use super::lines::{LineTable, PositionSpace};
+use super::meta::{MetaDat, FLAGS};
+use super::output::{Batch, Finish, Pipe};
+use super::records::{
+    put_framed, EventRecord, MAX_DELTA, TAG_ABSOLUTE, TAG_DELTA, TAG_STEP_VALUES, TAG_THREAD_SWITCH,
+};
+use super::tail::{Tail, TailPart};
+use super::varint;
+use super::{Stream, Table, JOURNAL_CHUNK_BYTES};
+use crate::error::{ErrorKind, Result, TraceStreamError};
+
+/// Who recorded what, for `meta.dat`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordingInfo {
+    /// The program recorded.
+    pub program: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// The working directory.
+    pub workdir: String,
+    /// The recorder (`name/version`).
+    pub recorder_id: String,
+}
+
+/// One raw chunk being filled.
+#[derive(Debug, Default)]
+struct Chunk {
+    raw: Vec<u8>,
+    records: u32,
+}
+
+#[derive(Debug, Default)]
+struct PendingTable {
+    dat: Vec<u8>,
+    off: Vec<u8>,
+    /// Bytes of the table's `.dat` (sent and pending).
+    size: u64,
+}
+
+/// The encoder of one `.ct` container.
+pub struct CtfsWriter {
+    pipe: Pipe,
+    meta: MetaDat,
+    space: PositionSpace,
+    /// Records of the legacy stream written (the binary format's record count).
+    records: u64,
+    /// Filler records since the last journal entry.
+    skip: u64,
+    /// `steps.dat` records (line steps and thread switches).
+    steps: u64,
+    /// Line steps among them.
+    line_steps: u64,
+    /// The previous position in the current steps chunk.
+    last_position: Option<u64>,
+    steps_chunk: Chunk,
+    values_chunk: Chunk,
+    events_chunk: Chunk,
+    journal: Vec<u8>,
+    /// The current step's variables (`name id, length, CBOR` each) and their count.
+    current: Vec<u8>,
+    current_count: u64,
+    /// Whether a steps record is open (its values record is not written yet).
+    step_open: bool,
+    tables: [PendingTable; 4],
+    /// Chunks sealed since the last batch.
+    sealed: Vec<(Stream, Vec<u8>)>,
+    events: u64,
+    next_call: u64,
+    /// The open calls of the current thread.
+    stack: Vec<u64>,
+    /// The current thread (`None`: the first thread, before any switch names it).
+    thread: Option<u64>,
+    /// The stacks of the other threads.
+    parked: HashMap<u64, Vec<u64>>,
+    /// The first thread's stack while another runs and its id is still unknown.
+    unnamed: Option<Vec<u64>>,
+    scratch: Vec<u8>,
+}
+
+fn too_big(what: &str) -> TraceStreamError {
+    TraceStreamError::new(
+        ErrorKind::Encode,
+        format!("{what} does not fit the CTFS format"),
+    )
+}
+
+impl CtfsWriter {
+    /// Creates the container at `path` and starts its writer thread.
+    pub fn create(path: &Path, info: &RecordingInfo) -> Result<Self> {
+        let meta = MetaDat {
+            flags: FLAGS,
+            recording_id: super::uuid::new_v7(),
+            program: info.program.clone(),
+            args: info.args.clone(),
+            workdir: info.workdir.clone(),
+            recorder_id: info.recorder_id.clone(),
+            paths: Vec::new(),
+        };
+        let pipe = Pipe::create(path, &meta)?;
+        Ok(Self {
+            pipe,
+            meta,
+            space: PositionSpace::new(),
+            records: 0,
+            skip: 0,
+            steps: 0,
+            line_steps: 0,
+            last_position: None,
+            steps_chunk: Chunk::default(),
+            values_chunk: Chunk::default(),
+            events_chunk: Chunk::default(),
+            journal: Vec::new(),
+            current: Vec::new(),
+            current_count: 0,
+            step_open: false,
+            tables: Default::default(),
+            sealed: Vec::new(),
+            events: 0,
+            next_call: 0,
+            stack: Vec::new(),
+            thread: None,
+            parked: HashMap::new(),
+            unnamed: None,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Records of the legacy stream written so far.
+    #[inline]
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Line steps written so far.
+    pub fn line_steps(&self) -> u64 {
+        self.line_steps
+    }
+
+    /// The current step id (0 before the first).
+    #[inline]
+    fn step_id(&self) -> u64 {
+        self.steps.saturating_sub(1)
+    }
+
+    fn table(&mut self, table: Table, record: &[u8]) {
+        let t = &mut self.tables[table as usize];
+        t.dat.extend_from_slice(record);
+        t.size += record.len() as u64;
+        t.off.extend_from_slice(&t.size.to_le_bytes());
+    }
+
+    /// Starts a journal entry (the fillers before it are counted into it).
+    #[inline]
+    fn entry(&mut self, kind: u8) {
+        put_head(&mut self.journal, self.skip, kind);
+        self.skip = 0;
+        self.records += 1;
+    }
+
+    /// A filler record (Step, ThreadSwitch, Value).
+    #[inline]
+    fn filler(&mut self) {
+        self.skip += 1;
+        self.records += 1;
+    }
+
+    /// Declares the next path; `lines_hint` sizes its table when its text cannot be read.
+    pub fn path(&mut self, path: &str, lines_hint: u32) -> Result<()> {
+        let table = LineTable::read_source(Path::new(path))
+            .unwrap_or_else(|| LineTable::conventional(lines_hint));
+        let record = table.record(path);
+        self.table(Table::Paths, &record);
+        self.space.push(&table);
+        self.meta.paths.push(path.to_owned());
+        self.entry(journal::PATH);
+        self.after_record()
+    }
+
+    /// Declares the next function.
+    pub fn function(&mut self, name: &str, path_id: usize, line: i64) -> Result<()> {
+        self.table(Table::Funcs, name.as_bytes());
+        self.entry(journal::FUNCTION);
+        varint::put(&mut self.journal, path_id as u64);
+        varint::put(&mut self.journal, u64::try_from(line.max(1)).unwrap_or(1));
+        self.after_record()
+    }
+
+    /// Declares the next type.
+    pub fn type_record(&mut self, record: &TypeRecord) -> Result<()> {
+        self.table(Table::Types, record.lang_type.as_bytes());
+        let cbor = cbor4ii::serde::to_vec(Vec::new(), record).map_err(|e| {
+            TraceStreamError::new(
+                ErrorKind::Encode,
+                format!("cannot encode a type record: {e}"),
+            )
+        })?;
+        self.entry(journal::TYPE);
+        varint::put_bytes(&mut self.journal, &cbor);
+        self.after_record()
+    }
+
+    /// Declares the next variable name.
+    pub fn variable(&mut self, name: &str) -> Result<()> {
+        self.table(Table::Varnames, name.as_bytes());
+        self.entry(journal::VARIABLE);
+        self.after_record()
+    }
+
+    /// Writes the values record of the open steps record.
+    fn close_values(&mut self) -> Result<()> {
+        if !self.step_open {
+            return Ok(());
+        }
+        self.step_open = false;
+        let raw = &mut self.values_chunk.raw;
+        if self.current_count == 0 {
+            raw.push(0);
+        } else {
+            let len = 1 + varint::len(self.current_count) + self.current.len();
+            varint::put(raw, len as u64);
+            raw.push(TAG_STEP_VALUES);
+            varint::put(raw, self.current_count);
+            raw.extend_from_slice(&self.current);
+            self.current.clear();
+            self.current_count = 0;
+        }
+        self.values_chunk.records += 1;
+        if self.values_chunk.records == Stream::Values.chunk_records() {
+            self.seal(Stream::Values);
+        }
+        Ok(())
+    }
+
+    fn chunk_of(&mut self, stream: Stream) -> Option<&mut Chunk> {
+        match stream {
+            Stream::Steps => Some(&mut self.steps_chunk),
+            Stream::Values => Some(&mut self.values_chunk),
+            Stream::Events => Some(&mut self.events_chunk),
+            Stream::Journal => None,
+        }
+    }
+
+    fn seal(&mut self, stream: Stream) {
+        let spare = self.pipe.spare().unwrap_or_default();
+        let raw = match self.chunk_of(stream) {
+            Some(chunk) => {
+                chunk.records = 0;
+                std::mem::replace(&mut chunk.raw, spare)
+            }
+            None => std::mem::replace(&mut self.journal, spare),
+        };
+        if stream == Stream::Steps {
+            self.last_position = None;
+        }
+        self.sealed.push((stream, raw));
+    }
+
+    /// Opens the next steps record.
+    fn open_step(&mut self) -> Result<()> {
+        self.close_values()?;
+        self.steps += 1;
+        self.step_open = true;
+        self.filler();
+        Ok(())
+    }
+
+    fn after_step_record(&mut self) -> Result<()> {
+        self.steps_chunk.records += 1;
+        if self.steps_chunk.records == Stream::Steps.chunk_records() {
+            self.seal(Stream::Steps);
+        }
+        self.after_record()
+    }
+
+    /// A step at `column` (0-based byte offset) of `line` of path `path_id`.
+    #[inline]
+    pub fn step(&mut self, path_id: usize, line: i64, column: u32) -> Result<()> {
+        let position = self
+            .space
+            .position(path_id, line, column)
+            .ok_or_else(|| too_big("a step in an undeclared path"))?;
+        self.open_step()?;
+        self.line_steps += 1;
+        let raw = &mut self.steps_chunk.raw;
+        match self.last_position {
+            Some(last) if (position as i64 - last as i64).abs() <= MAX_DELTA => {
+                raw.push(TAG_DELTA);
+                varint::put_signed(raw, position as i64 - last as i64);
+            }
+            _ => {
+                raw.push(TAG_ABSOLUTE);
+                varint::put(raw, position);
+            }
+        }
+        self.last_position = Some(position);
+        self.after_step_record()
+    }
+
+    /// A variable's value at the current step.
+    #[inline]
+    pub fn value(&mut self, variable_id: usize, value: &[u8]) -> Result<()> {
+        if self.steps == 0 {
+            self.entry(journal::VALUE);
+            varint::put(&mut self.journal, variable_id as u64);
+            varint::put_bytes(&mut self.journal, value);
+            return self.after_record();
+        }
+        varint::put(&mut self.current, variable_id as u64);
+        varint::put_bytes(&mut self.current, value);
+        self.current_count += 1;
+        self.filler();
+        self.after_record()
+    }
+
+    /// A call of `function_id` with `args` on the current thread.
+    pub fn call(&mut self, function_id: usize, args: &[(VariableId, &[u8])]) -> Result<()> {
+        let key = self.next_call;
+        self.next_call += 1;
+        let parent = self.stack.last().map_or(-1, |&k| k as i64);
+        let depth = self.stack.len() as u64;
+        self.stack.push(key);
+        let args: Vec<(usize, &[u8])> = args.iter().map(|(id, v)| (id.0, *v)).collect();
+        journal::put_call(
+            &mut self.journal,
+            self.skip,
+            function_id as u64,
+            parent,
+            depth,
+            self.steps.saturating_sub(1),
+            &args,
+        );
+        self.skip = 0;
+        self.records += 1;
+        self.after_record()
+    }
+
+    /// The return of the current thread's innermost call (by an exception when `unwind`).
+    pub fn ret(&mut self, value: &[u8], unwind: bool) -> Result<()> {
+        let key = self.stack.pop().unwrap_or(u64::MAX);
+        let step = self.step_id();
+        journal::put_return(&mut self.journal, self.skip, unwind, key, step, value);
+        self.skip = 0;
+        self.records += 1;
+        self.after_record()
+    }
+
+    /// An event at the current step.
+    pub fn event(&mut self, kind: u8, metadata: &str, content: &str) -> Result<()> {
+        let step = self.step_id();
+        put_framed(&mut self.events_chunk.raw, &mut self.scratch, |out| {
+            EventRecord::encode_parts(out, kind, step, metadata.as_bytes(), content.as_bytes());
+        });
+        self.events += 1;
+        self.events_chunk.records += 1;
+        if self.events_chunk.records == Stream::Events.chunk_records() {
+            self.seal(Stream::Events);
+        }
+        self.entry(journal::EVENT);
+        self.after_record()
+    }
+
+    /// A thread starts recording.
+    pub fn thread_start(&mut self, id: u64) -> Result<()> {
+        if self.thread != Some(id) {
+            self.parked.entry(id).or_default();
+        }
+        self.entry(journal::THREAD_START);
+        varint::put(&mut self.journal, id);
+        self.after_record()
+    }
+
+    /// Execution switches to thread `id` (a `steps.dat` record of its own).
+    pub fn thread_switch(&mut self, id: u64) -> Result<()> {
+        self.open_step()?;
+        if self.thread != Some(id) {
+            let current = std::mem::take(&mut self.stack);
+            match self.thread {
+                Some(t) => {
+                    self.parked.insert(t, current);
+                }
+                None => self.unnamed = Some(current),
+            }
+            self.stack = self
+                .parked
+                .remove(&id)
+                .or_else(|| self.unnamed.take())
+                .unwrap_or_default();
+            self.thread = Some(id);
+        }
+        let raw = &mut self.steps_chunk.raw;
+        raw.push(TAG_THREAD_SWITCH);
+        varint::put(raw, id);
+        self.after_step_record()
+    }
+
+    /// Thread `id` stopped recording (its stack is empty).
+    pub fn thread_exit(&mut self, id: u64) -> Result<()> {
+        if self.thread == Some(id) {
+            self.stack.clear();
+        } else {
+            self.parked.remove(&id);
+        }
+        self.entry(journal::THREAD_EXIT);
+        varint::put(&mut self.journal, id);
+        self.after_record()
+    }
+
+    /// After every record: hand over what was sealed, and the tail when a tick passed.
+    #[inline]
+    fn after_record(&mut self) -> Result<()> {
+        if self.journal.len() >= JOURNAL_CHUNK_BYTES {
+            self.seal(Stream::Journal);
+        }
+        if self.pipe.due() {
+            self.hand_over(true, false)
+        } else if !self.sealed.is_empty() {
+            self.hand_over(false, false)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The tail: a copy of each unsealed chunk (`values` with the open step's record).
+    fn tail(&self) -> Tail {
+        let mut values = self.values_chunk.raw.clone();
+        let mut value_records = u64::from(self.values_chunk.records);
+        if self.step_open {
+            if self.current_count == 0 {
+                values.push(0);
+            } else {
+                let len = 1 + varint::len(self.current_count) + self.current.len();
+                varint::put(&mut values, len as u64);
+                values.push(TAG_STEP_VALUES);
+                varint::put(&mut values, self.current_count);
+                values.extend_from_slice(&self.current);
+            }
+            value_records += 1;
+        }
+        let closed_steps = self.steps - u64::from(self.step_open);
+        Tail {
+            steps: TailPart {
+                sealed: self.steps - u64::from(self.steps_chunk.records),
+                records: u64::from(self.steps_chunk.records),
+                raw: self.steps_chunk.raw.clone(),
+            },
+            values: TailPart {
+                sealed: closed_steps - u64::from(self.values_chunk.records),
+                records: value_records,
+                raw: values,
+            },
+            events: TailPart {
+                sealed: self.events - u64::from(self.events_chunk.records),
+                records: u64::from(self.events_chunk.records),
+                raw: self.events_chunk.raw.clone(),
+            },
+        }
+    }
+
+    /// Sends the pending tables and sealed chunks; with `tail` also the journal so far and
+    /// the tail; with `wait` until it is published.
+    fn hand_over(&mut self, tail: bool, wait: bool) -> Result<()> {
+        let mut batch = Batch::default();
+        for table in Table::ALL {
+            let t = &mut self.tables[table as usize];
+            if !t.dat.is_empty() || !t.off.is_empty() {
+                batch.tables.push((
+                    table,
+                    std::mem::take(&mut t.dat),
+                    std::mem::take(&mut t.off),
+                ));
+            }
+        }
+        if tail && !self.journal.is_empty() {
+            self.seal(Stream::Journal);
+        }
+        batch.chunks = std::mem::take(&mut self.sealed);
+        if tail {
+            batch.tail = Some(self.tail());
+        }
+        if wait {
+            self.pipe.send_and_wait(batch)
+        } else {
+            self.pipe.send(batch)
+        }
+    }
+
+    /// Pushes everything written so far into the container and waits until it is published.
+    pub fn flush(&mut self) -> Result<()> {
+        self.hand_over(true, true)
+    }
+
+    /// Ends the recording: seals every chunk, builds `calls.dat`, writes the final
+    /// `meta.dat`; returns `(records, line steps, container bytes, paths)`.
+    pub fn finish(mut self) -> Result<(u64, u64, u64, Vec<String>)> {
+        self.close_values()?;
+        for stream in [Stream::Steps, Stream::Values, Stream::Events] {
+            if self.chunk_of(stream).is_some_and(|c| c.records > 0) {
+                self.seal(stream);
+            }
+        }
+        if !self.journal.is_empty() {
+            self.seal(Stream::Journal);
+        }
+        self.hand_over(false, false)?;
+        let paths = self.meta.paths.clone();
+        let (records, steps) = (self.records, self.line_steps);
+        let bytes = self.pipe.finish(Finish {
+            meta: self.meta,
+            steps: self.steps,
+        })?;
+        Ok((records, steps, bytes, paths))
+    }
+}
