@@ -135,6 +135,26 @@ def test(session: nox.Session) -> None:
         session.notify(f"test-py-{version}")
 
 
+# The independent CTFS checker (opens a `.ct` the way the CodeTracer debugger does), when the
+# workspace has it beside this project; the project's own tests do not need it.
+CTFSCHECK_ENV = "CODETRACER_CTFSCHECK"
+CTFSCHECK_SCRIPT = ROOT.parent / "shared" / "tools" / "ctfscheck.sh"
+
+
+def _ctfscheck_env(session: nox.Session) -> dict[str, str]:
+    """``{CODETRACER_CTFSCHECK: path}``: the variable if set, else the checker built from
+    ``../shared/tools`` if present, else nothing (the CTFS checks then run without it)."""
+    given = os.environ.get(CTFSCHECK_ENV)
+    if given:
+        return {CTFSCHECK_ENV: given}
+    if not CTFSCHECK_SCRIPT.is_file():
+        session.log(f"{CTFSCHECK_SCRIPT} not found: .ct containers are not checked by ctfscheck")
+        return {}
+    out = session.run("bash", str(CTFSCHECK_SCRIPT), silent=True, external=True)
+    path = str(out).strip().splitlines()[-1] if out else ""
+    return {CTFSCHECK_ENV: path} if path else {}
+
+
 @nox.session(name="test-rust", python=False)
 def test_rust(session: nox.Session) -> None:
     """Run the Rust tests of every crate (cargo test --workspace)."""
@@ -143,7 +163,7 @@ def test_rust(session: nox.Session) -> None:
         "test",
         "--workspace",
         *session.posargs,
-        env=_rust_env(_base_python()),
+        env=_rust_env(_base_python()) | _ctfscheck_env(session),
         external=True,
     )
 
@@ -154,16 +174,15 @@ def test_py(session: nox.Session) -> None:
 
     Every trace the tests read strictly is also loaded by CodeTracer's own reader
     (``codetracer_trace_reader``, wrapped by the trace-stream crate's ``reference_read``
-    example), built here and named in ``CODETRACER_REFERENCE_READER``.
+    example), built here and named in ``CODETRACER_REFERENCE_READER``; every ``.ct`` by
+    ``ctfscheck`` when ``../shared/tools`` has it (``CODETRACER_CTFSCHECK``).
     """
     install_packages(session)
     session.install(*TEST_REQUIREMENTS)
     reader = build_reference_reader(session)
+    env = {"CODETRACER_REFERENCE_READER": str(reader)} | _ctfscheck_env(session)
     with session.chdir(ROOT):
-        session.run(
-            "python", "-m", "pytest", "python/tests", *session.posargs,
-            env={"CODETRACER_REFERENCE_READER": str(reader)},
-        )  # fmt: skip
+        session.run("python", "-m", "pytest", "python/tests", *session.posargs, env=env)
 
 
 def build_reference_reader(session: nox.Session) -> Path:

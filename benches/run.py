@@ -1,4 +1,4 @@
-"""End-to-end benchmarks: each workload untraced vs traced (binary and json) by the CLI.
+"""End-to-end benchmarks: each workload untraced vs traced (binary, json, ctfs) by the CLI.
 
 Usage: python benches/run.py [--reps N] [--stdlib-reps N] [--only fib,loop] [--quick]
 
@@ -11,7 +11,9 @@ Startup costs cancel out by subtracting the scale-1 run:
     ns/event = ((traced(S) - traced(1)) - (plain(S) - plain(1))) / (events(S) - events(1))
 
 where events are the workload file's own sys.monitoring events (count_events.py). Also
-reported: overhead ratio, trace bytes per event, peak RSS at S and 10xS.
+reported: overhead ratio, trace bytes per event, peak RSS at S and 10xS, and for ctfs the
+container bytes per step (steps = LINE + PY_START + PY_RESUME + PY_THROW events: each writes a
+Step) and its per-event cost relative to trace.bin (target <= 1.2).
 
 stdlib_heavy (the overhead on code that lives in the standard library, which the recorder's
 default filter skips) is a ratio of ~1, not a per-event cost, so whole-process timing with a
@@ -19,7 +21,7 @@ subtracted scale-1 run is too noisy for it (+-20 % run to run). Instead the work
 own ``main(S)`` (time.perf_counter and time.process_time) and writes the seconds to the file
 named by CT_BENCH_TIME_FILE; interpreter and recorder startup are outside that interval. S is
 calibrated so that ``main(S)`` takes ~STDLIB_SECONDS untraced. Runs alternate
-untraced/binary/json, --stdlib-reps times; each traced run is compared with the untraced run
+untraced/binary/json/ctfs, --stdlib-reps times; each traced run is compared with the untraced run
 of the same round (``traced / plain - 1``), which cancels slow drifts in machine load.
 Reported: the median of those per-round overheads and their spread (min, max, quartiles); as
 cross-checks the ratio of the fastest runs ("best", the runs least disturbed by other load) and
@@ -51,13 +53,17 @@ PY = sys.executable
 RECORDER = [PY, "-m", "codetracer_python_recorder"]
 TARGET_SECONDS = 0.2
 STDLIB_SECONDS = 1.0  # untraced in-process time of stdlib_heavy's main(S)
-STDLIB_REPS = 15  # rounds (untraced, binary, json) for stdlib_heavy
+STDLIB_REPS = 15  # rounds (untraced, binary, json, ctfs) for stdlib_heavy
 TIME_FILE_ENV = "CT_BENCH_TIME_FILE"
-FORMATS = ("binary", "json")
+FORMATS = ("binary", "json", "ctfs")
+EVENTS_FILE = {"binary": "trace.bin", "json": "trace.json", "ctfs": "trace.ct"}
+STEP_EVENTS = ("LINE", "PY_START", "PY_RESUME", "PY_THROW")  # each writes one Step
 NS_PER_EVENT_TARGETS: dict[str, int] = {"fib": 1000, "loop": 1000, "oo": 1000, "strings": 3000}
 TARGETS = {
     "ns_per_event": NS_PER_EVENT_TARGETS,
     "bytes_per_event_bin": 40,
+    "bytes_per_step_ctfs": 2,
+    "ctfs_vs_bin_ns_per_event": 1.2,
     "rss_growth_mb_10x": 20,
     "stdlib_overhead_pct": 10,
 }
@@ -77,11 +83,14 @@ class Result:
     scale: int
     events_1: int = 0
     events_s: int = 0
+    steps_1: int = 0
+    steps_s: int = 0
     plain: dict[str, float] = field(default_factory=dict)
     traced: dict[str, dict[str, float]] = field(default_factory=dict)
     ns_per_event: dict[str, float] = field(default_factory=dict)
     overhead_ratio: dict[str, float] = field(default_factory=dict)
     bytes_per_event: dict[str, float] = field(default_factory=dict)
+    bytes_per_step: dict[str, float] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
     # stdlib_heavy only: per-round overhead in % (traced / plain - 1) and its spread, per format
     overhead_pct: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -118,17 +127,19 @@ def traced(
     run = timed(
         [*RECORDER, "--trace-dir", str(out), "--format", fmt, str(workload), str(scale)], cwd, env
     )
-    name = "trace.bin" if fmt == "binary" else "trace.json"
+    name = EVENTS_FILE[fmt]
     run.trace_bytes = (out / name).stat().st_size if (out / name).exists() else 0
     return run
 
 
-def events(workload: Path, scale: int) -> int:
+def events(workload: Path, scale: int) -> tuple[int, int]:
+    """(recorded sys.monitoring events, of them the ones that write a Step)."""
     out = subprocess.run(
         [PY, str(HERE / "count_events.py"), str(workload), str(scale)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return int(json.loads(out.stdout)["total"])
+    counts = json.loads(out.stdout)
+    return int(counts["total"]), sum(int(counts.get(k, 0)) for k in STEP_EVENTS)
 
 
 def calibrate(workload: Path, cwd: Path) -> int:
@@ -219,7 +230,10 @@ def measure(name: str, reps: int, cwd: Path) -> Result:
     res.plain = {"1": med["plain@1"], "S": med[f"plain@{scale}"]}
     plain_delta = med[f"plain@{scale}"] - med["plain@1"]
     if name in CALL_HEAVY:
-        res.events_1, res.events_s = events(workload, 1), events(workload, scale)
+        (res.events_1, res.steps_1), (res.events_s, res.steps_s) = (
+            events(workload, 1),
+            events(workload, scale),
+        )
     for fmt in FORMATS:
         t1, ts = med[f"{fmt}@1"], med[f"{fmt}@{scale}"]
         res.traced[fmt] = {"1": t1, "S": ts}
@@ -231,10 +245,13 @@ def measure(name: str, reps: int, cwd: Path) -> Result:
             size_1 = samples[f"{fmt}@1"][-1].trace_bytes
             size_s = samples[f"{fmt}@{scale}"][-1].trace_bytes
             res.bytes_per_event[fmt] = (size_s - size_1) / d_events
+            if res.steps_s > res.steps_1:
+                res.bytes_per_step[fmt] = (size_s - size_1) / (res.steps_s - res.steps_1)
     if name in CALL_HEAVY:
         for s_label, s in (("S", scale), ("10S", scale * 10)):
             res.rss_mb[f"plain@{s_label}"] = plain(workload, s, cwd).max_rss_kb / 1024
-            res.rss_mb[f"binary@{s_label}"] = traced(workload, s, "binary", cwd).max_rss_kb / 1024
+            for fmt in ("binary", "ctfs"):
+                res.rss_mb[f"{fmt}@{s_label}"] = traced(workload, s, fmt, cwd).max_rss_kb / 1024
     return res
 
 
@@ -242,12 +259,17 @@ def fmt_num(value: float | None, spec: str = ".0f") -> str:
     return "-" if value is None or math.isnan(value) else format(value, spec)
 
 
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
 def table(results: list[Result]) -> str:
     t = TARGETS
     head = (
         f"{'workload':<13}{'S':>7}{'events(S)':>11}{'ns/ev bin':>11}{'ns/ev json':>11}"
-        f"{'x bin':>8}{'x json':>8}{'B/ev bin':>10}{'B/ev json':>10}{'RSS S':>8}{'RSS 10S':>9}"
-        f"  target"
+        f"{'ns/ev ct':>10}{'ct/bin':>8}{'x bin':>7}{'x json':>7}{'x ct':>7}{'B/ev bin':>10}"
+        f"{'B/ev json':>10}{'B/ev ct':>9}{'B/step ct':>10}{'RSS S':>7}{'RSS 10S':>8}"
+        f"{'ct RSS':>7}{'ct 10S':>7}  target"
     )
     lines = [head, "-" * len(head)]
     for r in results:
@@ -258,23 +280,34 @@ def table(results: list[Result]) -> str:
             pct = r.overhead_pct["binary"]
             target = (
                 f"overhead {pct['median']:.1f} % IQR [{pct['q1']:.1f} .. {pct['q3']:.1f}] "
-                f"best {pct['best']:.1f} %, json {r.overhead_pct['json']['median']:.1f} % "
+                f"best {pct['best']:.1f} %, json {r.overhead_pct['json']['median']:.1f} %, "
+                f"ctfs {r.overhead_pct['ctfs']['median']:.1f} % "
                 f"(target <= {t['stdlib_overhead_pct']} %)"
             )
+        ns = r.ns_per_event
         lines.append(
             f"{r.workload:<13}{r.scale:>7}{r.events_s or '-':>11}"
-            f"{fmt_num(r.ns_per_event.get('binary')):>11}{fmt_num(r.ns_per_event.get('json')):>11}"
-            f"{fmt_num(r.overhead_ratio.get('binary'), '.1f'):>8}"
-            f"{fmt_num(r.overhead_ratio.get('json'), '.1f'):>8}"
+            f"{fmt_num(ns.get('binary')):>11}{fmt_num(ns.get('json')):>11}"
+            f"{fmt_num(ns.get('ctfs')):>10}"
+            f"{fmt_num(ratio(ns.get('ctfs'), ns.get('binary')), '.2f'):>8}"
+            f"{fmt_num(r.overhead_ratio.get('binary'), '.1f'):>7}"
+            f"{fmt_num(r.overhead_ratio.get('json'), '.1f'):>7}"
+            f"{fmt_num(r.overhead_ratio.get('ctfs'), '.1f'):>7}"
             f"{fmt_num(r.bytes_per_event.get('binary'), '.1f'):>10}"
             f"{fmt_num(r.bytes_per_event.get('json'), '.1f'):>10}"
-            f"{fmt_num(r.rss_mb.get('binary@S'), '.0f'):>8}"
-            f"{fmt_num(r.rss_mb.get('binary@10S'), '.0f'):>9}  {target}"
+            f"{fmt_num(r.bytes_per_event.get('ctfs'), '.1f'):>9}"
+            f"{fmt_num(r.bytes_per_step.get('ctfs'), '.2f'):>10}"
+            f"{fmt_num(r.rss_mb.get('binary@S'), '.0f'):>7}"
+            f"{fmt_num(r.rss_mb.get('binary@10S'), '.0f'):>8}"
+            f"{fmt_num(r.rss_mb.get('ctfs@S'), '.0f'):>7}"
+            f"{fmt_num(r.rss_mb.get('ctfs@10S'), '.0f'):>7}  {target}"
         )
     lines.append(
         f"targets: <= 1 us/event fib/loop/oo, <= 3 us strings, <= {t['bytes_per_event_bin']} "
-        f"B/event trace.bin, RSS(10S) - RSS(S) <= {t['rss_growth_mb_10x']} MB, stdlib overhead "
-        f"<= {t['stdlib_overhead_pct']} %.  x = traced/untraced time (startup excluded); RSS in MB."
+        f"B/event trace.bin, ctfs <= {t['ctfs_vs_bin_ns_per_event']} x the ns/event of trace.bin "
+        f"and <= {t['bytes_per_step_ctfs']} B/step, RSS(10S) - RSS(S) <= "
+        f"{t['rss_growth_mb_10x']} MB, stdlib overhead <= {t['stdlib_overhead_pct']} %.  "
+        "x = traced/untraced time (startup excluded); RSS in MB."
         "\nstdlib overhead (binary): median over rounds of traced/untraced main(S) - 1, timed "
         "in-process by the workload, IQR over rounds (min/max in the JSON); best = fastest "
         "traced / fastest untraced - 1."

@@ -43,13 +43,19 @@ from codetracer_python_recorder.errors import (  # noqa: E402
     TargetError,
     UsageError,
 )
-from codetracer_python_recorder.formats import DEFAULT_FORMAT, TRACE_BINARY, TRACE_JSON  # noqa: E402
+from codetracer_python_recorder.formats import (  # noqa: E402
+    DEFAULT_FORMAT,
+    TRACE_BINARY,
+    TRACE_CTFS,
+    TRACE_JSON,
+)
 from codetracer_python_recorder.session import TraceSession  # noqa: E402
 from codetracer_python_recorder.summary import TraceStats, summarize_trace  # noqa: E402
 
 __all__ = [
     "DEFAULT_FORMAT",
     "TRACE_BINARY",
+    "TRACE_CTFS",
     "TRACE_JSON",
     "EnvironmentError",
     "InternalError",

@@ -42,7 +42,7 @@ TraceEvent = dict[str, object]
 
 
 def iter_trace(path: PathLike, *, strict: bool = False) -> Iterator[TraceEvent]:
-    """Stream the records of a trace directory (``trace.bin`` or ``trace.json``), in order.
+    """Stream the records of a trace directory (``trace.bin``, ``trace.json`` or ``trace.ct``).
 
     Records are decoded as they are read, so memory stays bounded however long the trace is.
     A trace cut short (a killed process, a full disk) yields its readable prefix; with
@@ -90,7 +90,8 @@ def start(
 
     Args:
         path: trace directory; created if missing.
-        format: ``"binary"`` (default, ``trace.bin``) or ``"json"`` (``trace.json``).
+        format: ``"binary"`` (default, ``trace.bin``), ``"json"`` (``trace.json``) or
+            ``"ctfs"`` (``trace.ct``).
         start_on_enter: if given, recording begins when code from this file first runs and
             ends when that frame returns; otherwise it begins immediately (mid-stack is fine:
             frames already running are not recorded, so the trace stays balanced).

@@ -142,9 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     out.add_argument(
         "--format",
-        metavar="{binary,json}",
+        metavar="{binary,json,ctfs}",
         default=None,
-        help=f"trace format: binary = trace.bin (compact, default), json = trace.json "
+        help="trace format: binary = trace.bin (compact), json = trace.json, "
+        "ctfs = trace.ct (the container CodeTracer opens first, read on demand) "
         f"(default: {DEFAULT_FORMAT})",
     )
     out.add_argument(

@@ -10,9 +10,11 @@ TRACE_BINARY: Final = "binary"
 """runtime_tracing's streaming CBOR+zstd format, written to ``trace.bin``."""
 TRACE_JSON: Final = "json"
 """Plain JSON, written to ``trace.json`` (larger; handy for inspection)."""
+TRACE_CTFS: Final = "ctfs"
+"""The CTFS container CodeTracer opens first and reads on demand, written to ``trace.ct``."""
 DEFAULT_FORMAT: Final = TRACE_BINARY
 """The format used when none is given."""
-SUPPORTED_FORMATS: Final = (TRACE_BINARY, TRACE_JSON)
+SUPPORTED_FORMATS: Final = (TRACE_BINARY, TRACE_JSON, TRACE_CTFS)
 """The canonical format names, in documentation order."""
 
 _ALIASES: Final[dict[str, str]] = {
@@ -20,6 +22,8 @@ _ALIASES: Final[dict[str, str]] = {
     "bin": TRACE_BINARY,
     "cbor": TRACE_BINARY,
     "json": TRACE_JSON,
+    "ctfs": TRACE_CTFS,
+    "ct": TRACE_CTFS,
 }
 
 

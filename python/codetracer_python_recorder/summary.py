@@ -26,7 +26,7 @@ DEFAULT_TOP = 10
 """How many functions :func:`summarize_trace` lists by calls and by steps."""
 ERROR_TEXTS_KEPT = 3
 """How many Error event texts :func:`summarize_trace` keeps (all are counted)."""
-_EVENTS_FILES = {"trace.bin": "binary", "trace.json": "json"}
+_EVENTS_FILES = {"trace.bin": "binary", "trace.json": "json", "trace.ct": "ctfs"}
 # Records that declare (intern) something; they may sit between a Step and its Call.
 _DECLARATIONS = frozenset({"Path", "Function", "Type", "VariableName", "Variable"})
 
@@ -66,7 +66,7 @@ class TraceStats(TypedDict):
 
     trace_dir: str
     format: str
-    """``binary``, ``json`` or ``unknown``."""
+    """``binary``, ``json``, ``ctfs`` or ``unknown``."""
     files: dict[str, int]
     """Size in bytes of each file in the trace directory."""
     total_bytes: int

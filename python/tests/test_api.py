@@ -28,7 +28,7 @@ def explode() -> None:
     raise ValueError("boom")
 
 
-@pytest.mark.parametrize("fmt", [ctr.TRACE_BINARY, ctr.TRACE_JSON])
+@pytest.mark.parametrize("fmt", [ctr.TRACE_BINARY, ctr.TRACE_JSON, ctr.TRACE_CTFS])
 def test_start_stop_records_calls_steps_and_values(tmp_path: Path, fmt: str) -> None:
     session = ctr.start(tmp_path / "t", format=fmt)
     assert ctr.is_tracing()
@@ -46,17 +46,27 @@ def test_start_stop_records_calls_steps_and_values(tmp_path: Path, fmt: str) -> 
     assert view.lines_in(HERE)  # lines of this file were stepped
     assert {41, 42} <= set(view.int_values("x"))
     assert_balanced(view)
-    expected_file = "trace.bin" if fmt == ctr.TRACE_BINARY else "trace.json"
-    assert (tmp_path / "t" / expected_file).exists()
+    expected_file = {"binary": "trace.bin", "json": "trace.json", "ctfs": "trace.ct"}[fmt]
+    assert {p.name for p in (tmp_path / "t").glob("trace.*")} == {expected_file}
 
 
-def test_binary_and_json_read_back_the_same(tmp_path: Path) -> None:
-    for fmt in (ctr.TRACE_BINARY, ctr.TRACE_JSON):
+def test_every_format_reads_back_the_same(tmp_path: Path) -> None:
+    for fmt in (ctr.TRACE_BINARY, ctr.TRACE_JSON, ctr.TRACE_CTFS):
         with ctr.trace(tmp_path / fmt, format=fmt):
             fib(3)
-    binary, json_ = Trace(tmp_path / "binary"), Trace(tmp_path / "json")
-    assert binary.call_names() == json_.call_names()
+    binary, json_, ctfs = (Trace(tmp_path / f) for f in ("binary", "json", "ctfs"))
+    assert binary.call_names() == json_.call_names() == ctfs.call_names()
     assert [line for _, line in binary.steps()] == [line for _, line in json_.steps()]
+    # the same records in the same order (values compared as the format's JSON shapes), but
+    # for the loop variable `fmt` of this test, recorded with its own value in each
+    def without_fmt(t: Trace) -> list[object]:
+        fmt_ids = {i for i, n in enumerate(t.variable_names) if n == "fmt"}
+        return [
+            e for k, e in zip(t.records, t.events, strict=True)
+            if not (k[0] == "Value" and k[1]["variable_id"] in fmt_ids)
+        ]  # fmt: skip
+
+    assert without_fmt(binary) == without_fmt(ctfs)
 
 
 def test_flush_writes_while_recording(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ from codetracer_python_recorder.formats import SUPPORTED_FORMATS, normalize_form
 def test_constants() -> None:
     assert ctr.TRACE_BINARY == "binary"
     assert ctr.TRACE_JSON == "json"
+    assert ctr.TRACE_CTFS == "ctfs"
     assert ctr.DEFAULT_FORMAT == ctr.TRACE_BINARY
-    assert SUPPORTED_FORMATS == ("binary", "json")
+    assert SUPPORTED_FORMATS == ("binary", "json", "ctfs")
 
 
 @pytest.mark.parametrize(
@@ -23,6 +24,8 @@ def test_constants() -> None:
         ("cbor", "binary"),
         ("json", "json"),
         ("Json", "json"),
+        ("ctfs", "ctfs"),
+        (" CT ", "ctfs"),
     ],
 )
 def test_normalize_accepts_names_and_aliases(given: str, canonical: str) -> None:
@@ -38,4 +41,4 @@ def test_unsupported_format_is_a_usage_error_with_code(bad: object) -> None:
     assert err.code == "ERR_UNSUPPORTED_FORMAT"
     assert err.kind == "usage"
     assert "CODETRACER_FORMAT" in str(err)
-    assert "binary, json" in str(err)
+    assert "binary, json, ctfs" in str(err)

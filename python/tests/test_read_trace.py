@@ -23,7 +23,7 @@ def record(tmp_path: Path, fmt: str) -> Path:
     return out
 
 
-@pytest.mark.parametrize("fmt", ["binary", "json"])
+@pytest.mark.parametrize("fmt", ["binary", "json", "ctfs"])
 def test_complete_traces_read_strictly(tmp_path: Path, fmt: str) -> None:
     out = record(tmp_path, fmt)
     events = ctr.read_trace(str(out), strict=True)
@@ -68,13 +68,31 @@ def test_a_binary_trace_cut_short_raises_when_strict(tmp_path: Path) -> None:
     assert info.value.code == "ERR_TRACE_INCOMPLETE"
 
 
+def test_a_ctfs_container_cut_short_yields_its_prefix(tmp_path: Path) -> None:
+    out = record(tmp_path, "ctfs")
+    container = out / "trace.ct"
+    full = ctr.read_trace(str(out), strict=True)
+    data = container.read_bytes()
+    # Without its last block (calls.dat, written last) every record is still there, but the
+    # container is not complete; cut in half, a prefix of the records is readable.
+    container.write_bytes(data[: len(data) - 4096])
+    assert ctr.read_trace(str(out)) == full
+    with pytest.raises(ctr.RecorderError) as info:
+        ctr.read_trace(str(out), strict=True)
+    assert info.value.code == "ERR_TRACE_INCOMPLETE"
+    container.write_bytes(data[: len(data) // 2])
+    prefix = ctr.read_trace(str(out))
+    assert len(prefix) < len(full)
+    assert prefix == full[: len(prefix)]
+
+
 def test_not_a_trace_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ctr.RecorderError) as info:
         ctr.read_trace(str(tmp_path))
-    assert "no trace.json or trace.bin" in str(info.value)
+    assert "no trace.ct or trace.json or trace.bin" in str(info.value)
 
 
-@pytest.mark.parametrize("fmt", ["binary", "json"])
+@pytest.mark.parametrize("fmt", ["binary", "json", "ctfs"])
 def test_iter_trace_streams_what_read_trace_returns(tmp_path: Path, fmt: str) -> None:
     out = record(tmp_path, fmt)
     events = ctr.iter_trace(out)  # a Path is fine

@@ -75,7 +75,7 @@ def test_counts_of_a_known_program(tmp_path: Path, fmt: str) -> None:
     assert stats["errors"] == {"count": 0, "first": []}
     assert stats["exit_status"] == {"code": 0, "label": None}
     assert stats["format"] == fmt
-    events_file = "trace.bin" if fmt == "binary" else "trace.json"
+    events_file = {"binary": "trace.bin", "json": "trace.json", "ctfs": "trace.ct"}[fmt]
     assert set(stats["files"]) == {events_file, "trace_metadata.json", "trace_paths.json"}
     assert stats["files"][events_file] == (out / events_file).stat().st_size
     assert stats["total_bytes"] == sum(stats["files"].values())

@@ -309,17 +309,13 @@ fn a_live_container_and_a_truncated_one_read_as_prefixes() {
     for keep in [bytes.len() - 100, bytes.len() / 2 / 4096 * 4096, 4096 * 2] {
         let cut = tempfile::tempdir().unwrap();
         std::fs::write(cut.path().join("trace.ct"), &bytes[..keep]).unwrap();
-        match TraceEvents::open(cut.path()) {
-            Ok(mut events) => {
-                let n = events.by_ref().count();
-                assert_eq!(events.mode(), Some(ReadMode::Prefix), "cut at {keep}");
-                if keep == bytes.len() - 100 {
-                    assert_eq!(n, full.len());
-                } else {
-                    assert!(n < full.len(), "cut at {keep}");
-                }
-            }
-            Err(e) => assert!(e.message().contains("cannot read"), "{e}"),
+        let mut events = TraceEvents::open(cut.path()).unwrap();
+        let n = events.by_ref().count();
+        assert_eq!(events.mode(), Some(ReadMode::Prefix), "cut at {keep}");
+        if keep == bytes.len() - 100 {
+            assert_eq!(n, full.len());
+        } else {
+            assert!(n < full.len(), "cut at {keep}");
         }
     }
 }

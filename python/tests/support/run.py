@@ -27,7 +27,7 @@ __all__ = ["SUBPROCESS_TIMEOUT", "TIMEOUT_ENV"]  # re-exported (defined in suppo
 TESTS = Path(__file__).resolve().parent.parent
 PROGRAMS = TESTS / "programs"
 DRIVER = PROGRAMS / "_driver.py"
-FORMATS = ("binary", "json")
+FORMATS = ("binary", "json", "ctfs")
 
 
 def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

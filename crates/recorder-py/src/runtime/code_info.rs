@@ -1,6 +1,7 @@
 //! [`CodeInfo`]: what the recorder needs to know about one code object, computed once at its
 //! first sighting and cached (keyed by address, keeping the code object alive so the address
-//! cannot be reused by another code object while the entry exists).
+//! cannot be reused by another code object while the entry exists) — including, for `trace.ct`
+//! steps, the column of the statement each instruction starts ([`CodeInfo::column_at`]).
 
 use codetracer_trace_filter::ValueAction;
 use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
@@ -62,6 +63,12 @@ pub struct CodeInfo {
     pub module: Option<String>,
     /// What the filters say about this code's return values.
     pub return_action: ValueAction,
+    /// Per code unit (2 bytes of bytecode): the 0-based column a LINE event there reports —
+    /// the leftmost start column of the instructions from there to the end of the line's
+    /// run (the statement's start, not its first operand). Empty unless read.
+    pub columns: Vec<u32>,
+    /// The last line any instruction of this code is on (a line-table size hint).
+    pub max_line: u32,
 }
 
 fn names<'py>(code: &Bound<'py, PyCode>, attr: &str) -> PyResult<Vec<Bound<'py, PyString>>> {
@@ -144,7 +151,58 @@ impl CodeInfo {
             function_name: None,
             module: None,
             return_action: ValueAction::Allow,
+            columns: Vec::new(),
+            max_line: u32::try_from(first_line.max(1)).unwrap_or(u32::MAX),
         })
+    }
+
+    /// Reads `co_positions()` (a method of code objects: no user code runs) into
+    /// [`Self::columns`] and [`Self::max_line`]. A code object whose positions cannot be read
+    /// keeps column 0 everywhere.
+    pub fn read_positions(&mut self, code: &Bound<'_, PyCode>) {
+        let mut units: Vec<(Option<i64>, Option<i64>)> = Vec::new();
+        let read = (|| -> PyResult<()> {
+            for item in code.call_method0("co_positions")?.try_iter()? {
+                let (line, _end, column, _end_column): (
+                    Option<i64>,
+                    Option<i64>,
+                    Option<i64>,
+                    Option<i64>,
+                ) = item?.extract()?;
+                units.push((line, column));
+            }
+            Ok(())
+        })();
+        if read.is_err() {
+            return;
+        }
+        let mut columns = vec![0u32; units.len()];
+        let mut run: Option<(Option<i64>, Option<i64>)> = None; // (line, leftmost column)
+        for (i, &(line, column)) in units.iter().enumerate().rev() {
+            let leftmost = match run {
+                Some((l, left)) if l == line => match (left, column) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                },
+                _ => column,
+            };
+            run = Some((line, leftmost));
+            columns[i] = leftmost.and_then(|c| u32::try_from(c).ok()).unwrap_or(0);
+            if let Some(l) = line.and_then(|l| u32::try_from(l).ok()) {
+                self.max_line = self.max_line.max(l);
+            }
+        }
+        self.columns = columns;
+    }
+
+    /// The column of a LINE event at byte offset `lasti` (0 when unknown).
+    #[inline]
+    pub fn column_at(&self, lasti: i32) -> u32 {
+        usize::try_from(lasti / 2)
+            .ok()
+            .and_then(|i| self.columns.get(i))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Assigns trace ids to every variable name of this code (once per recording).

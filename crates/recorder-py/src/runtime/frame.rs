@@ -23,6 +23,13 @@ pub fn current_frame(py: Python<'_>) -> Option<Bound<'_, PyAny>> {
     }
 }
 
+/// The byte offset of the instruction `frame` runs (at a LINE event: the first instruction
+/// of the new line), or -1.
+pub fn last_instruction(frame: &Bound<'_, PyAny>) -> i32 {
+    // SAFETY: `frame` is a live frame object and the GIL is held.
+    unsafe { ffi::PyFrame_GetLasti(frame.as_ptr().cast()) }
+}
+
 /// Whether `frame` runs `code` (guards against reading the wrong frame's variables).
 pub fn frame_runs(frame: &Bound<'_, PyAny>, code: *mut ffi::PyObject) -> bool {
     // SAFETY: `frame` is a live frame object; `PyFrame_GetCode` returns a new reference that

@@ -1,7 +1,10 @@
 //! The recorder's `trace_metadata.json`: the program, its arguments, how it ended, the
-//! filters in use — turned into the trace-stream crate's [`Metadata`] and written atomically.
+//! filters in use — turned into the trace-stream crate's [`Metadata`] and written atomically —
+//! and the same facts for a `.ct` container's `meta.dat` ([`recording_info`]).
 
-use codetracer_trace_stream::{ExitStatus, Metadata, RecorderInfo, TraceDir, TraceFormat};
+use codetracer_trace_stream::{
+    ExitStatus, Metadata, RecorderInfo, RecordingInfo, TraceDir, TraceFormat,
+};
 
 use crate::errors::RecorderFailure;
 
@@ -26,6 +29,22 @@ pub struct ProgramInfo<'a> {
     pub format: TraceFormat,
 }
 
+fn workdir() -> String {
+    std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+/// What a `.ct` container's `meta.dat` says about the recording.
+pub fn recording_info(info: &ProgramInfo<'_>) -> RecordingInfo {
+    RecordingInfo {
+        program: info.program.to_owned(),
+        args: info.args.to_vec(),
+        workdir: workdir(),
+        recorder_id: format!("{RECORDER_NAME}/{}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
 /// Writes `trace_metadata.json`; `ending` is `None` while the program runs.
 pub fn write_metadata(
     dir: &TraceDir,
@@ -33,9 +52,7 @@ pub fn write_metadata(
     ending: Option<Ending<'_>>,
     trace_filter: Option<serde_json::Value>,
 ) -> Result<(), RecorderFailure> {
-    let workdir = std::env::current_dir()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    let workdir = workdir();
     let mut extra = serde_json::Map::new();
     if let Some(filter) = trace_filter {
         extra.insert("trace_filter".into(), filter);

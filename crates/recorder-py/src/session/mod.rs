@@ -21,7 +21,7 @@ use crate::errors::{codes, RecorderFailure, RecorderResult};
 use crate::failure_injection::{self, Point};
 use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
-use metadata::{write_metadata, Ending, ProgramInfo};
+use metadata::{recording_info, write_metadata, Ending, ProgramInfo};
 
 /// What `start` needs.
 pub struct StartRequest {
@@ -126,12 +126,18 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
             Some(filter_block),
         )?;
         let adopt = request.activation_path.is_none();
+        let recording = recording_info(&ProgramInfo {
+            program: &request.program,
+            args: &request.args,
+            format: request.format,
+        });
         let mut tracer = RuntimeTracer::begin(
             py,
             TracerConfig {
                 tool,
                 paths: paths.clone(),
                 format: request.format,
+                recording,
                 program: request.program.clone(),
                 activation_path: request.activation_path.clone(),
                 scope,

@@ -19,14 +19,20 @@ fn invalid(msg: String) -> io::Error {
 }
 
 impl ChunkedFile {
-    /// The stream `(dat, idx)` of `reader`, `None` when the container has no `dat`.
+    /// The stream `(dat, idx)` of `reader`, `None` when the container has no `dat`. Of a
+    /// container cut short, the chunks whose index entries are readable.
     pub fn open(reader: &ContainerReader, (dat, idx): (&str, &str)) -> io::Result<Option<Self>> {
         let Some(entry) = reader.entry(dat) else {
             return Ok(None);
         };
-        let index = reader.read(idx)?;
-        let (chunk_size, offsets) =
-            parse_idx(&index).ok_or_else(|| invalid(format!("{idx} is damaged")))?;
+        let index = reader.read_prefix(idx);
+        let cut = (index.len() as u64) < reader.size(idx).unwrap_or(0);
+        let (chunk_size, offsets) = match parse_idx(&index) {
+            Some(parsed) => parsed,
+            // The index itself is cut off: no chunk can be located.
+            None if cut => (1, Vec::new()),
+            None => return Err(invalid(format!("{idx} is damaged"))),
+        };
         let ordered = offsets.windows(2).all(|w| w[0] < w[1])
             && offsets.first().is_none_or(|&o| o == 0)
             && offsets.last().is_none_or(|&o| o < entry.size.max(1));

@@ -131,6 +131,24 @@ impl ContainerReader {
             .all(|e| e.size == 0 || self.read_range(*e, e.size - 1, 1).is_ok())
     }
 
+    /// The longest readable prefix of the internal file `name` (all of it unless the
+    /// container was cut short), in whole blocks but the last.
+    pub fn read_prefix(&self, name: &str) -> Vec<u8> {
+        let Some(entry) = self.entry(name) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        while (out.len() as u64) < entry.size {
+            let at = out.len() as u64;
+            let n = self.block_size.min(entry.size - at);
+            match self.read_range(entry, at, n) {
+                Ok(bytes) => out.extend_from_slice(&bytes),
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
     /// The whole internal file `name`.
     pub fn read(&self, name: &str) -> io::Result<Vec<u8>> {
         let entry = self.entry(name).ok_or_else(|| {

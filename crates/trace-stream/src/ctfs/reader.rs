@@ -54,19 +54,11 @@ impl RawChunks {
     }
 }
 
-/// One interning table, read whole.
-fn read_table(reader: &ContainerReader, table: Table) -> Result<Vec<Vec<u8>>> {
+/// One interning table, read whole (of a container cut short: its readable records).
+fn read_table(reader: &ContainerReader, table: Table) -> Vec<Vec<u8>> {
     let (dat, off) = table.files();
-    let (Some(_), Some(_)) = (reader.entry(dat), reader.entry(off)) else {
-        return Ok(Vec::new());
-    };
-    let invalid = |why: String| TraceStreamError::invalid(reader.path(), why);
-    let data = reader
-        .read(dat)
-        .map_err(|e| invalid(format!("{dat}: {e}")))?;
-    let offsets = reader
-        .read(off)
-        .map_err(|e| invalid(format!("{off}: {e}")))?;
+    let data = reader.read_prefix(dat);
+    let offsets = reader.read_prefix(off);
     let mut c = Cursor::new(&offsets);
     let mut ends = Vec::new();
     while let Some(o) = c.u64_le() {
@@ -79,7 +71,7 @@ fn read_table(reader: &ContainerReader, table: Table) -> Result<Vec<Vec<u8>>> {
             None => break, // a record whose bytes are not there: the table ends before it
         }
     }
-    Ok(records)
+    records
 }
 
 /// The records of one container.
@@ -105,6 +97,9 @@ pub struct CtfsEvents {
     fillers: VecDeque<TraceLowLevelEvent>,
     /// The journal entry waiting for its fillers, and how many are still due.
     waiting: Option<(u64, EntryKind)>,
+    /// The column of the step at the head of `fillers`, and of the last step returned.
+    head_column: Option<u32>,
+    column: Option<u32>,
     finished: bool,
     done: Option<ReadMode>,
 }
@@ -129,20 +124,19 @@ impl CtfsEvents {
         }
         let mut space = PositionSpace::new();
         let mut paths = Vec::new();
-        for record in read_table(&reader, Table::Paths)? {
+        for record in read_table(&reader, Table::Paths) {
             let (p, table) = LineTable::parse_record(&record).ok_or_else(|| {
                 invalid("paths.dat holds a record that is not column-aware".into())
             })?;
             space.push(&table);
             paths.push(p);
         }
-        let names = |t: Table| -> Result<Vec<String>> {
-            Ok(read_table(&reader, t)?.iter().map(|r| text(r)).collect())
-        };
+        let names =
+            |t: Table| -> Vec<String> { read_table(&reader, t).iter().map(|r| text(r)).collect() };
         let (funcs, types, varnames) = (
-            names(Table::Funcs)?,
-            names(Table::Types)?,
-            names(Table::Varnames)?,
+            names(Table::Funcs),
+            names(Table::Types),
+            names(Table::Varnames),
         );
         let open = |s: Stream| -> Result<RawChunks> {
             let file = ChunkedFile::open(&reader, s.files()).map_err(|e| invalid(e.to_string()))?;
@@ -192,9 +186,17 @@ impl CtfsEvents {
             entries: VecDeque::new(),
             fillers: VecDeque::new(),
             waiting: None,
+            head_column: None,
+            column: None,
             finished,
             done: None,
         })
+    }
+
+    /// The column (1-based) of the last `Step` returned: `trace.ct` keeps the column of
+    /// every step, which the records of the binary format have no field for.
+    pub fn last_column(&self) -> Option<u32> {
+        self.column
     }
 
     /// `None` while records remain; then whether the container was complete.
@@ -241,7 +243,8 @@ impl CtfsEvents {
             let values = self.next_values()?;
             let head = match event {
                 StepEvent::Position(p) => {
-                    let (path, line, _column) = self.space.locate(p)?;
+                    let (path, line, column) = self.space.locate(p)?;
+                    self.head_column = Some(column);
                     TraceLowLevelEvent::Step(StepRecord {
                         path_id: PathId(path),
                         line: Line(line),
@@ -266,7 +269,11 @@ impl CtfsEvents {
         if self.fillers.is_empty() {
             self.refill()?;
         }
-        self.fillers.pop_front()
+        let next = self.fillers.pop_front()?;
+        if matches!(next, TraceLowLevelEvent::Step(_)) {
+            self.column = self.head_column.take();
+        }
+        Some(next)
     }
 
     fn next_event_record(&mut self) -> Option<EventRecord> {

@@ -24,7 +24,7 @@ use super::threads::ThreadStacks;
 use super::types::{Fixed, TypeRegistry};
 use super::value_encoder::FormatEncoder;
 use crate::errors::RecorderFailure;
-use codetracer_trace_stream::{TraceDir, TraceFormat, TraceWriter};
+use codetracer_trace_stream::{RecordingInfo, TraceDir, TraceFormat, TraceWriter};
 
 /// Everything a recording needs to know at start.
 pub struct TracerConfig {
@@ -34,6 +34,8 @@ pub struct TracerConfig {
     pub paths: TraceDir,
     /// Events file format.
     pub format: TraceFormat,
+    /// The program, its arguments, workdir and recorder (a `.ct` container's `meta.dat`).
+    pub recording: RecordingInfo,
     /// The program recorded (its path, for the toplevel function).
     pub program: String,
     /// Recording starts when this file's code first runs (`None`: immediately).
@@ -77,6 +79,8 @@ pub struct RuntimeTracer {
     module_name_from_globals: bool,
     failure: Option<RecorderFailure>,
     uncaught: Option<String>,
+    /// Whether steps carry columns (`trace.ct`): code objects cache their line columns.
+    columns: bool,
     steps_at_last_flush_check: u64,
     last_flush: Instant,
     /// Entries of the path table already in `trace_paths.json`.
@@ -95,7 +99,8 @@ impl RuntimeTracer {
         let events = MonitoringEvents::load(py).map_err(|e| {
             RecorderFailure::internal(format!("sys.monitoring is unavailable: {e}"))
         })?;
-        let mut rec = TraceWriter::create(&config.paths.events, config.format)?;
+        let mut rec =
+            TraceWriter::create_with(&config.paths.events, config.format, &config.recording)?;
         let mut types = TypeRegistry::new();
         let program_path = rec.path_id(&config.program)?;
         let toplevel = rec.new_function("<toplevel>", program_path, 1)?;
@@ -123,6 +128,7 @@ impl RuntimeTracer {
             module_name_from_globals: config.module_name_from_globals,
             failure: None,
             uncaught: None,
+            columns: config.format == TraceFormat::Ctfs,
             steps_at_last_flush_check: 0,
             last_flush: Instant::now(),
             paths_written,
@@ -289,6 +295,9 @@ impl RuntimeTracer {
         );
         if !info.traced {
             return Ok(info);
+        }
+        if self.columns {
+            info.read_positions(code);
         }
         info.is_activation_file = self.activation.is_activation_file(&info.filename);
         use codetracer_trace_filter::ValueKind;

@@ -36,7 +36,7 @@ impl RuntimeTracer {
         if let (Some(p), Some(f)) = (info.path_id, info.function_id) {
             return Ok((p, f));
         }
-        let path_id = rec.path_id(&info.filename)?;
+        let path_id = rec.path_id_hinted(&info.filename, info.max_line)?;
         let name = match &info.function_name {
             Some(n) => n.clone(),
             None if info.is_module => {
@@ -174,9 +174,13 @@ impl RuntimeTracer {
             let Some(info) = codes.get(&key) else {
                 return Ok(());
             };
-            rec.step(path_id, i64::from(line))?;
-            let Some(f) = frame::current_frame(py).filter(|f| frame::frame_runs(f, code.as_ptr()))
-            else {
+            let frame = frame::current_frame(py).filter(|f| frame::frame_runs(f, code.as_ptr()));
+            let column = match &frame {
+                Some(f) if !info.columns.is_empty() => info.column_at(frame::last_instruction(f)),
+                _ => 0,
+            };
+            rec.step_at(path_id, i64::from(line), column)?;
+            let Some(f) = frame else {
                 return Ok(());
             };
             let mut failure = None;
@@ -287,7 +291,11 @@ impl RuntimeTracer {
                 encoder.marker(Fixed::Redacted, "<dropped>", &mut out)?
             }
         };
-        out.rec.ret_bytes(encoded)?;
+        if unwinding {
+            out.rec.unwind_bytes(encoded)?;
+        } else {
+            out.rec.ret_bytes(encoded)?;
+        }
         threads.maybe_exit(rec)
     }
 }
