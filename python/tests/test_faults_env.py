@@ -276,7 +276,7 @@ def run_cli_disk_full(*args: str | Path, cwd: Path) -> subprocess.CompletedProce
     )
 
 
-@pytest.mark.parametrize("fmt", ["json", "binary"])
+@pytest.mark.parametrize("fmt", ["json", "binary", "ctfs"])
 def test_disk_full_under_abort(tmp_path: Path, fmt: str) -> None:
     script = write(tmp_path / "big.py", BIG)
     proc = run_cli_disk_full(

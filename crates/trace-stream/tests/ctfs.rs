@@ -146,13 +146,13 @@ fn ctfs_reads_back_the_records_of_the_binary_format() {
 /// Decodes every call record of `calls.dat`.
 fn calls(reader: &ContainerReader) -> Vec<CallRecord> {
     let file = ChunkedFile::open(reader, CALLS).unwrap().unwrap();
-    assert_eq!(file.chunk_size(), 256);
+    assert_eq!(file.chunk_size(), 1024);
     let mut out = Vec::new();
     for i in 0..file.chunks() {
         let raw = file.read(reader, i).unwrap();
         let records = split_framed(&raw).unwrap();
         if i + 1 < file.chunks() {
-            assert_eq!(records.len(), 256, "chunk {i}");
+            assert_eq!(records.len(), 1024, "chunk {i}");
         }
         for r in records {
             out.push(CallRecord::decode(&raw[r]).unwrap());

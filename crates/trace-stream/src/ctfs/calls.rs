@@ -1,112 +1,230 @@
-//! Building `calls.dat` from the journal at the end of a recording.
+//! [`CallsBuilder`]: `calls.dat`, built on the writer thread from the journal chunks as they
+//! arrive, and written into the container when the recording finishes.
 //!
 //! A call record needs what is known only when the call returns (last step, return value)
 //! and its children, and records go in entry order — the outermost call, still open until
-//! the end, comes first. So the records are assembled from the journal's call entries and
-//! returns in chunks of [`CALLS_CHUNK`] keys: a chunk is sealed (encoded and compressed) as
-//! soon as every call in it returned, which at any moment leaves only the chunks holding an
-//! open call in memory (at most one per open call, plus the children lists of open calls).
-//! Sealed chunks that cannot be written yet (an earlier chunk is still open) wait in a
-//! spill file next to the container, and are copied into `calls.dat` in order at the end.
+//! the end, comes first. The builder replays the journal's calls and returns (keys in entry
+//! order, parents and depths from the per-thread stacks, [`CallStacks`]) and assembles the
+//! records in chunks of [`CALLS_CHUNK`] keys: a chunk is sealed (encoded and compressed) as
+//! soon as every call in it returned, which leaves in memory only the chunks that hold an
+//! open call (at most one per open call) and the children lists of open calls. Sealed chunks
+//! wait in a spill file beside the container (unlinked at once where the system allows, so a
+//! killed process leaves nothing behind) until the end copies them into `calls.dat` in order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::chunks::ChunkedFile;
 use super::container::{Container, FileId};
-use super::container_read::ContainerReader;
-use super::journal::{decode_chunk, EntryKind};
+use super::journal::{next_entry, EntryKind};
 use super::pio::{read_at, write_at};
-use super::records::{idx_header, CallRecord, VOID_RETURN};
-use super::varint;
-use super::{Stream, CALLS_CHUNK, LEVEL};
+use super::records::{idx_header, VOID_RETURN};
+use super::stacks::CallStacks;
+use super::varint::{self, Cursor};
+use super::{CALLS_CHUNK, LEVEL};
 
-struct PendingChunk {
-    records: Vec<Option<Vec<u8>>>,
-    filled: usize,
+/// Hashes a call key with one multiplication (keys are sequential integers).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
-struct Builder<'c> {
-    c: &'c mut Container,
-    dat: FileId,
-    idx: FileId,
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+
+/// A call that has not returned yet.
+struct OpenCall {
+    function_id: u64,
+    parent: i64,
+    depth: u64,
+    first_step: u64,
+    /// The encoded arguments: count, then `name id, length + CBOR` each.
+    args: Vec<u8>,
+    children: Vec<u64>,
+}
+
+/// The records of one chunk, completed in any order.
+#[derive(Default)]
+struct PendingChunk {
+    arena: Vec<u8>,
+    /// Per key of the chunk: where its framed record is in `arena`.
+    slots: Vec<Option<(usize, usize)>>,
+    filled: u32,
+}
+
+/// The replay state and the sealed chunks of `calls.dat`.
+pub struct CallsBuilder {
+    stacks: CallStacks,
+    step: u64,
     next_key: u64,
-    open: HashMap<u64, CallRecord>,
+    open: KeyMap<OpenCall>,
     pending: BTreeMap<u64, PendingChunk>,
-    /// The next chunk `calls.dat` takes.
-    next_chunk: u64,
     spill_path: PathBuf,
     spill: Option<File>,
     spill_len: u64,
     spilled: BTreeMap<u64, (u64, u64)>,
     compressor: zstd::bulk::Compressor<'static>,
+    scratch: Vec<u8>,
 }
 
-impl Builder<'_> {
-    fn call(
-        &mut self,
-        function_id: u64,
-        parent: i64,
-        depth: u64,
-        first_step: u64,
-        args: Vec<(u64, Vec<u8>)>,
-    ) {
+fn damaged() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "a journal chunk is damaged")
+}
+
+impl CallsBuilder {
+    /// A builder whose spill file will be next to `container`.
+    pub fn new(container: &Path) -> io::Result<Self> {
+        let mut spill_path = container.as_os_str().to_owned();
+        spill_path.push(".calls.tmp");
+        Ok(Self {
+            stacks: CallStacks::new(),
+            step: 0,
+            next_key: 0,
+            open: KeyMap::default(),
+            pending: BTreeMap::new(),
+            spill_path: PathBuf::from(spill_path),
+            spill: None,
+            spill_len: 0,
+            spilled: BTreeMap::new(),
+            compressor: zstd::bulk::Compressor::new(LEVEL)?,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Calls entered so far.
+    pub fn calls(&self) -> u64 {
+        self.next_key
+    }
+
+    /// Replays one raw journal chunk.
+    pub fn feed(&mut self, raw: &[u8]) -> io::Result<()> {
+        let mut c = Cursor::new(raw);
+        while !c.is_empty() {
+            let entry = next_entry(&mut c).ok_or_else(damaged)?;
+            match entry.kind {
+                EntryKind::Call {
+                    thread,
+                    function_id,
+                    step_delta,
+                    args,
+                } => {
+                    if let Some(t) = thread {
+                        self.stacks.switch(t);
+                    }
+                    self.step += step_delta;
+                    self.enter(function_id, args.count(), args.raw());
+                }
+                EntryKind::Return {
+                    thread,
+                    step_delta,
+                    value,
+                    unwind,
+                } => {
+                    if let Some(t) = thread {
+                        self.stacks.switch(t);
+                    }
+                    self.step += step_delta;
+                    if let Some(key) = self.stacks.pop() {
+                        self.complete(key, self.step, Some((value, unwind)))?;
+                    }
+                }
+                EntryKind::ThreadStart(id) => self.stacks.start(id),
+                EntryKind::ThreadExit(id) => self.stacks.exit(id),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self, function_id: u64, count: u64, raw_args: &[u8]) {
         let key = self.next_key;
         self.next_key += 1;
-        if let Some(p) = u64::try_from(parent)
-            .ok()
-            .and_then(|p| self.open.get_mut(&p))
-        {
+        let parent = self.stacks.top();
+        if let Some(p) = parent.and_then(|p| self.open.get_mut(&p)) {
             p.children.push(key);
         }
+        let mut args = Vec::with_capacity(raw_args.len() + 1);
+        varint::put(&mut args, count);
+        args.extend_from_slice(raw_args);
         self.open.insert(
             key,
-            CallRecord {
+            OpenCall {
                 function_id,
-                parent,
-                first_step,
-                last_step: first_step,
-                depth,
+                parent: parent.map_or(-1, |p| p as i64),
+                depth: self.stacks.depth() as u64,
+                first_step: self.step,
                 args,
-                ret: vec![VOID_RETURN],
-                exception: Vec::new(),
                 children: Vec::new(),
             },
         );
+        self.stacks.push(key);
         self.pending
             .entry(key / u64::from(CALLS_CHUNK))
             .or_insert_with(|| PendingChunk {
-                records: vec![None; CALLS_CHUNK as usize],
-                filled: 0,
+                slots: vec![None; CALLS_CHUNK as usize],
+                ..PendingChunk::default()
             });
     }
 
-    fn ret(&mut self, key: u64, last_step: u64, value: Vec<u8>, unwind: bool) -> io::Result<()> {
-        let Some(mut record) = self.open.remove(&key) else {
-            return Ok(()); // a return without a recorded call: not in the call tree
+    /// Encodes the record of `key` (`ending`: its return value or exception; `None`: it
+    /// never returned) into its chunk, sealing the chunk when it is complete.
+    fn complete(
+        &mut self,
+        key: u64,
+        last_step: u64,
+        ending: Option<(&[u8], bool)>,
+    ) -> io::Result<()> {
+        let Some(call) = self.open.remove(&key) else {
+            return Ok(());
         };
-        record.last_step = last_step.max(record.first_step);
-        if unwind {
-            record.exception = value;
-        } else {
-            record.ret = value;
+        let s = &mut self.scratch;
+        s.clear();
+        varint::put(s, call.function_id);
+        varint::put_signed(s, call.parent);
+        varint::put(s, call.first_step);
+        varint::put(s, last_step.max(call.first_step));
+        varint::put(s, call.depth);
+        s.extend_from_slice(&call.args);
+        match ending {
+            Some((value, false)) => {
+                varint::put_bytes(s, value);
+                varint::put_bytes(s, &[]);
+            }
+            Some((exception, true)) => {
+                varint::put_bytes(s, &[VOID_RETURN]);
+                varint::put_bytes(s, exception);
+            }
+            None => {
+                varint::put_bytes(s, &[VOID_RETURN]);
+                varint::put_bytes(s, &[]);
+            }
         }
-        self.place(key, &record)
-    }
-
-    fn place(&mut self, key: u64, record: &CallRecord) -> io::Result<()> {
+        varint::put(s, call.children.len() as u64);
+        for &child in &call.children {
+            varint::put(s, child);
+        }
         let chunk = key / u64::from(CALLS_CHUNK);
-        let mut bytes = Vec::new();
-        record.encode(&mut bytes);
-        let mut framed = Vec::with_capacity(bytes.len() + 3);
-        varint::put_bytes(&mut framed, &bytes);
         let full = match self.pending.get_mut(&chunk) {
             Some(p) => {
-                p.records[(key % u64::from(CALLS_CHUNK)) as usize] = Some(framed);
+                let start = p.arena.len();
+                varint::put_bytes(&mut p.arena, &self.scratch);
+                p.slots[(key % u64::from(CALLS_CHUNK)) as usize] =
+                    Some((start, p.arena.len() - start));
                 p.filled += 1;
-                p.filled == CALLS_CHUNK as usize
+                p.filled == CALLS_CHUNK
             }
             None => false,
         };
@@ -120,37 +238,27 @@ impl Builder<'_> {
         let Some(p) = self.pending.remove(&chunk) else {
             return Ok(());
         };
-        let raw: Vec<u8> = p.records.into_iter().flatten().flatten().collect();
-        let compressed = self.compressor.compress(&raw)?;
-        if chunk == self.next_chunk {
-            self.write(&compressed)?;
-            self.drain()
-        } else {
-            self.spill_chunk(chunk, &compressed)
+        self.scratch.clear();
+        for (start, len) in p.slots.iter().flatten() {
+            self.scratch
+                .extend_from_slice(&p.arena[*start..start + len]);
         }
-    }
-
-    fn write(&mut self, compressed: &[u8]) -> io::Result<()> {
-        let offset = self.c.size(self.dat);
-        self.c.append(self.dat, compressed)?;
-        self.c.append(self.idx, &offset.to_le_bytes())?;
-        self.next_chunk += 1;
-        Ok(())
-    }
-
-    fn spill_chunk(&mut self, chunk: u64, compressed: &[u8]) -> io::Result<()> {
+        let compressed = self.compressor.compress(&self.scratch)?;
         if self.spill.is_none() {
-            self.spill = Some(
-                File::options()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .open(&self.spill_path)?,
-            );
+            let file = File::options()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&self.spill_path)?;
+            // Where the system allows it, the file lives on unnamed until closed: a killed
+            // process leaves no spill file.
+            #[cfg(unix)]
+            std::fs::remove_file(&self.spill_path)?;
+            self.spill = Some(file);
         }
         if let Some(f) = &self.spill {
-            write_at(f, compressed, self.spill_len)?;
+            write_at(f, &compressed, self.spill_len)?;
         }
         self.spilled
             .insert(chunk, (self.spill_len, compressed.len() as u64));
@@ -158,90 +266,46 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// Writes the spilled chunks that are next in order.
-    fn drain(&mut self) -> io::Result<()> {
-        while let Some((offset, len)) = self.spilled.remove(&self.next_chunk) {
-            let mut buf = vec![0u8; len as usize];
-            if let Some(f) = &self.spill {
-                read_at(f, &mut buf, offset)?;
-            }
-            self.write(&buf)?;
-        }
-        Ok(())
-    }
-
-    /// Closes the calls still open (no return was recorded) at `last_step`, then seals
-    /// everything left in order.
-    fn end(&mut self, last_step: u64) -> io::Result<()> {
-        let mut keys: Vec<u64> = self.open.keys().copied().collect();
-        keys.sort_unstable();
-        for key in keys {
-            if let Some(mut record) = self.open.remove(&key) {
-                record.last_step = last_step.max(record.first_step);
-                self.place(key, &record)?;
-            }
+    /// Closes the calls still open (they end at the last step, with no return value),
+    /// seals the last chunks and writes `calls.dat` (`dat`) and `calls.idx` (`idx`) of `c`;
+    /// `steps` is the number of `steps.dat` records.
+    pub fn finish(
+        mut self,
+        c: &mut Container,
+        dat: FileId,
+        idx: FileId,
+        steps: u64,
+    ) -> io::Result<()> {
+        let last = steps.saturating_sub(1);
+        self.stacks.drain_open();
+        let mut open: Vec<u64> = self.open.keys().copied().collect();
+        open.sort_unstable();
+        for key in open {
+            self.complete(key, last, None)?;
         }
         let chunks: Vec<u64> = self.pending.keys().copied().collect();
         for chunk in chunks {
             self.seal(chunk)?;
         }
-        self.drain()
+        c.append(idx, &idx_header(CALLS_CHUNK))?;
+        let mut buf = Vec::new();
+        for (_, (offset, len)) in std::mem::take(&mut self.spilled) {
+            buf.resize(len as usize, 0);
+            if let Some(f) = &self.spill {
+                read_at(f, &mut buf, offset)?;
+            }
+            let at = c.size(dat);
+            c.append(dat, &buf)?;
+            c.append(idx, &at.to_le_bytes())?;
+        }
+        Ok(())
     }
 }
 
-/// Builds `calls.dat` (`dat`) and `calls.idx` (`idx`) of `c` from its published journal;
-/// `steps` is the number of `steps.dat` records (calls still open end at the last one).
-pub fn build(c: &mut Container, (dat, idx): (FileId, FileId), steps: u64) -> io::Result<()> {
-    c.append(idx, &idx_header(CALLS_CHUNK))?;
-    let reader = ContainerReader::open(c.path())?;
-    let journal = ChunkedFile::open(&reader, Stream::Journal.files())?;
-    let mut spill_path = c.path().as_os_str().to_owned();
-    spill_path.push(".calls.tmp");
-    let mut b = Builder {
-        c,
-        dat,
-        idx,
-        next_key: 0,
-        open: HashMap::new(),
-        pending: BTreeMap::new(),
-        next_chunk: 0,
-        spill_path: PathBuf::from(spill_path),
-        spill: None,
-        spill_len: 0,
-        spilled: BTreeMap::new(),
-        compressor: zstd::bulk::Compressor::new(LEVEL)?,
-    };
-    let result = (|| -> io::Result<()> {
-        if let Some(j) = &journal {
-            for i in 0..j.chunks() {
-                let raw = j.read(&reader, i)?;
-                let entries = decode_chunk(&raw).ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::InvalidData, "journal.dat is damaged")
-                })?;
-                for e in entries {
-                    match e.kind {
-                        EntryKind::Call {
-                            function_id,
-                            parent,
-                            depth,
-                            first_step,
-                            args,
-                        } => b.call(function_id, parent, depth, first_step, args),
-                        EntryKind::Return {
-                            key,
-                            last_step,
-                            value,
-                            unwind,
-                        } => b.ret(key, last_step, value, unwind)?,
-                        _ => {}
-                    }
-                }
-            }
+impl Drop for CallsBuilder {
+    fn drop(&mut self) {
+        if self.spill.take().is_some() && self.spill_path.exists() {
+            let _ = std::fs::remove_file(&self.spill_path);
         }
-        b.end(steps.saturating_sub(1))
-    })();
-    if b.spill.take().is_some() {
-        let _ = std::fs::remove_file(&b.spill_path);
     }
-    result
 }

@@ -29,8 +29,9 @@ impl ChunkedFile {
         let cut = (index.len() as u64) < reader.size(idx).unwrap_or(0);
         let (chunk_size, offsets) = match parse_idx(&index) {
             Some(parsed) => parsed,
-            // The index itself is cut off: no chunk can be located.
-            None if cut => (1, Vec::new()),
+            // No chunk yet (the header comes with the first), or the index itself is cut
+            // off: no chunk can be located.
+            None if cut || index.is_empty() => (1, Vec::new()),
             None => return Err(invalid(format!("{idx} is damaged"))),
         };
         let ordered = offsets.windows(2).all(|w| w[0] < w[1])

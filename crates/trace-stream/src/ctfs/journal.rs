@@ -5,23 +5,28 @@
 //! arguments, returns, event and thread start/exit markers — each preceded by how many
 //! *filler* records (`Step`/`ThreadSwitch` from `steps.dat`, `Value` from `values.dat`)
 //! come before it since the previous entry. Merging the two gives back the exact record
-//! sequence the binary format writes ([`super::reader`]), and the call entries and returns
-//! are what `calls.dat` is built from when the recording finishes ([`super::calls`]).
+//! sequence the binary format writes ([`super::reader`]); replaying the calls and returns
+//! (with their thread markers, [`super::stacks`]) gives every call its key, parent, depth
+//! and steps for `calls.dat` ([`super::calls`]).
 //!
 //! Its chunks are sealed at every writer tick (they need not hold a fixed number of
 //! entries), so a killed process keeps its calls and declarations up to the last tick.
 //!
-//! Entry: `varint skip, kind u8, fields`:
+//! Entry: `varint skip, kind u8, fields`. A call or return on another thread than the
+//! previous call or return has the kind's bit 7 set and the thread id next. Steps are
+//! deltas from the step of the previous call or return.
 //!
 //! | kind | fields |
 //! |---|---|
 //! | 0 `Path`, 3 `VariableName`, 7 `Event` | — (the string or event is the next one of its table / `events.dat`) |
 //! | 1 `Function` | varint path id, varint line |
 //! | 2 `Type` | length + CBOR `TypeRecord` |
-//! | 4 `Call` | varint function id, zigzag parent key, varint depth, varint first step, varint argument count, per argument `varint name id, length + CBOR` |
-//! | 5 `Return`, 6 return by exception | varint call key, varint last step, length + CBOR value |
+//! | 4 `Call` | varint function id, varint step delta, varint argument count, per argument `varint name id, length + CBOR` (the shape of a `calls.dat` record's arguments) |
+//! | 5 `Return`, 6 return by exception | varint step delta, length + CBOR value |
 //! | 8 `ThreadStart`, 9 `ThreadExit` | varint thread id |
 //! | 10 `Value` (before the first step) | varint variable id, length + CBOR |
+
+use codetracer_trace_types::VariableId;
 
 use super::varint::{self, Cursor};
 
@@ -47,6 +52,8 @@ pub const THREAD_START: u8 = 8;
 pub const THREAD_EXIT: u8 = 9;
 /// A `Value` with no step before it.
 pub const VALUE: u8 = 10;
+/// Kind bit: a thread id follows (a call or return on another thread than the last one).
+pub const ON_THREAD: u8 = 0x80;
 
 /// Starts an entry.
 #[inline]
@@ -55,55 +62,90 @@ pub fn put_head(out: &mut Vec<u8>, skip: u64, kind: u8) {
     out.push(kind);
 }
 
-/// A call entry.
+fn put_call_head(out: &mut Vec<u8>, skip: u64, kind: u8, thread: Option<u64>) {
+    match thread {
+        Some(id) => {
+            put_head(out, skip, kind | ON_THREAD);
+            varint::put(out, id);
+        }
+        None => put_head(out, skip, kind),
+    }
+}
+
+/// A call entry (`thread`: the thread, when it changed since the last call or return).
+#[inline]
 pub fn put_call(
     out: &mut Vec<u8>,
     skip: u64,
+    thread: Option<u64>,
     function_id: u64,
-    parent: i64,
-    depth: u64,
-    first_step: u64,
-    args: &[(usize, &[u8])],
+    step_delta: u64,
+    args: &[(VariableId, &[u8])],
 ) {
-    put_head(out, skip, CALL);
+    put_call_head(out, skip, CALL, thread);
     varint::put(out, function_id);
-    varint::put_signed(out, parent);
-    varint::put(out, depth);
-    varint::put(out, first_step);
+    varint::put(out, step_delta);
     varint::put(out, args.len() as u64);
     for (name, value) in args {
-        varint::put(out, *name as u64);
+        varint::put(out, name.0 as u64);
         varint::put_bytes(out, value);
     }
 }
 
 /// A return (by an exception when `unwind`).
+#[inline]
 pub fn put_return(
     out: &mut Vec<u8>,
     skip: u64,
+    thread: Option<u64>,
     unwind: bool,
-    key: u64,
-    last_step: u64,
+    step_delta: u64,
     value: &[u8],
 ) {
-    put_head(out, skip, if unwind { UNWIND } else { RETURN });
-    varint::put(out, key);
-    varint::put(out, last_step);
+    put_call_head(out, skip, if unwind { UNWIND } else { RETURN }, thread);
+    varint::put(out, step_delta);
     varint::put_bytes(out, value);
 }
 
-/// One decoded entry.
+/// The arguments of a call entry, in their encoded form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Args<'a> {
+    count: u64,
+    raw: &'a [u8],
+}
+
+impl<'a> Args<'a> {
+    /// How many.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Their bytes after the count: `varint name id, length + CBOR` each.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// `(name id, CBOR)` per argument; `None` for damaged bytes.
+    pub fn decode(&self) -> Option<Vec<(u64, &'a [u8])>> {
+        let mut c = Cursor::new(self.raw);
+        (0..self.count)
+            .map(|_| Some((c.varint()?, c.bytes()?)))
+            .collect()
+    }
+}
+
+/// One decoded entry, borrowing its chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub struct Entry<'a> {
     /// Filler records before it.
     pub skip: u64,
     /// What it is.
-    pub kind: EntryKind,
+    pub kind: EntryKind<'a>,
 }
 
 /// The decoded kinds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryKind {
+pub enum EntryKind<'a> {
     /// The next path of the table.
     Path,
     /// The next function: its path and line.
@@ -114,30 +156,28 @@ pub enum EntryKind {
         line: u64,
     },
     /// The next type, as CBOR `TypeRecord`.
-    Type(Vec<u8>),
+    Type(&'a [u8]),
     /// The next variable name of the table.
     Variable,
     /// A call entry.
     Call {
+        /// The thread, when it changed.
+        thread: Option<u64>,
         /// Function id.
         function_id: u64,
-        /// The caller's key, `-1` for none.
-        parent: i64,
-        /// Open calls below it on its thread.
-        depth: u64,
-        /// Step at entry.
-        first_step: u64,
-        /// `(name id, CBOR)` per argument.
-        args: Vec<(u64, Vec<u8>)>,
+        /// Steps since the previous call or return.
+        step_delta: u64,
+        /// The arguments.
+        args: Args<'a>,
     },
     /// A return.
     Return {
-        /// The returning call.
-        key: u64,
-        /// Step at exit.
-        last_step: u64,
+        /// The thread, when it changed.
+        thread: Option<u64>,
+        /// Steps since the previous call or return.
+        step_delta: u64,
         /// CBOR return value (the exception when `unwind`).
-        value: Vec<u8>,
+        value: &'a [u8],
         /// Whether it ended by an exception.
         unwind: bool,
     },
@@ -152,43 +192,48 @@ pub enum EntryKind {
         /// Its variable.
         variable_id: u64,
         /// CBOR.
-        value: Vec<u8>,
+        value: &'a [u8],
     },
 }
 
-fn decode_one(c: &mut Cursor<'_>) -> Option<Entry> {
+/// Decodes the entry at `c`; `None` at damaged bytes.
+pub fn next_entry<'a>(c: &mut Cursor<'a>) -> Option<Entry<'a>> {
     let skip = c.varint()?;
-    let kind = match c.byte()? {
+    let byte = c.byte()?;
+    let thread = if byte & ON_THREAD != 0 {
+        Some(c.varint()?)
+    } else {
+        None
+    };
+    let kind = match byte & !ON_THREAD {
         PATH => EntryKind::Path,
         FUNCTION => EntryKind::Function {
             path_id: c.varint()?,
             line: c.varint()?,
         },
-        TYPE => EntryKind::Type(c.bytes()?.to_vec()),
+        TYPE => EntryKind::Type(c.bytes()?),
         VARIABLE => EntryKind::Variable,
         CALL => {
             let function_id = c.varint()?;
-            let parent = c.signed()?;
-            let depth = c.varint()?;
-            let first_step = c.varint()?;
-            let n = c.varint()?;
-            let mut args = Vec::new();
-            for _ in 0..n {
-                let name = c.varint()?;
-                args.push((name, c.bytes()?.to_vec()));
+            let step_delta = c.varint()?;
+            let count = c.varint()?;
+            let start = c.rest();
+            for _ in 0..count {
+                c.varint()?;
+                c.bytes()?;
             }
+            let raw = &start[..start.len() - c.rest().len()];
             EntryKind::Call {
+                thread,
                 function_id,
-                parent,
-                depth,
-                first_step,
-                args,
+                step_delta,
+                args: Args { count, raw },
             }
         }
         k @ (RETURN | UNWIND) => EntryKind::Return {
-            key: c.varint()?,
-            last_step: c.varint()?,
-            value: c.bytes()?.to_vec(),
+            thread,
+            step_delta: c.varint()?,
+            value: c.bytes()?,
             unwind: k == UNWIND,
         },
         EVENT => EntryKind::Event,
@@ -196,26 +241,16 @@ fn decode_one(c: &mut Cursor<'_>) -> Option<Entry> {
         THREAD_EXIT => EntryKind::ThreadExit(c.varint()?),
         VALUE => EntryKind::Value {
             variable_id: c.varint()?,
-            value: c.bytes()?.to_vec(),
+            value: c.bytes()?,
         },
         _ => return None,
     };
     Some(Entry { skip, kind })
 }
 
-/// Decodes a raw journal chunk; `None` when it is damaged.
-pub fn decode_chunk(raw: &[u8]) -> Option<Vec<Entry>> {
-    let mut c = Cursor::new(raw);
-    let mut out = Vec::new();
-    while !c.is_empty() {
-        out.push(decode_one(&mut c)?);
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     #[test]
@@ -225,11 +260,15 @@ mod tests {
         put_head(&mut raw, 2, FUNCTION);
         varint::put(&mut raw, 0);
         varint::put(&mut raw, 7);
-        put_call(&mut raw, 1, 3, -1, 0, 4, &[(2, &[0xf6][..])]);
-        put_return(&mut raw, 5, true, 0, 9, &[0xf7]);
+        put_call(&mut raw, 1, None, 3, 4, &[(VariableId(2), &[0xf6][..])]);
+        put_return(&mut raw, 5, Some(99), true, 9, &[0xf7]);
         put_head(&mut raw, 0, THREAD_START);
         varint::put(&mut raw, 1234);
-        let entries = decode_chunk(&raw).unwrap();
+        let mut c = Cursor::new(&raw);
+        let mut entries = Vec::new();
+        while !c.is_empty() {
+            entries.push(next_entry(&mut c).unwrap());
+        }
         assert_eq!(entries.len(), 5);
         assert_eq!(
             entries[1],
@@ -241,29 +280,32 @@ mod tests {
                 }
             }
         );
-        assert_eq!(
-            entries[2].kind,
-            EntryKind::Call {
-                function_id: 3,
-                parent: -1,
-                depth: 0,
-                first_step: 4,
-                args: vec![(2, vec![0xf6])]
-            }
-        );
+        let EntryKind::Call {
+            thread: None,
+            function_id: 3,
+            step_delta: 4,
+            args,
+        } = &entries[2].kind
+        else {
+            panic!("{:?}", entries[2])
+        };
+        assert_eq!(args.decode().unwrap(), [(2, &[0xf6][..])]);
+        assert_eq!(args.raw(), [2, 1, 0xf6]);
         assert_eq!(
             entries[3],
             Entry {
                 skip: 5,
                 kind: EntryKind::Return {
-                    key: 0,
-                    last_step: 9,
-                    value: vec![0xf7],
+                    thread: Some(99),
+                    step_delta: 9,
+                    value: &[0xf7],
                     unwind: true
                 }
             }
         );
         assert_eq!(entries[4].kind, EntryKind::ThreadStart(1234));
-        assert!(decode_chunk(&raw[..raw.len() - 1]).is_none());
+        let mut cut = Cursor::new(&raw[..raw.len() - 1]);
+        let n = std::iter::from_fn(|| next_entry(&mut cut)).count();
+        assert_eq!(n, 4);
     }
 }

@@ -16,8 +16,9 @@
 //! encodes records into raw chunks; full chunks, table entries and (every
 //! [`crate::background::TICK`]) the partial chunks go to a writer thread ([`output`]) that
 //! compresses them and writes them into the container, publishing the directory after
-//! each tick. `calls.dat` needs every call's exit and children, so it is built from the
-//! journal when the recording finishes ([`calls`]). Reading ([`reader::CtfsEvents`],
+//! each tick. `calls.dat` needs every call's exit and children, so the writer thread builds
+//! it from the journal chunks as they arrive and writes it when the recording finishes
+//! ([`calls`]). Reading ([`reader::CtfsEvents`],
 //! behind [`crate::TraceEvents`]) merges the journal with `steps.dat`/`values.dat` back
 //! into the records of the binary format.
 
@@ -33,6 +34,7 @@ pub mod output;
 pub mod pio;
 pub mod reader;
 pub mod records;
+pub mod stacks;
 pub mod tail;
 pub mod uuid;
 pub mod varint;
@@ -43,14 +45,24 @@ pub const META: &str = "meta.dat";
 /// The calls stream (built at the end of the recording).
 pub const CALLS: (&str, &str) = ("calls.dat", "calls.idx");
 /// Records per `calls.dat` chunk.
-pub const CALLS_CHUNK: u32 = 256;
+pub const CALLS_CHUNK: u32 = 1024;
 /// The partial chunks at the last tick.
 pub const TAIL: &str = "tail.dat";
 /// zstd level of every chunk (the writer thread's time is the bottleneck on value-heavy
 /// code, as for `trace.bin`).
 pub const LEVEL: i32 = 1;
+/// Raw bytes of sealed chunks the recording thread collects before handing them over in
+/// one batch (fewer, larger hand-overs; the tick hands over whatever is there).
+pub const BATCH_BYTES: usize = 256 * 1024;
 /// Raw journal bytes that seal a journal chunk between ticks.
 pub const JOURNAL_CHUNK_BYTES: usize = 256 * 1024;
+/// The first values chunk is sealed at this many records or [`VALUES_TARGET_BYTES`],
+/// whichever comes first, and fixes the records of every values chunk: small values make
+/// chunks of many steps (they compress better), large ones chunks of few (memory and the
+/// tail's copy stay bounded).
+pub const VALUES_MAX_RECORDS: u32 = 4096;
+/// See [`VALUES_MAX_RECORDS`].
+pub const VALUES_TARGET_BYTES: usize = 1 << 20;
 
 /// The interning tables, in directory order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,13 +124,15 @@ impl Stream {
         }
     }
 
-    /// Records per chunk (the journal's chunks hold any number: its index says `u32::MAX`).
-    pub fn chunk_records(self) -> u32 {
+    /// Records per chunk, when fixed in advance (`values`: by its first chunk, see
+    /// [`VALUES_MAX_RECORDS`]; the journal's chunks hold any number: its index says
+    /// `u32::MAX`).
+    pub fn chunk_records(self) -> Option<u32> {
         match self {
-            Stream::Steps => 4096,
-            Stream::Values => 1024,
-            Stream::Events => 64,
-            Stream::Journal => u32::MAX,
+            Stream::Steps => Some(4096),
+            Stream::Values => None,
+            Stream::Events => Some(64),
+            Stream::Journal => Some(u32::MAX),
         }
     }
 

@@ -9,9 +9,9 @@
 //! [`QUEUE_DEPTH`] batches (the recording thread waits if the disk is slower), and emptied
 //! chunk buffers go back for reuse, as for `trace.bin`.
 //!
-//! **Finishing**: after the last chunks, [`super::calls`] builds `calls.dat` from the
-//! journal, `meta.dat` is rewritten with the path list, the tail is dropped from the
-//! directory, and the container is synced.
+//! Journal chunks also feed the [`CallsBuilder`] before they are compressed. **Finishing**:
+//! after the last chunks, the builder writes `calls.dat`, `meta.dat` is rewritten with the
+//! path list, the tail is dropped from the directory, and the container is synced.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,11 +20,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use super::calls::CallsBuilder;
 use super::container::{Container, FileId};
 use super::meta::MetaDat;
 use super::records::idx_header;
 use super::tail::Tail;
-use super::{calls, Stream, Table, CALLS, LEVEL, META, TAIL};
+use super::{Stream, Table, CALLS, LEVEL, META, TAIL};
 use crate::background::{QUEUE_DEPTH, TICK};
 use crate::error::{ErrorKind, Result, TraceStreamError};
 
@@ -36,8 +37,8 @@ const MAX_RECYCLED_CAPACITY: usize = 4 << 20;
 pub struct Batch {
     /// Per table: new record bytes for `.dat`, new offsets for `.off`.
     pub tables: Vec<(Table, Vec<u8>, Vec<u8>)>,
-    /// Sealed raw chunks, in order per stream.
-    pub chunks: Vec<(Stream, Vec<u8>)>,
+    /// Sealed raw chunks, in order per stream, with the records each holds.
+    pub chunks: Vec<(Stream, Vec<u8>, u32)>,
     /// The unsealed chunks (a tick or a flush): write them and publish.
     pub tail: Option<Tail>,
     /// Answer here once published (a flush).
@@ -70,6 +71,9 @@ pub struct Pipe {
 struct StreamFiles {
     dat: FileId,
     idx: FileId,
+    /// Whether `idx` has its chunk-size header (written by the first chunk when the
+    /// stream's chunk size is not fixed in advance).
+    header: bool,
 }
 
 /// The writer thread's state: the container and its files.
@@ -83,6 +87,7 @@ struct Output {
     tail_listed: Option<usize>,
     compressor: zstd::bulk::Compressor<'static>,
     give_back: SyncSender<Vec<u8>>,
+    calls: CallsBuilder,
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TraceStreamError + '_ {
@@ -112,8 +117,14 @@ impl Output {
             let (dat, idx) = s.files();
             let dat = c.add_file(dat, false)?;
             let idx = c.add_file(idx, false)?;
-            c.append(idx, &idx_header(s.chunk_records()))?;
-            streams.push(StreamFiles { dat, idx });
+            if let Some(n) = s.chunk_records() {
+                c.append(idx, &idx_header(n))?;
+            }
+            streams.push(StreamFiles {
+                dat,
+                idx,
+                header: s.chunk_records().is_some(),
+            });
         }
         let mut tails = [c.add_file(TAIL, true)?, c.add_file(TAIL, true)?];
         for t in &mut tails {
@@ -129,6 +140,7 @@ impl Output {
             tail_listed: None,
             compressor: zstd::bulk::Compressor::new(LEVEL)?,
             give_back,
+            calls: CallsBuilder::new(path)?,
         })
     }
 
@@ -145,9 +157,16 @@ impl Output {
             self.c.append(d, &dat)?;
             self.c.append(o, &off)?;
         }
-        for (stream, raw) in batch.chunks {
-            let files = &self.streams[stream.index()];
+        for (stream, raw, records) in batch.chunks {
+            if stream == Stream::Journal {
+                self.calls.feed(&raw)?;
+            }
+            let files = &mut self.streams[stream.index()];
             let (dat, idx) = (files.dat, files.idx);
+            if !files.header {
+                files.header = true;
+                self.c.append(idx, &idx_header(records.max(1)))?;
+            }
             let offset = self.c.size(dat);
             let compressed = self.compressor.compress(&raw)?;
             self.c.append(dat, &compressed)?;
@@ -171,11 +190,14 @@ impl Output {
         Ok(())
     }
 
-    fn finish(&mut self, finish: Finish) -> std::io::Result<u64> {
-        self.c.publish()?;
+    fn finish(mut self, finish: Finish) -> std::io::Result<u64> {
+        for files in self.streams.iter().filter(|f| !f.header) {
+            // No chunk at all (no step was recorded): a header all the same.
+            self.c.append(files.idx, &idx_header(1))?;
+        }
         let dat = self.c.add_file(CALLS.0, false)?;
         let idx = self.c.add_file(CALLS.1, false)?;
-        calls::build(&mut self.c, (dat, idx), finish.steps)?;
+        self.calls.finish(&mut self.c, dat, idx, finish.steps)?;
         self.c.rewrite(self.meta, &finish.meta.encode())?;
         for t in self.tails {
             self.c.unlist(t);

@@ -20,7 +20,7 @@ use codetracer_trace_types::{
 
 use super::chunks::ChunkedFile;
 use super::container_read::ContainerReader;
-use super::journal::{decode_chunk, Entry, EntryKind};
+use super::journal::{next_entry, EntryKind};
 use super::lines::{LineTable, PositionSpace};
 use super::records::{decode_steps, decode_values_record, split_framed, EventRecord, StepEvent};
 use super::tail::Tail;
@@ -34,14 +34,21 @@ struct RawChunks {
     file: Option<ChunkedFile>,
     next: usize,
     tail: Option<Vec<u8>>,
+    /// Whether a chunk could not be read (the stream ends there).
+    failed: bool,
 }
 
 impl RawChunks {
     fn next(&mut self, reader: &ContainerReader) -> Option<Vec<u8>> {
+        if self.failed {
+            return None;
+        }
         if let Some(f) = &self.file {
             if self.next < f.chunks() {
                 self.next += 1;
-                return f.read(reader, self.next - 1).ok();
+                let chunk = f.read(reader, self.next - 1).ok();
+                self.failed = chunk.is_none();
+                return chunk;
             }
         }
         self.tail.take()
@@ -92,11 +99,13 @@ pub struct CtfsEvents {
     values_raw: Vec<u8>,
     value_records: VecDeque<std::ops::Range<usize>>,
     event_queue: VecDeque<EventRecord>,
-    entries: VecDeque<Entry>,
+    /// The journal chunk being read and how far.
+    journal_raw: Vec<u8>,
+    journal_pos: usize,
     /// Fillers of the current steps record not handed out yet.
     fillers: VecDeque<TraceLowLevelEvent>,
-    /// The journal entry waiting for its fillers, and how many are still due.
-    waiting: Option<(u64, EntryKind)>,
+    /// The journal's next record, waiting for the fillers still due before it.
+    waiting: Option<(u64, TraceLowLevelEvent)>,
     /// The column of the step at the head of `fillers`, and of the last step returned.
     head_column: Option<u32>,
     column: Option<u32>,
@@ -144,6 +153,7 @@ impl CtfsEvents {
                 file,
                 next: 0,
                 tail: None,
+                failed: false,
             })
         };
         let (mut steps, mut values, mut events) = (
@@ -183,7 +193,8 @@ impl CtfsEvents {
             values_raw: Vec::new(),
             value_records: VecDeque::new(),
             event_queue: VecDeque::new(),
-            entries: VecDeque::new(),
+            journal_raw: Vec::new(),
+            journal_pos: 0,
             fillers: VecDeque::new(),
             waiting: None,
             head_column: None,
@@ -204,13 +215,21 @@ impl CtfsEvents {
         self.done
     }
 
-    /// The next journal entry, `None` at the end of the journal (or a damaged chunk).
-    fn next_entry(&mut self) -> Option<Entry> {
-        while self.entries.is_empty() {
-            let raw = self.journal.next(&self.reader)?;
-            self.entries = decode_chunk(&raw)?.into();
+    /// The next journal entry as `(fillers before it, its record)`; `None` at the end of the
+    /// journal (or at a damaged entry).
+    fn next_entry(&mut self) -> Option<(u64, TraceLowLevelEvent)> {
+        while self.journal_pos >= self.journal_raw.len() {
+            self.journal_raw = self.journal.next(&self.reader)?;
+            self.journal_pos = 0;
         }
-        self.entries.pop_front()
+        let raw = std::mem::take(&mut self.journal_raw);
+        let mut c = Cursor::new(raw.get(self.journal_pos..).unwrap_or(&[]));
+        let entry = next_entry(&mut c);
+        let consumed = raw.len() - self.journal_pos - c.rest().len();
+        let record = entry.and_then(|e| Some((e.skip, self.record(e.kind)?)));
+        self.journal_pos += consumed;
+        self.journal_raw = raw;
+        record
     }
 
     fn next_step_event(&mut self) -> Option<StepEvent> {
@@ -302,7 +321,7 @@ impl CtfsEvents {
     }
 
     /// The record of a journal entry.
-    fn record(&mut self, kind: EntryKind) -> Option<TraceLowLevelEvent> {
+    fn record(&mut self, kind: EntryKind<'_>) -> Option<TraceLowLevelEvent> {
         Some(match kind {
             EntryKind::Path => {
                 TraceLowLevelEvent::Path(PathBuf::from(self.declared(Table::Paths)?))
@@ -314,7 +333,7 @@ impl CtfsEvents {
             }),
             EntryKind::Type(cbor) => {
                 self.declared(Table::Types)?;
-                TraceLowLevelEvent::Type(cbor4ii::serde::from_slice::<TypeRecord>(&cbor).ok()?)
+                TraceLowLevelEvent::Type(cbor4ii::serde::from_slice::<TypeRecord>(cbor).ok()?)
             }
             EntryKind::Variable => {
                 TraceLowLevelEvent::VariableName(self.declared(Table::Varnames)?)
@@ -323,11 +342,12 @@ impl CtfsEvents {
                 function_id, args, ..
             } => {
                 let args = args
+                    .decode()?
                     .into_iter()
                     .map(|(name, bytes)| {
                         Some(FullValueRecord {
                             variable_id: VariableId(name as usize),
-                            value: value(&bytes)?,
+                            value: value(bytes)?,
                         })
                     })
                     .collect::<Option<Vec<_>>>()?;
@@ -337,7 +357,7 @@ impl CtfsEvents {
                 })
             }
             EntryKind::Return { value: bytes, .. } => TraceLowLevelEvent::Return(ReturnRecord {
-                return_value: value(&bytes)?,
+                return_value: value(bytes)?,
             }),
             EntryKind::Event => {
                 let e = self.next_event_record()?;
@@ -356,7 +376,7 @@ impl CtfsEvents {
                 value: bytes,
             } => TraceLowLevelEvent::Value(FullValueRecord {
                 variable_id: VariableId(variable_id as usize),
-                value: value(&bytes)?,
+                value: value(bytes)?,
             }),
         })
     }
@@ -364,17 +384,20 @@ impl CtfsEvents {
     fn step(&mut self) -> Result<TraceLowLevelEvent, ReadMode> {
         loop {
             match self.waiting.take() {
-                Some((0, kind)) => return self.record(kind).ok_or(ReadMode::Prefix),
-                Some((due, kind)) => {
+                Some((0, record)) => return Ok(record),
+                Some((due, record)) => {
                     let filler = self.filler().ok_or(ReadMode::Prefix)?;
-                    self.waiting = Some((due - 1, kind));
+                    self.waiting = Some((due - 1, record));
                     return Ok(filler);
                 }
                 None => match self.next_entry() {
-                    Some(e) => self.waiting = Some((e.skip, e.kind)),
+                    Some(entry) => self.waiting = Some(entry),
                     None => {
-                        // The journal ended: what is left are fillers.
-                        return self.filler().ok_or(if self.finished {
+                        // The journal ended (or broke off): what is left are fillers.
+                        let whole = self.finished
+                            && !self.journal.failed
+                            && self.journal_pos >= self.journal_raw.len();
+                        return self.filler().ok_or(if whole {
                             ReadMode::Complete
                         } else {
                             ReadMode::Prefix

@@ -6,15 +6,15 @@
 //! `values.dat` record (written when the next step starts, since it is prefixed by its
 //! count), names into the interning tables, events into `events.dat`. Everything else of
 //! the legacy record sequence — declarations, calls, returns, thread starts and exits —
-//! goes into the journal with the number of filler records before it ([`super::journal`]).
-//! The writer keeps the call stack of every thread (from the thread records) to give each
-//! call its key, parent and depth.
+//! goes into the journal with the number of filler records before it ([`super::journal`]),
+//! a call or return with its step (as a delta) and, when it is on another thread than the
+//! previous one, that thread; keys, parents and depths are derived from them when
+//! `calls.dat` is built ([`super::calls`]).
 //!
 //! Memory is bounded: one raw chunk per stream, the current step's values and the pending
 //! table bytes; full chunks leave for the writer thread ([`super::output`]) at once, and
 //! at every tick the partial ones are copied over as the tail.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use codetracer_trace_types::{TypeRecord, VariableId};
@@ -28,7 +28,9 @@ use super::records::{
 };
 use super::tail::{Tail, TailPart};
 use super::varint;
-use super::{Stream, Table, JOURNAL_CHUNK_BYTES};
+use super::{
+    Stream, Table, BATCH_BYTES, JOURNAL_CHUNK_BYTES, VALUES_MAX_RECORDS, VALUES_TARGET_BYTES,
+};
 use crate::error::{ErrorKind, Result, TraceStreamError};
 
 /// Who recorded what, for `meta.dat`.
@@ -84,18 +86,19 @@ pub struct CtfsWriter {
     /// Whether a steps record is open (its values record is not written yet).
     step_open: bool,
     tables: [PendingTable; 4],
-    /// Chunks sealed since the last batch.
-    sealed: Vec<(Stream, Vec<u8>)>,
+    /// Chunks sealed since the last batch, with their record counts, and their bytes.
+    sealed: Vec<(Stream, Vec<u8>, u32)>,
+    sealed_bytes: usize,
     events: u64,
-    next_call: u64,
-    /// The open calls of the current thread.
-    stack: Vec<u64>,
     /// The current thread (`None`: the first thread, before any switch names it).
     thread: Option<u64>,
-    /// The stacks of the other threads.
-    parked: HashMap<u64, Vec<u64>>,
-    /// The first thread's stack while another runs and its id is still unknown.
-    unnamed: Option<Vec<u64>>,
+    /// The thread of the last call or return in the journal.
+    journal_thread: Option<u64>,
+    /// The step of the last call or return in the journal.
+    journal_step: u64,
+    /// Records per values chunk, fixed by the first sealed chunk (the first of
+    /// `VALUES_MAX_RECORDS` records or `VALUES_TARGET_BYTES` bytes).
+    values_chunk_records: Option<u32>,
     scratch: Vec<u8>,
 }
 
@@ -137,12 +140,12 @@ impl CtfsWriter {
             step_open: false,
             tables: Default::default(),
             sealed: Vec::new(),
+            sealed_bytes: 0,
             events: 0,
-            next_call: 0,
-            stack: Vec::new(),
             thread: None,
-            parked: HashMap::new(),
-            unnamed: None,
+            journal_thread: None,
+            journal_step: 0,
+            values_chunk_records: None,
             scratch: Vec::new(),
         })
     }
@@ -247,7 +250,15 @@ impl CtfsWriter {
             self.current_count = 0;
         }
         self.values_chunk.records += 1;
-        if self.values_chunk.records == Stream::Values.chunk_records() {
+        let full = match self.values_chunk_records {
+            Some(n) => self.values_chunk.records == n,
+            None => {
+                self.values_chunk.records == VALUES_MAX_RECORDS
+                    || self.values_chunk.raw.len() >= VALUES_TARGET_BYTES
+            }
+        };
+        if full {
+            self.values_chunk_records = Some(self.values_chunk.records);
             self.seal(Stream::Values);
         }
         Ok(())
@@ -264,17 +275,18 @@ impl CtfsWriter {
 
     fn seal(&mut self, stream: Stream) {
         let spare = self.pipe.spare().unwrap_or_default();
-        let raw = match self.chunk_of(stream) {
+        let (raw, records) = match self.chunk_of(stream) {
             Some(chunk) => {
-                chunk.records = 0;
-                std::mem::replace(&mut chunk.raw, spare)
+                let records = std::mem::take(&mut chunk.records);
+                (std::mem::replace(&mut chunk.raw, spare), records)
             }
-            None => std::mem::replace(&mut self.journal, spare),
+            None => (std::mem::replace(&mut self.journal, spare), 0),
         };
         if stream == Stream::Steps {
             self.last_position = None;
         }
-        self.sealed.push((stream, raw));
+        self.sealed_bytes += raw.len();
+        self.sealed.push((stream, raw, records));
     }
 
     /// Opens the next steps record.
@@ -288,7 +300,7 @@ impl CtfsWriter {
 
     fn after_step_record(&mut self) -> Result<()> {
         self.steps_chunk.records += 1;
-        if self.steps_chunk.records == Stream::Steps.chunk_records() {
+        if Some(self.steps_chunk.records) == Stream::Steps.chunk_records() {
             self.seal(Stream::Steps);
         }
         self.after_record()
@@ -334,22 +346,28 @@ impl CtfsWriter {
         self.after_record()
     }
 
+    /// The thread marker and step delta of the next call or return entry.
+    fn call_context(&mut self) -> (Option<u64>, u64) {
+        let thread = (self.thread != self.journal_thread)
+            .then_some(self.thread)
+            .flatten();
+        self.journal_thread = self.thread;
+        let step = self.step_id();
+        let delta = step - self.journal_step;
+        self.journal_step = step;
+        (thread, delta)
+    }
+
     /// A call of `function_id` with `args` on the current thread.
     pub fn call(&mut self, function_id: usize, args: &[(VariableId, &[u8])]) -> Result<()> {
-        let key = self.next_call;
-        self.next_call += 1;
-        let parent = self.stack.last().map_or(-1, |&k| k as i64);
-        let depth = self.stack.len() as u64;
-        self.stack.push(key);
-        let args: Vec<(usize, &[u8])> = args.iter().map(|(id, v)| (id.0, *v)).collect();
+        let (thread, delta) = self.call_context();
         journal::put_call(
             &mut self.journal,
             self.skip,
+            thread,
             function_id as u64,
-            parent,
-            depth,
-            self.steps.saturating_sub(1),
-            &args,
+            delta,
+            args,
         );
         self.skip = 0;
         self.records += 1;
@@ -358,9 +376,8 @@ impl CtfsWriter {
 
     /// The return of the current thread's innermost call (by an exception when `unwind`).
     pub fn ret(&mut self, value: &[u8], unwind: bool) -> Result<()> {
-        let key = self.stack.pop().unwrap_or(u64::MAX);
-        let step = self.step_id();
-        journal::put_return(&mut self.journal, self.skip, unwind, key, step, value);
+        let (thread, delta) = self.call_context();
+        journal::put_return(&mut self.journal, self.skip, thread, unwind, delta, value);
         self.skip = 0;
         self.records += 1;
         self.after_record()
@@ -374,7 +391,7 @@ impl CtfsWriter {
         });
         self.events += 1;
         self.events_chunk.records += 1;
-        if self.events_chunk.records == Stream::Events.chunk_records() {
+        if Some(self.events_chunk.records) == Stream::Events.chunk_records() {
             self.seal(Stream::Events);
         }
         self.entry(journal::EVENT);
@@ -383,9 +400,6 @@ impl CtfsWriter {
 
     /// A thread starts recording.
     pub fn thread_start(&mut self, id: u64) -> Result<()> {
-        if self.thread != Some(id) {
-            self.parked.entry(id).or_default();
-        }
         self.entry(journal::THREAD_START);
         varint::put(&mut self.journal, id);
         self.after_record()
@@ -394,21 +408,7 @@ impl CtfsWriter {
     /// Execution switches to thread `id` (a `steps.dat` record of its own).
     pub fn thread_switch(&mut self, id: u64) -> Result<()> {
         self.open_step()?;
-        if self.thread != Some(id) {
-            let current = std::mem::take(&mut self.stack);
-            match self.thread {
-                Some(t) => {
-                    self.parked.insert(t, current);
-                }
-                None => self.unnamed = Some(current),
-            }
-            self.stack = self
-                .parked
-                .remove(&id)
-                .or_else(|| self.unnamed.take())
-                .unwrap_or_default();
-            self.thread = Some(id);
-        }
+        self.thread = Some(id);
         let raw = &mut self.steps_chunk.raw;
         raw.push(TAG_THREAD_SWITCH);
         varint::put(raw, id);
@@ -417,11 +417,6 @@ impl CtfsWriter {
 
     /// Thread `id` stopped recording (its stack is empty).
     pub fn thread_exit(&mut self, id: u64) -> Result<()> {
-        if self.thread == Some(id) {
-            self.stack.clear();
-        } else {
-            self.parked.remove(&id);
-        }
         self.entry(journal::THREAD_EXIT);
         varint::put(&mut self.journal, id);
         self.after_record()
@@ -435,7 +430,7 @@ impl CtfsWriter {
         }
         if self.pipe.due() {
             self.hand_over(true, false)
-        } else if !self.sealed.is_empty() {
+        } else if self.sealed_bytes >= BATCH_BYTES {
             self.hand_over(false, false)
         } else {
             Ok(())
@@ -496,6 +491,7 @@ impl CtfsWriter {
             self.seal(Stream::Journal);
         }
         batch.chunks = std::mem::take(&mut self.sealed);
+        self.sealed_bytes = 0;
         if tail {
             batch.tail = Some(self.tail());
         }
