@@ -142,8 +142,11 @@ CTFSCHECK_SCRIPT = ROOT.parent / "shared" / "tools" / "ctfscheck.sh"
 
 
 def _ctfscheck_env(session: nox.Session) -> dict[str, str]:
-    """``{CODETRACER_CTFSCHECK: path}``: the variable if set, else the checker built from
-    ``../shared/tools`` if present, else nothing (the CTFS checks then run without it)."""
+    """The environment naming the independent CTFS checker (``CODETRACER_CTFSCHECK``).
+
+    The variable if set, else the checker built from ``../shared/tools`` if present, else
+    nothing (the CTFS checks then run without it).
+    """
     given = os.environ.get(CTFSCHECK_ENV)
     if given:
         return {CTFSCHECK_ENV: given}

@@ -57,6 +57,7 @@ def test_every_format_reads_back_the_same(tmp_path: Path) -> None:
     binary, json_, ctfs = (Trace(tmp_path / f) for f in ("binary", "json", "ctfs"))
     assert binary.call_names() == json_.call_names() == ctfs.call_names()
     assert [line for _, line in binary.steps()] == [line for _, line in json_.steps()]
+
     # the same records in the same order (values compared as the format's JSON shapes), but
     # for the loop variable `fmt` of this test, recorded with its own value in each
     def without_fmt(t: Trace) -> list[object]:

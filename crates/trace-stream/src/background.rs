@@ -17,20 +17,18 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::time::Duration;
 
 use zeekstd::{EncodeOptions, FrameSizePolicy};
 
 use crate::dir::create_file;
-use crate::error::{ErrorKind, Result, TraceStreamError};
+use crate::error::{Result, TraceStreamError};
+use crate::writer_thread::{ThreadEnds, WriterThread};
 
-/// Chunks in flight between the recording thread and the writer thread.
-pub const QUEUE_DEPTH: usize = 4;
+pub use crate::writer_thread::QUEUE_DEPTH;
 
 /// How often recorded data is made durable against a kill.
 pub const TICK: Duration = Duration::from_millis(200);
@@ -38,9 +36,6 @@ pub const TICK: Duration = Duration::from_millis(200);
 /// zstd level. On value-heavy code this thread is as busy as the recording thread: level 1
 /// compressed ~10 % faster end to end than zstd's default level 3 for ~5 % more bytes.
 const COMPRESSION_LEVEL: i32 = 1;
-
-/// Chunks that grew beyond this are freed rather than reused.
-const MAX_RECYCLED_CAPACITY: usize = 4 << 20;
 
 /// Uncompressed bytes per zstd frame at most.
 const FRAME_BYTES: u32 = 1 << 20;
@@ -66,12 +61,7 @@ enum Message {
 
 /// Handle to the writer thread of one events file.
 pub struct BackgroundFile {
-    path: PathBuf,
-    sender: Option<SyncSender<Message>>,
-    handle: Option<JoinHandle<std::result::Result<u64, String>>>,
-    /// Chunks the writer thread is done with, emptied, for reuse.
-    spare: Receiver<Vec<u8>>,
-    due: Arc<AtomicBool>,
+    thread: WriterThread<Message>,
 }
 
 impl BackgroundFile {
@@ -82,121 +72,49 @@ impl BackgroundFile {
             file.write_all(&HEADER_V1)
                 .map_err(|e| TraceStreamError::io("cannot write", path, e))?;
         }
-        let (sender, receiver) = sync_channel(QUEUE_DEPTH);
-        let (give_back, spare) = sync_channel(QUEUE_DEPTH + 1);
-        let due = Arc::new(AtomicBool::new(false));
-        let chunks = Chunks {
-            receiver,
-            give_back,
-            due: Arc::clone(&due),
-        };
         let thread_path = path.to_path_buf();
-        let handle = std::thread::Builder::new()
-            .name("codetracer-writer".into())
-            .spawn(move || run(file, encoding, chunks, &thread_path))
-            .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            sender: Some(sender),
-            handle: Some(handle),
-            spare,
-            due,
-        })
+        let thread = WriterThread::spawn(path, move |ends| {
+            run(file, encoding, Chunks(ends), &thread_path)
+        })?;
+        Ok(Self { thread })
     }
 
     /// Whether the writer thread asks for the partial chunk (a tick passed). Cheap: one
     /// relaxed load.
     #[inline]
     pub fn due(&self) -> bool {
-        self.due.load(Ordering::Relaxed)
+        self.thread.due()
     }
 
     /// An emptied chunk the writer thread has finished with, if one is waiting.
     pub fn spare_chunk(&self) -> Option<Vec<u8>> {
-        self.spare.try_recv().ok()
+        self.thread.spare()
     }
 
     /// Hands a chunk to the writer thread (blocks while the queue is full); `sync` asks it to
     /// make everything so far durable afterwards.
     pub fn send(&mut self, bytes: Vec<u8>, sync: bool) -> Result<()> {
         if sync {
-            self.due.store(false, Ordering::Relaxed);
+            self.thread.clear_due();
         }
-        self.post(Message::Chunk { bytes, sync })
+        self.thread.post(Message::Chunk { bytes, sync })
     }
 
     /// Pushes everything handed over so far into the file and waits until it is there.
     pub fn flush(&mut self) -> Result<()> {
         let (done, wait) = sync_channel(1);
-        self.post(Message::Flush(done))?;
-        if wait.recv().is_err() {
-            self.sender = None;
-            return Err(self.join_error());
-        }
-        Ok(())
-    }
-
-    fn post(&mut self, message: Message) -> Result<()> {
-        let Some(sender) = &self.sender else {
-            return Err(self.closed());
-        };
-        if sender.send(message).is_err() {
-            // The thread ended early: it failed. Collect its error.
-            self.sender = None;
-            return Err(self.join_error());
-        }
-        Ok(())
-    }
-
-    fn closed(&self) -> TraceStreamError {
-        TraceStreamError::new(
-            ErrorKind::Writer,
-            format!("the events file {} is already closed", self.path.display()),
-        )
-        .at(&self.path)
-    }
-
-    fn join_error(&mut self) -> TraceStreamError {
-        match self.handle.take().map(JoinHandle::join) {
-            Some(Ok(Err(msg))) => TraceStreamError::io("cannot write", &self.path, msg),
-            Some(Err(_)) => TraceStreamError::new(
-                ErrorKind::Writer,
-                format!("the writer thread of {} panicked", self.path.display()),
-            ),
-            _ => TraceStreamError::io("cannot write", &self.path, "the writer thread stopped"),
-        }
+        self.thread.post(Message::Flush(done))?;
+        self.thread.wait(&wait)
     }
 
     /// Closes the stream, waits for the thread and returns the file size in bytes.
-    pub fn finish(mut self) -> Result<u64> {
-        self.sender = None; // closing the channel tells the thread to finish
-        match self.handle.take().map(JoinHandle::join) {
-            Some(Ok(Ok(bytes))) => Ok(bytes),
-            Some(Ok(Err(msg))) => Err(TraceStreamError::io("cannot write", &self.path, msg)),
-            Some(Err(_)) => Err(TraceStreamError::new(
-                ErrorKind::Writer,
-                format!("the writer thread of {} panicked", self.path.display()),
-            )),
-            None => Err(self.closed()),
-        }
-    }
-}
-
-impl Drop for BackgroundFile {
-    fn drop(&mut self) {
-        self.sender = None;
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
+    pub fn finish(self) -> Result<u64> {
+        self.thread.finish()
     }
 }
 
 /// The writer thread's ends of the channels and the tick flag.
-struct Chunks {
-    receiver: Receiver<Message>,
-    give_back: SyncSender<Vec<u8>>,
-    due: Arc<AtomicBool>,
-}
+struct Chunks(ThreadEnds<Message>);
 
 /// What the writer thread got next.
 enum Next {
@@ -209,26 +127,20 @@ enum Next {
 
 impl Chunks {
     fn next(&self) -> Next {
-        match self.receiver.recv_timeout(TICK) {
+        match self.0.receiver.recv_timeout(TICK) {
             Ok(m) => Next::Message(m),
             Err(RecvTimeoutError::Timeout) => Next::Tick,
             Err(RecvTimeoutError::Disconnected) => Next::End,
         }
     }
 
-    /// Returns a written chunk for reuse (dropped when enough are waiting already, or when
-    /// one huge record made it grow far beyond the usual size).
-    fn recycle(&self, mut chunk: Vec<u8>) {
-        if chunk.capacity() <= MAX_RECYCLED_CAPACITY {
-            chunk.clear();
-            // A full queue or a finished sink just means this chunk is freed instead.
-            let _ = self.give_back.try_send(chunk);
-        }
+    fn recycle(&self, chunk: Vec<u8>) {
+        self.0.recycle(chunk);
     }
 
     /// Asks the recording thread for its partial chunk.
     fn tick(&self) {
-        self.due.store(true, Ordering::Relaxed);
+        self.0.due.store(true, Ordering::Relaxed);
     }
 }
 

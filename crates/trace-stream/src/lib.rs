@@ -54,6 +54,7 @@ pub mod reader;
 pub mod sink;
 pub mod value;
 pub mod writer;
+pub mod writer_thread;
 
 /// The record types of the format (`codetracer_trace_types`), re-exported so users of this
 /// crate name the same version.

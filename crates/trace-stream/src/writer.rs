@@ -126,21 +126,12 @@ impl TraceWriter {
         self.steps
     }
 
-    /// The format of the events file (value bytes must be encoded in its
-    /// [`Self::value_format`]).
+    /// The format of the events file (value bytes must be encoded in it: CBOR, as
+    /// [`Cbor`] writes it, for `trace.bin` and `trace.ct`).
     pub fn format(&self) -> TraceFormat {
         match &self.backend {
             Backend::Sink(s) => s.format(),
             Backend::Ctfs(_) => TraceFormat::Ctfs,
-        }
-    }
-
-    /// The format whose value bytes the hot records take: CBOR ([`TraceFormat::Binary`])
-    /// for `trace.bin` and `trace.ct`, JSON for `trace.json`.
-    pub fn value_format(&self) -> TraceFormat {
-        match self.format() {
-            TraceFormat::Json => TraceFormat::Json,
-            TraceFormat::Binary | TraceFormat::Ctfs => TraceFormat::Binary,
         }
     }
 

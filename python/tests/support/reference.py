@@ -29,6 +29,16 @@ CTFSCHECK_ENV = "CODETRACER_CTFSCHECK"
 CONTAINER = "trace.ct"
 
 
+def _run(program: str, path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [program, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        check=False,
+    )
+
+
 def reference_read(trace_dir: Path) -> dict[str, Any]:
     """``{"records": N, "kinds": {kind: n}}`` as CodeTracer's reader loads ``trace_dir``."""
     program = os.environ.get(READER_ENV)
@@ -37,13 +47,7 @@ def reference_read(trace_dir: Path) -> dict[str, Any]:
         "(cargo build -p codetracer-trace-stream --example reference_read) and point "
         f"{READER_ENV} at it"
     )
-    proc = subprocess.run(
-        [program, str(trace_dir)],
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        check=False,
-    )
+    proc = _run(program, trace_dir)
     assert proc.returncode == 0, f"CodeTracer's reader rejects {trace_dir}: {proc.stderr}"
     result: dict[str, Any] = json.loads(proc.stdout)
     return result
@@ -58,13 +62,7 @@ def ctfscheck(container: Path) -> dict[str, Any]:
     """ctfscheck's JSON verdict on ``container`` (the variable must be set)."""
     program = ctfscheck_path()
     assert program, f"{CTFSCHECK_ENV} is not set"
-    proc = subprocess.run(
-        [program, str(container)],
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        check=False,
-    )
+    proc = _run(program, container)
     assert proc.stdout, f"ctfscheck printed nothing: {proc.stderr}"
     verdict: dict[str, Any] = json.loads(proc.stdout)
     return verdict

@@ -121,10 +121,7 @@ impl CallsBuilder {
                     step_delta,
                     args,
                 } => {
-                    if let Some(t) = thread {
-                        self.stacks.switch(t);
-                    }
-                    self.step += step_delta;
+                    self.advance(thread, step_delta);
                     self.enter(function_id, args.count(), args.raw());
                 }
                 EntryKind::Return {
@@ -133,10 +130,7 @@ impl CallsBuilder {
                     value,
                     unwind,
                 } => {
-                    if let Some(t) = thread {
-                        self.stacks.switch(t);
-                    }
-                    self.step += step_delta;
+                    self.advance(thread, step_delta);
                     if let Some(key) = self.stacks.pop() {
                         self.complete(key, self.step, Some((value, unwind)))?;
                     }
@@ -147,6 +141,14 @@ impl CallsBuilder {
             }
         }
         Ok(())
+    }
+
+    /// A call or return entry's thread marker and step delta.
+    fn advance(&mut self, thread: Option<u64>, step_delta: u64) {
+        if let Some(t) = thread {
+            self.stacks.switch(t);
+        }
+        self.step += step_delta;
     }
 
     fn enter(&mut self, function_id: u64, count: u64, raw_args: &[u8]) {

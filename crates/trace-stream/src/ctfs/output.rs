@@ -6,18 +6,16 @@
 //! and their index entries to the container, writes the tail into the tail file not listed
 //! now, and publishes the directory — so the published container is always a consistent
 //! cut: sealed chunks, tables and tail of one moment. The channel holds at most
-//! [`QUEUE_DEPTH`] batches (the recording thread waits if the disk is slower), and emptied
+//! [`crate::writer_thread::QUEUE_DEPTH`] batches (the recording thread waits if the disk is slower), and emptied
 //! chunk buffers go back for reuse, as for `trace.bin`.
 //!
 //! Journal chunks also feed the [`CallsBuilder`] before they are compressed. **Finishing**:
 //! after the last chunks, the builder writes `calls.dat`, `meta.dat` is rewritten with the
 //! path list, the tail is dropped from the directory, and the container is synced.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
 use super::calls::CallsBuilder;
@@ -26,11 +24,9 @@ use super::meta::MetaDat;
 use super::records::idx_header;
 use super::tail::Tail;
 use super::{Stream, Table, CALLS, LEVEL, META, TAIL};
-use crate::background::{QUEUE_DEPTH, TICK};
-use crate::error::{ErrorKind, Result, TraceStreamError};
-
-/// Emptied buffers larger than this are freed rather than reused.
-const MAX_RECYCLED_CAPACITY: usize = 4 << 20;
+use crate::background::TICK;
+use crate::error::{Result, TraceStreamError};
+use crate::writer_thread::{ThreadEnds, WriterThread};
 
 /// What the recording thread hands over.
 #[derive(Debug, Default)]
@@ -61,11 +57,7 @@ enum Message {
 
 /// The recording thread's handle on the writer thread.
 pub struct Pipe {
-    path: PathBuf,
-    sender: Option<SyncSender<Message>>,
-    handle: Option<JoinHandle<std::result::Result<u64, String>>>,
-    spare: Receiver<Vec<u8>>,
-    due: Arc<AtomicBool>,
+    thread: WriterThread<Message>,
 }
 
 struct StreamFiles {
@@ -86,21 +78,12 @@ struct Output {
     /// The tail file listed now.
     tail_listed: Option<usize>,
     compressor: zstd::bulk::Compressor<'static>,
-    give_back: SyncSender<Vec<u8>>,
     calls: CallsBuilder,
-}
-
-fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TraceStreamError + '_ {
-    move |e| TraceStreamError::io("cannot write", path, e)
 }
 
 impl Output {
     /// Creates the container with every file of a recording and `meta` (before the thread).
-    fn create(
-        path: &Path,
-        meta: &MetaDat,
-        give_back: SyncSender<Vec<u8>>,
-    ) -> std::io::Result<Self> {
+    fn create(path: &Path, meta: &MetaDat) -> std::io::Result<Self> {
         let mut c = Container::create(path)?;
         let meta_file = c.add_file(META, true)?;
         c.rewrite(meta_file, &meta.encode())?;
@@ -139,19 +122,11 @@ impl Output {
             tails,
             tail_listed: None,
             compressor: zstd::bulk::Compressor::new(LEVEL)?,
-            give_back,
             calls: CallsBuilder::new(path)?,
         })
     }
 
-    fn recycle(&self, mut buf: Vec<u8>) {
-        if buf.capacity() <= MAX_RECYCLED_CAPACITY {
-            buf.clear();
-            let _ = self.give_back.try_send(buf);
-        }
-    }
-
-    fn batch(&mut self, batch: Batch) -> std::io::Result<()> {
+    fn batch(&mut self, batch: Batch, ends: &ThreadEnds<Message>) -> std::io::Result<()> {
         for (table, dat, off) in batch.tables {
             let (d, o) = self.tables[table as usize];
             self.c.append(d, &dat)?;
@@ -171,7 +146,7 @@ impl Output {
             let compressed = self.compressor.compress(&raw)?;
             self.c.append(dat, &compressed)?;
             self.c.append(idx, &offset.to_le_bytes())?;
-            self.recycle(raw);
+            ends.recycle(raw);
         }
         if let Some(tail) = batch.tail {
             let next = self.tail_listed.map_or(0, |i| 1 - i);
@@ -208,11 +183,8 @@ impl Output {
     }
 }
 
-fn run(
-    mut out: Output,
-    receiver: Receiver<Message>,
-    due: Arc<AtomicBool>,
-) -> std::result::Result<u64, String> {
+fn run(mut out: Output, ends: ThreadEnds<Message>) -> std::result::Result<u64, String> {
+    let due = &ends.due;
     // Ticks are counted from the last tail, not from the last message: a busy recording
     // (chunks arriving more often than a tick) must still hand over its tail every tick.
     let mut last_tail = Instant::now();
@@ -222,10 +194,10 @@ fn run(
         } else {
             TICK.saturating_sub(last_tail.elapsed())
         };
-        match receiver.recv_timeout(wait) {
+        match ends.receiver.recv_timeout(wait) {
             Ok(Message::Batch(b)) => {
                 let tail = b.tail.is_some();
-                out.batch(b).map_err(|e| e.to_string())?;
+                out.batch(b, &ends).map_err(|e| e.to_string())?;
                 if tail {
                     last_tail = Instant::now();
                 }
@@ -247,41 +219,30 @@ fn run(
 impl Pipe {
     /// Creates the container at `path` with `meta` and starts its writer thread.
     pub fn create(path: &Path, meta: &MetaDat) -> Result<Self> {
-        let (give_back, spare) = sync_channel(QUEUE_DEPTH + 2);
-        let out = Output::create(path, meta, give_back).map_err(io_error(path))?;
-        let (sender, receiver) = sync_channel(QUEUE_DEPTH);
-        let due = Arc::new(AtomicBool::new(false));
-        let thread_due = Arc::clone(&due);
-        let handle = std::thread::Builder::new()
-            .name("codetracer-writer".into())
-            .spawn(move || run(out, receiver, thread_due))
-            .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))?;
+        let out = Output::create(path, meta)
+            .map_err(|e| TraceStreamError::io("cannot write", path, e))?;
         Ok(Self {
-            path: path.to_path_buf(),
-            sender: Some(sender),
-            handle: Some(handle),
-            spare,
-            due,
+            thread: WriterThread::spawn(path, move |ends| run(out, ends))?,
         })
     }
 
     /// Whether a tick passed since the last tail (one relaxed load).
     #[inline]
     pub fn due(&self) -> bool {
-        self.due.load(Ordering::Relaxed)
+        self.thread.due()
     }
 
     /// An emptied buffer to fill again, if one is waiting.
     pub fn spare(&self) -> Option<Vec<u8>> {
-        self.spare.try_recv().ok()
+        self.thread.spare()
     }
 
     /// Hands a batch over (blocks while the queue is full).
     pub fn send(&mut self, batch: Batch) -> Result<()> {
         if batch.tail.is_some() {
-            self.due.store(false, Ordering::Relaxed);
+            self.thread.clear_due();
         }
-        self.post(Message::Batch(batch))
+        self.thread.post(Message::Batch(batch))
     }
 
     /// Hands a batch over and waits until the writer thread published it.
@@ -289,63 +250,12 @@ impl Pipe {
         let (reply, wait) = sync_channel(1);
         batch.reply = Some(reply);
         self.send(batch)?;
-        if wait.recv().is_err() {
-            self.sender = None;
-            return Err(self.join_error());
-        }
-        Ok(())
-    }
-
-    fn post(&mut self, message: Message) -> Result<()> {
-        let Some(sender) = &self.sender else {
-            return Err(TraceStreamError::new(
-                ErrorKind::Writer,
-                format!("the trace {} is already closed", self.path.display()),
-            )
-            .at(&self.path));
-        };
-        if sender.send(message).is_err() {
-            self.sender = None;
-            return Err(self.join_error());
-        }
-        Ok(())
-    }
-
-    fn join_error(&mut self) -> TraceStreamError {
-        match self.handle.take().map(JoinHandle::join) {
-            Some(Ok(Err(msg))) => TraceStreamError::io("cannot write", &self.path, msg),
-            Some(Err(_)) => TraceStreamError::new(
-                ErrorKind::Writer,
-                format!("the writer thread of {} panicked", self.path.display()),
-            ),
-            _ => TraceStreamError::io("cannot write", &self.path, "the writer thread stopped"),
-        }
+        self.thread.wait(&wait)
     }
 
     /// Finishes the container; returns its size in bytes.
     pub fn finish(mut self, finish: Finish) -> Result<u64> {
-        self.post(Message::Finish(finish))?;
-        self.sender = None;
-        match self.handle.take().map(JoinHandle::join) {
-            Some(Ok(Ok(bytes))) => Ok(bytes),
-            Some(Ok(Err(msg))) => Err(TraceStreamError::io("cannot write", &self.path, msg)),
-            Some(Err(_)) => Err(TraceStreamError::new(
-                ErrorKind::Writer,
-                format!("the writer thread of {} panicked", self.path.display()),
-            )),
-            None => Err(TraceStreamError::new(
-                ErrorKind::Writer,
-                "the writer thread is gone",
-            )),
-        }
-    }
-}
-
-impl Drop for Pipe {
-    fn drop(&mut self) {
-        self.sender = None;
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
+        self.thread.post(Message::Finish(finish))?;
+        self.thread.finish()
     }
 }
