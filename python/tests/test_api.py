@@ -70,11 +70,14 @@ def test_every_format_reads_back_the_same(tmp_path: Path) -> None:
     assert without_fmt(binary) == without_fmt(ctfs)
 
 
-def test_flush_writes_while_recording(tmp_path: Path) -> None:
-    ctr.start(tmp_path / "t")
+@pytest.mark.parametrize("fmt", [ctr.TRACE_BINARY, ctr.TRACE_CTFS])
+def test_flush_writes_while_recording(tmp_path: Path, fmt: str) -> None:
+    ctr.start(tmp_path / "t", format=fmt)
     fib(5)
     ctr.flush()
     assert any(p.stat().st_size > 0 for p in (tmp_path / "t").iterdir())
+    # what was flushed reads back while the recording goes on
+    assert "fib" in Trace(tmp_path / "t", strict=False).function_names
     ctr.stop()
     view = Trace(tmp_path / "t")
     assert "fib" in view.function_names

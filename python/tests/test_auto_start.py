@@ -34,11 +34,12 @@ def _record(tmp_path: Path, mode: str, **env: str) -> tuple[object, Path]:
     return proc, trace_dir
 
 
-def test_normal_exit_gives_a_complete_trace(tmp_path: Path) -> None:
-    proc, trace_dir = _record(tmp_path, "ok", CODETRACER_FORMAT="json")
+@pytest.mark.parametrize(("fmt", "events_file"), [("json", "trace.json"), ("ctfs", "trace.ct")])
+def test_normal_exit_gives_a_complete_trace(tmp_path: Path, fmt: str, events_file: str) -> None:
+    proc, trace_dir = _record(tmp_path, "ok", CODETRACER_FORMAT=fmt)
     assert proc.returncode == 0, proc.stderr  # type: ignore[attr-defined]
     assert "total 49" in proc.stdout  # type: ignore[attr-defined]
-    assert (trace_dir / "trace.json").exists()
+    assert (trace_dir / events_file).exists()
     view = Trace(trace_dir)
     assert {"square", "main"} <= set(view.function_names)
     assert 7 in view.int_values("v")

@@ -30,7 +30,7 @@ def make_project(root: Path) -> Path:
     )
 
 
-@pytest.mark.parametrize("fmt", ["binary", "json"])
+@pytest.mark.parametrize("fmt", ["binary", "json", "ctfs"])
 def test_module_code_is_named_by_its_dotted_module(tmp_path: Path, fmt: str) -> None:
     script = make_project(tmp_path)
     out = tmp_path / "trace"

@@ -1,10 +1,12 @@
 //! Throughput of value and record encoding (the recording thread's share of the hot path):
-//! a small int value, a string, a 20-element list, and Step+Value records into a chunk.
+//! a small int value, a string, a 20-element list, and Step+Value records into a chunk; and
+//! the whole `TraceWriter` (a step with three values, a call and its return) into
+//! `trace.bin` and `trace.ct`, writer thread included.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use codetracer_trace_stream::types::TypeId;
-use codetracer_trace_stream::{Cbor, Encoding, Json, Shape, ValueOut};
+use codetracer_trace_stream::types::{TypeId, TypeKind, TypeSpecificInfo};
+use codetracer_trace_stream::{Cbor, Encoding, Json, Shape, TraceFormat, TraceWriter, ValueOut};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn list<E: Encoding>(o: &mut ValueOut<E>) {
@@ -66,11 +68,64 @@ fn records<E: Encoding>(c: &mut Criterion, name: &str) {
     g.finish();
 }
 
+/// A line step with three values, then a call (with its entry step and one argument) and
+/// its return: 8 records per iteration, through the whole writer.
+fn writers(c: &mut Criterion) {
+    let mut g = c.benchmark_group("writer");
+    g.throughput(Throughput::Elements(8));
+    let src = tempfile::tempdir().unwrap();
+    let source = src.path().join("app.py");
+    std::fs::write(
+        &source,
+        "def f(x):\n    return x\n\nfor i in range(9):\n    y = f(i)\n",
+    )
+    .unwrap();
+    for format in [TraceFormat::Binary, TraceFormat::Ctfs] {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join(format.events_file_name());
+        let mut w = TraceWriter::create(&file, format).unwrap();
+        let p = w.path_id(&source.display().to_string()).unwrap();
+        let top = w.new_function("<toplevel>", p, 1).unwrap();
+        w.call(top, Vec::new()).unwrap();
+        w.new_type(TypeKind::None, "None", TypeSpecificInfo::None)
+            .unwrap();
+        let int = w
+            .new_type(TypeKind::Int, "int", TypeSpecificInfo::None)
+            .unwrap();
+        let f = w.new_function("f", p, 1).unwrap();
+        let ids: Vec<_> = ["i", "y", "x"]
+            .iter()
+            .map(|n| w.variable_id(n).unwrap())
+            .collect();
+        let mut v = ValueOut::<Cbor>::new();
+        let mut i = 0i64;
+        g.bench_function(BenchmarkId::from_parameter(format.name()), |b| {
+            b.iter(|| {
+                i += 1;
+                v.clear();
+                v.int(std::hint::black_box(i), int);
+                w.step_at(p, 5, 4).unwrap();
+                for id in &ids[..2] {
+                    w.value_bytes(*id, v.bytes()).unwrap();
+                }
+                w.value_bytes(ids[2], v.bytes()).unwrap();
+                w.step_at(p, 1, 0).unwrap();
+                w.call_bytes(f, &[(ids[2], v.bytes())]).unwrap();
+                w.ret_bytes(v.bytes()).unwrap();
+            })
+        });
+        w.ret_bytes(v.bytes()).unwrap();
+        w.finish().unwrap();
+    }
+    g.finish();
+}
+
 fn all(c: &mut Criterion) {
     values::<Cbor>(c, "cbor");
     values::<Json>(c, "json");
     records::<Cbor>(c, "cbor");
     records::<Json>(c, "json");
+    writers(c);
 }
 
 criterion_group!(benches, all);

@@ -344,9 +344,4 @@ impl Container {
         block0.resize(HEADER_BYTES + MAX_ENTRIES * ENTRY_BYTES, 0);
         write_at(&self.file, &block0, 0)
     }
-
-    /// Pushes the container to stable storage.
-    pub fn sync(&self) -> io::Result<()> {
-        self.file.sync_data()
-    }
 }
