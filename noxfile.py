@@ -196,7 +196,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Run the criterion benches (quick mode) and the end-to-end traced-vs-untraced benches."""
+    """Run the criterion benches (quick mode), the end-to-end micro-benchmarks and the real
+    programs (``benches/real_programs.py``), each traced vs untraced."""
     env = _rust_env(_base_python())
     session.run(
         "cargo", "bench", "--workspace", "--bench", "*", "--",
@@ -205,6 +206,10 @@ def bench(session: nox.Session) -> None:
     )  # fmt: skip
     install_packages(session, release=True)
     session.run("python", str(ROOT / "benches" / "run.py"), *session.posargs)
+    # Real programs (benches/real/): libraries from PyPI; black from its sdist (pure Python).
+    session.install("pygments", "docutils", "sqlparse", "rich")
+    session.install("--no-binary", "black", "black")
+    session.run("python", str(ROOT / "benches" / "real_programs.py"))
 
 
 @nox.session(python=PYTHONS[0])
