@@ -43,6 +43,7 @@ from codetracer_python_recorder.summary import main as summary_main
 PROG = "codetracer-python-recorder"
 SUMMARY_COMMAND = "summary"
 DEFAULT_TRACE_DIR = "trace-out"
+INCLUDE_LIBRARIES_FLAG = "--include-libraries"
 ENV_PROPAGATE_SCRIPT_EXIT = "CODETRACER_PROPAGATE_SCRIPT_EXIT"
 ENV_ON_RECORDER_ERROR = "CODETRACER_ON_RECORDER_ERROR"
 ENV_JSON_ERRORS = "CODETRACER_JSON_ERRORS"
@@ -168,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=None,
         help="trace filter file (TOML); repeatable; a.toml::b.toml chains several",
+    )
+    filt.add_argument(
+        INCLUDE_LIBRARIES_FLAG,
+        dest="include_libraries",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="record installed third-party packages (site-packages) too; by default only your "
+        "own code is recorded, like the standard library is skipped "
+        "(default: off, or $CODETRACER_INCLUDE_LIBRARIES)",
     )
     filt.add_argument(
         "--module-name-from-globals",
@@ -315,7 +325,11 @@ def summary_line(summary: TraceSummary, trace_dir: str, seconds: float) -> str:
     size = summary.get("bytes")
     size_text = human_size(size) if isinstance(size, int) else "? B"
     where = summary.get("trace_dir") or trace_dir
-    return f"codetracer: trace written to {where} ({events} events, {size_text}, {seconds:.2f} s)"
+    line = f"codetracer: trace written to {where} ({events} events, {size_text}, {seconds:.2f} s)"
+    skipped = summary.get("libraries_skipped")
+    if isinstance(skipped, int) and skipped > 0:
+        line += f"; library code not recorded ({skipped} code objects): add {INCLUDE_LIBRARIES_FLAG}"
+    return line
 
 
 def json_trailer(code: str, kind: str, message: str, context: dict[str, str]) -> str:

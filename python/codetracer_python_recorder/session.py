@@ -12,7 +12,8 @@ import codetracer_python_recorder_core as core
 
 TraceSummary = dict[str, object]
 """What the native core reports when a recording stops: ``trace_dir``, ``format``,
-``events``, ``steps``, ``bytes``, ``seconds``, ``files`` and ``disabled`` (the error that made
+``events``, ``steps``, ``bytes``, ``seconds``, ``files``, ``libraries_skipped`` (code objects of
+installed third-party packages left out by "just my code") and ``disabled`` (the error that made
 ``on_recorder_error=disable`` detach the recorder, else ``None``)."""
 
 _active: TraceSession | None = None

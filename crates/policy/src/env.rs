@@ -62,6 +62,8 @@ pub const ENV_CAPTURE_IO: &str = "CODETRACER_CAPTURE_IO";
 pub const ENV_MODULE_NAME_FROM_GLOBALS: &str = "CODETRACER_MODULE_NAME_FROM_GLOBALS";
 /// Policy field `propagate_script_exit`.
 pub const ENV_PROPAGATE_SCRIPT_EXIT: &str = "CODETRACER_PROPAGATE_SCRIPT_EXIT";
+/// Policy field `include_libraries`.
+pub const ENV_INCLUDE_LIBRARIES: &str = "CODETRACER_INCLUDE_LIBRARIES";
 /// Policy field `max_value_depth`.
 pub const ENV_MAX_VALUE_DEPTH: &str = "CODETRACER_MAX_VALUE_DEPTH";
 /// Policy field `max_container_elements`.
@@ -173,6 +175,14 @@ pub const ENV_VARS: &[EnvVar] = &[
         default: "false",
         cli_flag: "--[no-]propagate-script-exit",
         description: "Exit with the script's status instead of 0.",
+    },
+    EnvVar {
+        name: ENV_INCLUDE_LIBRARIES,
+        field: Some("include_libraries"),
+        accepted: BOOL,
+        default: "false",
+        cli_flag: "--[no-]include-libraries",
+        description: "Record installed third-party packages (site-packages) too; by default only your own code is recorded.",
     },
     EnvVar {
         name: ENV_MAX_VALUE_DEPTH,

@@ -298,6 +298,7 @@ fn all_variables_together_and_owned_strings() {
         io_capture: Some(IoCapture::ProxiesAndFd),
         module_name_from_globals: Some(false),
         propagate_script_exit: Some(true),
+        include_libraries: None,
         max_value_depth: Some(5),
         max_container_elements: Some(20),
         max_string_length: Some(64),

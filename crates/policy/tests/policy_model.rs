@@ -45,6 +45,7 @@ fn set_field_covers_every_field() {
         ("io_capture", "off"),
         ("module_name_from_globals", "no"),
         ("propagate_script_exit", "on"),
+        ("include_libraries", "true"),
         ("max_value_depth", "32"),
         ("max_container_elements", "1"),
         ("max_string_length", "16"),
@@ -55,6 +56,7 @@ fn set_field_covers_every_field() {
     p.apply(PolicyUpdate::from_fields(pairs).unwrap()).unwrap();
     assert_eq!(p.on_recorder_error, OnRecorderError::Disable);
     assert!(p.require_trace && p.keep_partial_trace && p.json_errors && p.propagate_script_exit);
+    assert!(p.include_libraries);
     assert_eq!(p.log_level, LogLevel::Debug);
     assert_eq!(p.log_file, Some(PathBuf::from("/var/log/rec.log")));
     assert_eq!(p.io_capture, IoCapture::Off);
@@ -252,6 +254,7 @@ fn snapshot_json_shape_is_stable() {
         "io_capture": "proxies",
         "module_name_from_globals": true,
         "propagate_script_exit": false,
+        "include_libraries": false,
         "max_value_depth": 3,
         "max_container_elements": 100,
         "max_string_length": 1000,

@@ -79,6 +79,12 @@ pub fn stop_tracing(
         "bytes": report.summary.bytes,
         "seconds": report.seconds,
         "files": report.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "libraries_skipped": report
+            .summary
+            .filter
+            .pointer("/stats/libraries_skipped")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0),
         "disabled": report.disabled_by.as_ref().map(|f| serde_json::json!({
             "code": f.code, "kind": f.kind.as_str(), "message": f.message,
         })),

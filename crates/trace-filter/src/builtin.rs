@@ -3,8 +3,9 @@
 //!
 //! They are ordinary filter files, except that they may use two builtin-only spellings:
 //! the scope selectors `env:stdlib` (a file under one of [`crate::engine::FilterEnv`]'s
-//! `stdlib_dirs` and not under any of its `site_packages_dirs`) and `env:synthetic` (a file
-//! name of the form `<...>`: `<string>`, `<stdin>`, `<frozen importlib._bootstrap>`), and
+//! `stdlib_dirs` and not under any of its `site_packages_dirs`), `env:libraries` (a file
+//! under one of its `library_dirs`: an installed third-party package) and `env:synthetic`
+//! (a file name of the form `<...>`: `<string>`, `<stdin>`, `<frozen importlib._bootstrap>`), and
 //! the match kind `words` (whole-word name matching, see [`crate::words`]).
 
 use crate::error::FilterError;
@@ -27,7 +28,7 @@ credit_card|credit_cards|cvv|iban|jwt|bearer";
 const DEFAULT_TOML: &str = r#"[meta]
 name = "builtin-default"
 version = 1
-description = "Skip the standard library, the recorder and synthetic code; redact secrets."
+description = "Just my code: skip the standard library, installed packages, the recorder and synthetic code; redact secrets."
 
 [scope]
 default_exec = "trace"
@@ -37,6 +38,11 @@ default_value_action = "allow"
 selector = "env:stdlib"
 exec = "skip"
 reason = "standard library (site-packages excluded)"
+
+[[scope.rules]]
+selector = "env:libraries"
+exec = "skip"
+reason = "installed third-party package (record it with --include-libraries)"
 
 [[scope.rules]]
 selector = "env:synthetic"

@@ -10,6 +10,7 @@ fn env() -> FilterEnv {
     FilterEnv {
         stdlib_dirs: vec![PathBuf::from("/usr/lib/python3.12")],
         site_packages_dirs: vec![PathBuf::from("/usr/lib/python3.12/site-packages")],
+        library_dirs: vec![PathBuf::from("/usr/lib/python3.12/site-packages")],
         project_root: Some(PathBuf::from("/proj")),
     }
 }
@@ -122,8 +123,8 @@ fn builtin_default_skips_stdlib_recorder_and_synthetic() {
             "/usr/lib/python3.12/site-packages/requests/api.py",
             "get"
         ),
-        Exec::Trace,
-        "site-packages inside the stdlib folder is kept"
+        Exec::Skip,
+        "an installed package is not the user's code"
     );
     assert_eq!(
         exec(&e, None, "/usr/lib/python3.120/x.py", "f"),
@@ -163,6 +164,53 @@ fn builtin_default_skips_stdlib_recorder_and_synthetic() {
         "by path when the module is unknown"
     );
     assert_eq!(exec(&e, Some("app"), "/proj/app.py", "main"), Exec::Trace);
+}
+
+#[test]
+fn builtin_default_skips_installed_libraries_unless_asked() {
+    let lib = "/usr/lib/python3.12/site-packages/pygments/lexer.py";
+    let e = with_default(&[]);
+    assert_eq!(
+        exec(&e, Some("pygments.lexer"), lib, "get_tokens"),
+        Exec::Skip
+    );
+    // Local code, an editable install's source folder, the project: recorded.
+    assert_eq!(
+        exec(&e, Some("mylib.core"), "/proj/src/mylib/core.py", "f"),
+        Exec::Trace
+    );
+    // Libraries asked for: the recorder leaves `library_dirs` empty.
+    let with_libraries = FilterEngine::new(
+        load_chain(&[FilterSource::Builtin(BUILTIN_DEFAULT.into())]).unwrap(),
+        FilterEnv {
+            library_dirs: Vec::new(),
+            ..env()
+        },
+    );
+    assert_eq!(
+        exec(&with_libraries, Some("pygments.lexer"), lib, "get_tokens"),
+        Exec::Trace
+    );
+    // A later filter re-enables one library as it can any builtin rule.
+    let e = with_default(&[FilterSource::Inline {
+        name: "mine".into(),
+        toml: "[meta]\nname = \"mine\"\nversion = 1\n[[scope.rules]]\n\
+               selector = 'pkg:regex:^pygments(\\.|$)'\nexec = \"trace\"\n"
+            .into(),
+    }]);
+    assert_eq!(
+        exec(&e, Some("pygments.lexer"), lib, "get_tokens"),
+        Exec::Trace
+    );
+    assert_eq!(
+        exec(
+            &e,
+            Some("requests.api"),
+            "/usr/lib/python3.12/site-packages/requests/api.py",
+            "get"
+        ),
+        Exec::Skip
+    );
 }
 
 #[test]

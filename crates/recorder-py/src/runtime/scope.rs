@@ -37,8 +37,13 @@ pub fn filter_failure(err: &FilterError) -> RecorderFailure {
     RecorderFailure::new(code, kind, format!("{err}"))
 }
 
-/// The interpreter's stdlib and site-packages directories.
-fn filter_env(py: Python<'_>, project_root: Option<PathBuf>) -> PyResult<FilterEnv> {
+/// The interpreter's stdlib and site-packages directories; the site-packages ones are also
+/// the installed-library folders "just my code" skips, unless `include_libraries`.
+fn filter_env(
+    py: Python<'_>,
+    project_root: Option<PathBuf>,
+    include_libraries: bool,
+) -> PyResult<FilterEnv> {
     let sysconfig = py.import("sysconfig")?;
     let paths = sysconfig.call_method0("get_paths")?;
     let get = |key: &str| -> Option<PathBuf> {
@@ -64,6 +69,13 @@ fn filter_env(py: Python<'_>, project_root: Option<PathBuf>) -> PyResult<FilterE
         {
             site_packages_dirs.extend(list.into_iter().map(PathBuf::from));
         }
+        // The user site (`pip install --user`) holds installed packages too.
+        if let Ok(user) = site
+            .call_method0("getusersitepackages")
+            .and_then(|v| v.extract::<String>())
+        {
+            site_packages_dirs.push(PathBuf::from(user));
+        }
     }
     let canon = |v: &mut Vec<PathBuf>| {
         let extra: Vec<PathBuf> = v.iter().filter_map(|p| p.canonicalize().ok()).collect();
@@ -73,9 +85,15 @@ fn filter_env(py: Python<'_>, project_root: Option<PathBuf>) -> PyResult<FilterE
     };
     canon(&mut stdlib_dirs);
     canon(&mut site_packages_dirs);
+    let library_dirs = if include_libraries {
+        Vec::new()
+    } else {
+        site_packages_dirs.clone()
+    };
     Ok(FilterEnv {
         stdlib_dirs,
         site_packages_dirs,
+        library_dirs,
         project_root,
     })
 }
@@ -88,6 +106,8 @@ pub struct ScopeRequest<'a> {
     pub env_spec: Option<&'a str>,
     /// Explicit filter specs (`--trace-filter` / `trace_filter=`), each possibly `a::b`.
     pub explicit: &'a [String],
+    /// Record installed third-party packages too (policy `include_libraries`).
+    pub include_libraries: bool,
 }
 
 impl Scope {
@@ -128,7 +148,7 @@ impl Scope {
         });
         let chain = load_chain(&sources).map_err(|e| filter_failure(&e))?;
         let project_root = request.start_dir.and_then(find_project_root);
-        let env = filter_env(py, project_root).map_err(|e| {
+        let env = filter_env(py, project_root, request.include_libraries).map_err(|e| {
             RecorderFailure::internal(format!("cannot read the interpreter's paths: {e}"))
         })?;
         Ok(Self {

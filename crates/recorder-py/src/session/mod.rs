@@ -108,6 +108,7 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
             start_dir: start_dir.as_deref(),
             env_spec: request.env_filter.as_deref(),
             explicit: &request.trace_filter,
+            include_libraries: request.policy.include_libraries,
         },
     )?;
     let filter_block = scope.summary_json();

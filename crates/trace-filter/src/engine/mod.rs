@@ -29,6 +29,9 @@ pub struct FilterEnv {
     /// site-packages / dist-packages folders (`site.getsitepackages()`, user site, venv);
     /// files under them are never "standard library" even inside a stdlib folder.
     pub site_packages_dirs: Vec<PathBuf>,
+    /// Folders of installed third-party packages for `env:libraries` (usually the
+    /// site-packages folders; empty when the user asked to record libraries too).
+    pub library_dirs: Vec<PathBuf>,
     /// The project root (see [`crate::loader::find_project_root`]); `file` selectors match
     /// paths relative to it.
     pub project_root: Option<PathBuf>,
@@ -125,6 +128,9 @@ impl FilterEngine {
             let decision = compiled.resolve(env, scope);
             if decision.exec == Exec::Skip {
                 counters.scopes_skipped += 1;
+                if compile::is_library(env, scope.file) {
+                    counters.libraries_skipped += 1;
+                }
             }
             decision
         })
