@@ -76,8 +76,8 @@ impl KindCounts {
 pub struct FilterCounters {
     /// Scopes (code objects) decided `skip`.
     pub scopes_skipped: u64,
-    /// Of those, scopes of installed third-party packages (`env:libraries` files): the
-    /// library code "just my code" left out.
+    /// Of those, scopes skipped by an `env:libraries` rule: the installed third-party
+    /// code "just my code" left out (not the recorder's own, skipped by its own rule).
     pub libraries_skipped: u64,
     /// Values recorded as redacted, per kind.
     pub value_redactions: KindCounts,

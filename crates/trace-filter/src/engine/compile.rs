@@ -45,6 +45,13 @@ pub(super) struct Compiled {
 }
 
 impl Compiled {
+    /// Whether `rule` is an `env:libraries` rule (the "just my code" skip).
+    pub(super) fn is_libraries_rule(&self, rule: RuleRef) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.origin == rule && matches!(r.matcher, Matcher::Libraries))
+    }
+
     /// Compiles every selector. Selectors were validated by the loader, so a compile
     /// failure here (only possible for hand-built chains) makes the rule/pattern inert and
     /// is logged.

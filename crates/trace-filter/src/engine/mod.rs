@@ -128,7 +128,10 @@ impl FilterEngine {
             let decision = compiled.resolve(env, scope);
             if decision.exec == Exec::Skip {
                 counters.scopes_skipped += 1;
-                if compile::is_library(env, scope.file) {
+                if decision
+                    .exec_rule
+                    .is_some_and(|rule| compiled.is_libraries_rule(rule))
+                {
                     counters.libraries_skipped += 1;
                 }
             }
