@@ -10,6 +10,8 @@ from typing import Self
 
 import codetracer_python_recorder_core as core
 
+from codetracer_python_recorder import forks
+
 TraceSummary = dict[str, object]
 """What the native core reports when a recording stops: ``trace_dir``, ``format``,
 ``events``, ``steps``, ``bytes``, ``seconds``, ``files`` and ``disabled`` (the error that made
@@ -105,7 +107,15 @@ def start_session(
     )
     session = TraceSession(trace_dir, format)
     _active = session
+    forks.register(_after_fork_in_child)
     return session
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child: the parent's recording is not this process's; forget it."""
+    global _active  # noqa: PLW0603 - the one process-wide session
+    core.after_fork_in_child()
+    _active = None
 
 
 def stop_active(*, exit_code: int | None = None, error: str | None = None) -> TraceSummary | None:

@@ -28,6 +28,9 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python_api::stop_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::flush_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::is_tracing, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::before_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::after_fork_in_parent, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(reading::read_trace, m)?)?;
     m.add_function(wrap_pyfunction!(reading::iter_trace, m)?)?;
     m.add_class::<reading::TraceIterator>()?;

@@ -98,6 +98,26 @@ pub fn is_tracing(py: Python<'_>) -> bool {
     session::is_tracing(py)
 }
 
+/// `os.register_at_fork(before=...)`: parks the recorder's writer thread, so the process
+/// forks without it.
+#[pyfunction]
+pub fn before_fork(py: Python<'_>) {
+    session::fork::before_fork(py);
+}
+
+/// `os.register_at_fork(after_in_parent=...)`: restarts the writer thread.
+#[pyfunction]
+pub fn after_fork_in_parent(py: Python<'_>) {
+    session::fork::after_fork_in_parent(py);
+}
+
+/// `os.register_at_fork(after_in_child=...)`: drops the recording inherited from the parent
+/// (nothing is written to the parent's files); returns whether there was one.
+#[pyfunction]
+pub fn after_fork_in_child(py: Python<'_>) -> bool {
+    session::fork::after_fork_in_child(py)
+}
+
 /// Facts about this build of the native module.
 #[pyfunction]
 pub fn build_info(py: Python<'_>) -> PyResult<Py<PyAny>> {

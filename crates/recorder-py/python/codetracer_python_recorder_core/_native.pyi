@@ -82,6 +82,18 @@ def flush_tracing() -> None:
 def is_tracing() -> bool:
     """Whether a recording session is active."""
 
+def before_fork() -> None:
+    """``os.register_at_fork(before=...)``: park the writer thread (the process forks without it)."""
+
+def after_fork_in_parent() -> None:
+    """``os.register_at_fork(after_in_parent=...)``: restart the writer thread."""
+
+def after_fork_in_child() -> bool:
+    """``os.register_at_fork(after_in_child=...)``: drop the recording inherited from the parent.
+
+    Nothing is written to the parent's files; returns whether there was a recording.
+    """
+
 @final
 class TraceIterator:
     """The records of one trace, converted one at a time (see ``iter_trace``)."""

@@ -3,6 +3,7 @@
 //! trace, uninstalls, releases the id and writes the metadata. Failures follow the policy
 //! (`on_recorder_error`, `keep_partial_trace`, `require_trace`).
 
+pub mod fork;
 pub mod metadata;
 
 use std::path::PathBuf;
@@ -43,8 +44,8 @@ pub struct StartRequest {
     pub env_filter: Option<String>,
 }
 
-struct ActiveSession {
-    tool: ToolId,
+pub(crate) struct ActiveSession {
+    pub(crate) tool: ToolId,
     paths: TraceDir,
     format: TraceFormat,
     program: String,
@@ -71,7 +72,7 @@ pub struct StopReport {
 
 static SESSION: Mutex<Option<ActiveSession>> = Mutex::new(None);
 
-fn session() -> MutexGuard<'static, Option<ActiveSession>> {
+pub(crate) fn session() -> MutexGuard<'static, Option<ActiveSession>> {
     SESSION.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
