@@ -8,7 +8,7 @@
 //! ```json
 //! {"on_recorder_error": "abort", "require_trace": false, "keep_partial_trace": false,
 //!  "log_level": "warn", "log_file": null, "json_errors": false, "io_capture": "proxies",
-//!  "module_name_from_globals": true, "propagate_script_exit": false,
+//!  "module_name_from_globals": true, "propagate_script_exit": false, "follow_children": true,
 //!  "max_value_depth": 3, "max_container_elements": 100, "max_string_length": 1000,
 //!  "allow_repr": false}
 //! ```
@@ -45,6 +45,10 @@ pub struct RecorderPolicy {
     pub module_name_from_globals: bool,
     /// Exit with the script's status instead of 0 (default `false`).
     pub propagate_script_exit: bool,
+    /// Record the program's child processes too — forked children, `multiprocessing`
+    /// workers, Python programs it starts — each into a trace of its own under the parent's
+    /// `children/` directory (default `true`).
+    pub follow_children: bool,
     /// Limits of value capture; flattened into the snapshot.
     #[serde(flatten)]
     pub value_limits: ValueLimits,
@@ -62,6 +66,7 @@ impl Default for RecorderPolicy {
             io_capture: IoCapture::default(),
             module_name_from_globals: true,
             propagate_script_exit: false,
+            follow_children: true,
             value_limits: ValueLimits::default(),
         }
     }
@@ -118,6 +123,7 @@ impl RecorderPolicy {
             io_capture: Some(self.io_capture),
             module_name_from_globals: Some(self.module_name_from_globals),
             propagate_script_exit: Some(self.propagate_script_exit),
+            follow_children: Some(self.follow_children),
             max_value_depth: Some(self.value_limits.max_depth),
             max_container_elements: Some(self.value_limits.max_elements),
             max_string_length: Some(self.value_limits.max_string_len),
@@ -138,6 +144,7 @@ impl RecorderPolicy {
             io_capture,
             module_name_from_globals,
             propagate_script_exit,
+            follow_children,
             max_value_depth,
             max_container_elements,
             max_string_length,
@@ -152,6 +159,7 @@ impl RecorderPolicy {
         set(&mut self.io_capture, io_capture);
         set(&mut self.module_name_from_globals, module_name_from_globals);
         set(&mut self.propagate_script_exit, propagate_script_exit);
+        set(&mut self.follow_children, follow_children);
         let limits = &mut self.value_limits;
         set(
             &mut limits.max_depth,

@@ -23,6 +23,7 @@ pub const FIELDS: &[&str] = &[
     "io_capture",
     "module_name_from_globals",
     "propagate_script_exit",
+    "follow_children",
     "max_value_depth",
     "max_container_elements",
     "max_string_length",
@@ -54,6 +55,8 @@ pub struct PolicyUpdate {
     pub module_name_from_globals: Option<bool>,
     /// New [`RecorderPolicy::propagate_script_exit`](crate::RecorderPolicy::propagate_script_exit).
     pub propagate_script_exit: Option<bool>,
+    /// New [`RecorderPolicy::follow_children`](crate::RecorderPolicy::follow_children).
+    pub follow_children: Option<bool>,
     /// New [`ValueLimits::max_depth`](crate::ValueLimits::max_depth).
     pub max_value_depth: Option<usize>,
     /// New [`ValueLimits::max_elements`](crate::ValueLimits::max_elements).
@@ -108,6 +111,7 @@ impl PolicyUpdate {
                 self.module_name_from_globals = Some(parse_bool(&key, value)?);
             }
             "propagate_script_exit" => self.propagate_script_exit = Some(parse_bool(&key, value)?),
+            "follow_children" => self.follow_children = Some(parse_bool(&key, value)?),
             "max_value_depth" => {
                 let (min, max) = MAX_DEPTH_RANGE;
                 self.max_value_depth = Some(parse_bounded(&key, value, min, max)?);
@@ -167,6 +171,7 @@ impl PolicyUpdate {
             io_capture,
             module_name_from_globals,
             propagate_script_exit,
+            follow_children,
             max_value_depth,
             max_container_elements,
             max_string_length,
