@@ -154,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
         "returns (default: the script; with -m, the module's file)",
     )
     out.add_argument(
+        "--follow-children",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also record child processes (forks, multiprocessing workers, Python programs "
+        "the program starts), each into DIR/children/<pid>-<n>/ (default: on)",
+    )
+    out.add_argument(
         "--propagate-script-exit",
         action=argparse.BooleanOptionalAction,
         default=None,

@@ -15,6 +15,9 @@
 //! complete frames in the file, without any thread but the recording one touching the chunk
 //! (or the interpreter).
 //!
+//! The thread runs with every signal blocked, so signals meant for the program never land on
+//! it ([`crate::signals`]).
+//!
 //! **Surviving a fork.** [`BackgroundFile::park`] ends this thread with its whole state (the
 //! open file, the zstd encoder, the channel ends) handed back, so the process has no recorder
 //! thread at the moment it forks; [`BackgroundFile::resume`] starts a new thread with that
@@ -28,9 +31,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use zeekstd::{EncodeOptions, FrameSizePolicy};
 
@@ -55,6 +58,22 @@ const FRAME_BYTES: u32 = 1 << 20;
 
 /// The 8-byte header of the Binary v1 format (`C0 DE 72 AC E2`, version 1).
 pub const HEADER_V1: [u8; 8] = [0xC0, 0xDE, 0x72, 0xAC, 0xE2, 0x01, 0x00, 0x00];
+
+static TICK_HOOK: OnceLock<fn()> = OnceLock::new();
+
+/// Sets a function every writer thread calls about once per [`TICK`], busy or idle (the
+/// first call wins; later ones are ignored). It runs on the writer thread, must return
+/// quickly and must not write to a trace. A recorder uses it to act on things a signal
+/// handler could only note (see `codetracer-recorder-py`'s handling of `SIGTERM`).
+pub fn on_every_tick(hook: fn()) {
+    let _ = TICK_HOOK.set(hook);
+}
+
+fn run_tick_hook() {
+    if let Some(hook) = TICK_HOOK.get() {
+        hook();
+    }
+}
 
 /// How the writer thread turns chunks into file bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -474,16 +493,25 @@ struct Writer {
     path: PathBuf,
 }
 
+/// Starts a writer thread; it blocks every signal (see [`crate::signals`]).
 fn spawn(writer: Box<Writer>, path: &Path) -> Result<JoinHandle<ThreadResult>> {
-    std::thread::Builder::new()
-        .name("codetracer-writer".into())
-        .spawn(move || run(writer))
-        .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))
+    crate::signals::with_signals_blocked(|| {
+        std::thread::Builder::new()
+            .name("codetracer-writer".into())
+            .spawn(move || run(writer))
+    })
+    .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))
 }
 
 fn pump(out: &mut dyn Output, chunks: &Chunks) -> std::io::Result<Stop> {
+    let mut last_tick = Instant::now();
     loop {
-        match chunks.next() {
+        let next = chunks.next();
+        if matches!(next, Next::Tick) || last_tick.elapsed() >= TICK {
+            last_tick = Instant::now();
+            run_tick_hook();
+        }
+        match next {
             Next::Message(Message::Chunk { bytes, sync }) => {
                 out.write(&bytes)?;
                 chunks.recycle(bytes);

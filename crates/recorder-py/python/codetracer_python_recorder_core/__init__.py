@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from codetracer_python_recorder_core import _native
 from codetracer_python_recorder_core._native import (
+    ENV_CHILD_SESSION,
     EnvironmentError,
     InternalError,
     RecorderError,
@@ -21,6 +22,7 @@ from codetracer_python_recorder_core._native import (
     after_fork_in_parent,
     before_fork,
     build_info,
+    child_session_env,
     configure_policy,
     configure_policy_from_env,
     flush_tracing,
@@ -28,11 +30,13 @@ from codetracer_python_recorder_core._native import (
     iter_trace,
     policy_snapshot,
     read_trace,
+    start_child_tracing,
     start_tracing,
     stop_tracing,
 )
 
 __all__ = [
+    "ENV_CHILD_SESSION",
     "EnvironmentError",
     "InternalError",
     "RecorderError",
@@ -44,6 +48,7 @@ __all__ = [
     "after_fork_in_parent",
     "before_fork",
     "build_info",
+    "child_session_env",
     "configure_policy",
     "configure_policy_from_env",
     "flush_tracing",
@@ -51,6 +56,7 @@ __all__ = [
     "iter_trace",
     "policy_snapshot",
     "read_trace",
+    "start_child_tracing",
     "start_tracing",
     "stop_tracing",
 ]
