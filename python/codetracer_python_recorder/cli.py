@@ -36,7 +36,7 @@ from codetracer_python_recorder.errors import (
     make_error,
 )
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
-from codetracer_python_recorder.session import TraceSummary, start_session
+from codetracer_python_recorder.session import TraceSession, TraceSummary, start_session
 from codetracer_python_recorder.summary import human_size
 from codetracer_python_recorder.summary import main as summary_main
 
@@ -153,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="start recording when code from this file first runs, stop when that frame "
         "returns (default: the script; with -m, the module's file)",
+    )
+    out.add_argument(
+        "--follow-children",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also record child processes (forks, multiprocessing workers, Python programs "
+        "the program starts), each into DIR/children/<pid>-<n>/ (default: on)",
     )
     out.add_argument(
         "--propagate-script-exit",
@@ -464,6 +471,7 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
     """Start the recording, run the target, stop, and turn the outcome into the exit status."""
     json_errors = bool(ns.json_errors) or _env_flag(ENV_JSON_ERRORS)
     began = time.perf_counter()
+    recorder_pid = os.getpid()
     try:
         configure_logging(ns.log_level, ns.log_file)
     except RecorderError as exc:
@@ -490,10 +498,14 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
     try:
         outcome = _target.run(target)
     except RecorderError as exc:
+        if os.getpid() != recorder_pid:
+            return EXIT_RECORDER_FAILED  # a forked child: its parent reports the recorder
         _report_recorder_error(exc, json_errors)
         with contextlib.suppress(RecorderError):
             session.stop(exit_code=1)
         return EXIT_RECORDER_FAILED
+    if os.getpid() != recorder_pid:
+        return finish_forked_child(session, outcome)
     try:
         summary = session.stop(exit_code=outcome.status, error=outcome.error)
     except RecorderError as exc:
@@ -527,6 +539,18 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     return outcome.status if propagate else EXIT_OK
+
+
+def finish_forked_child(session: TraceSession, outcome: _target.Outcome) -> int:
+    """The program forked and this child ran to the end of the script: end as ``python`` would.
+
+    The child exits with the program's status whatever ``--propagate-script-exit`` says (its
+    parent sees that status, exactly as without the recorder) and prints nothing: the
+    summary line is the recording process's. Whatever the child recorded is stopped here.
+    """
+    with contextlib.suppress(RecorderError):
+        session.stop(exit_code=outcome.status, error=outcome.error)
+    return outcome.status
 
 
 def run_untraced(

@@ -1,14 +1,25 @@
-"""``TraceSession``: one recording, and the delegation of its lifecycle to the native core."""
+"""``TraceSession``: one recording, and the delegation of its lifecycle to the native core.
+
+A recording also prepares its process for what processes do: the fork hooks
+(:mod:`.forks`), the variable its children inherit (:mod:`.children`) and the wrappers of
+``os._exit``/``os.exec*`` (:mod:`.process_exit`). In a forked child the session object goes
+on as the child's own recording (its ``path`` is then the child's trace directory), or stops
+being active when children are not followed.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import codetracer_python_recorder_core as core
+
+from codetracer_python_recorder import children, forks, process_exit
+from codetracer_python_recorder.errors import RecorderError, format_error
 
 TraceSummary = dict[str, object]
 """What the native core reports when a recording stops: ``trace_dir``, ``format``,
@@ -38,6 +49,9 @@ class TraceSession:
 
     def stop(self, *, exit_code: int | None = None, error: str | None = None) -> TraceSummary:
         """Stop recording (idempotent) and return the summary of the written trace."""
+        return self._stop(exit_code, error, restore_env=True)
+
+    def _stop(self, exit_code: int | None, error: str | None, *, restore_env: bool) -> TraceSummary:
         global _active  # noqa: PLW0603 - the one process-wide session
         if self.summary is not None:
             return self.summary
@@ -46,6 +60,8 @@ class TraceSession:
         finally:
             if _active is self:
                 _active = None
+            if restore_env:
+                children.restore()
         return self.summary
 
     def flush(self) -> None:
@@ -104,17 +120,75 @@ def start_session(
         policy=dict(policy) if policy is not None else None,
         apply_env_policy=apply_env_policy,
     )
-    session = TraceSession(trace_dir, format)
+    return adopt_session(trace_dir, format)
+
+
+def adopt_session(path: Path, format: str) -> TraceSession:
+    """Make the native recording just started into ``path`` the process-wide session."""
+    global _active  # noqa: PLW0603 - the one process-wide session
+    session = TraceSession(path, format)
     _active = session
+    children.export()
+    process_exit.install(_stop_before_the_process_ends)
+    forks.register(_after_fork_in_child)
     return session
 
 
-def stop_active(*, exit_code: int | None = None, error: str | None = None) -> TraceSummary | None:
-    """Stop the active recording, whoever started it; ``None`` when nothing was recording."""
+def stop_quietly(exit_code: int | None, error: str | None = None, *, restore_env: bool = True) -> None:
+    """Stop the active recording, reporting a failure on stderr instead of raising.
+
+    For the ends of a process no caller sees (interpreter exit of a child, ``SIGTERM``).
+    """
+    try:
+        stop_active(exit_code=exit_code, error=error, restore_env=restore_env)
+    except RecorderError as exc:
+        print(format_error(exc), file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - the process is ending: never raise here
+        print(
+            f"codetracer: error[ERR_INTERNAL]: stopping the recording failed: {exc!r}",
+            file=sys.stderr,
+        )
+
+
+def _stop_before_the_process_ends(status: int | None) -> None:
+    """``os._exit``/``os.exec*``: finish the trace first; the child-session variable stays."""
+    if _active is None and not core.is_tracing():
+        return
+    stop_quietly(status, restore_env=False)  # an exec'd program is a child of this trace
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child: the parent's recording is replaced by the child's own, or ends."""
+    global _active  # noqa: PLW0603 - the one process-wide session
+    try:
+        child_dir = core.after_fork_in_child()
+    except RecorderError as exc:
+        print(f"{format_error(exc)} (in the forked child {os.getpid()}, which runs untraced)",
+              file=sys.stderr)  # fmt: skip
+        child_dir = None
+    if child_dir is None:
+        _active = None
+        return
+    if _active is not None:
+        _active.path = Path(child_dir)
+    children.export()
+    children.watch_end(stop_quietly)
+
+
+def stop_active(
+    *, exit_code: int | None = None, error: str | None = None, restore_env: bool = True
+) -> TraceSummary | None:
+    """Stop the active recording, whoever started it; ``None`` when nothing was recording.
+
+    ``restore_env=False`` leaves ``CODETRACER_CHILD_SESSION`` as it is (before ``exec``).
+    """
     session = _active
     if session is not None:
-        return session.stop(exit_code=exit_code, error=error)
-    return core.stop_tracing(exit_code, error)
+        return session._stop(exit_code, error, restore_env=restore_env)
+    summary = core.stop_tracing(exit_code, error)
+    if restore_env:
+        children.restore()
+    return summary
 
 
 def flush_active() -> None:

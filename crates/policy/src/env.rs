@@ -10,8 +10,9 @@
 //! - names are exact (upper case); unrelated variables are ignored; when a name occurs twice the
 //!   last value wins, like in an environment block.
 //!
-//! The session variables (`CODETRACER_TRACE`, `CODETRACER_FORMAT`, `CODETRACER_TRACE_FILTER`)
-//! are listed in the table for documentation but are read by the session code, not parsed here.
+//! The session variables (`CODETRACER_TRACE`, `CODETRACER_FORMAT`, `CODETRACER_TRACE_FILTER`,
+//! `CODETRACER_CHILD_SESSION`) are listed in the table for documentation but are read by the
+//! session code, not parsed here.
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -64,6 +65,11 @@ pub const ENV_MODULE_NAME_FROM_GLOBALS: &str = "CODETRACER_MODULE_NAME_FROM_GLOB
 pub const ENV_PROPAGATE_SCRIPT_EXIT: &str = "CODETRACER_PROPAGATE_SCRIPT_EXIT";
 /// Policy field `include_libraries`.
 pub const ENV_INCLUDE_LIBRARIES: &str = "CODETRACER_INCLUDE_LIBRARIES";
+/// Policy field `follow_children`.
+pub const ENV_FOLLOW_CHILDREN: &str = "CODETRACER_FOLLOW_CHILDREN";
+/// Set by a recording process for its children: where and how a child process records (JSON,
+/// read by the session code; not for users).
+pub const ENV_CHILD_SESSION: &str = "CODETRACER_CHILD_SESSION";
 /// Policy field `max_value_depth`.
 pub const ENV_MAX_VALUE_DEPTH: &str = "CODETRACER_MAX_VALUE_DEPTH";
 /// Policy field `max_container_elements`.
@@ -86,7 +92,7 @@ pub const ENV_VARS: &[EnvVar] = &[
         accepted: "a directory path",
         default: "unset (no auto-start)",
         cli_flag: "--trace-dir DIR",
-        description: "Start recording into this directory when the package is imported; stop at interpreter exit.",
+        description: "Start recording into this directory when the interpreter starts (the installed `codetracer_python_recorder.pth`) or the package is imported; stop at interpreter exit.",
     },
     EnvVar {
         name: ENV_FORMAT,
@@ -103,6 +109,14 @@ pub const ENV_VARS: &[EnvVar] = &[
         default: "unset",
         cli_flag: "--trace-filter SPEC",
         description: "Trace filter files chained after the project default filter.",
+    },
+    EnvVar {
+        name: ENV_CHILD_SESSION,
+        field: None,
+        accepted: "set by the recorder (JSON)",
+        default: "unset",
+        cli_flag: "--[no-]follow-children",
+        description: "Set by a recording process for its children: where (and whether) a child Python process records; not meant to be set by hand.",
     },
     EnvVar {
         name: ENV_ON_RECORDER_ERROR,
@@ -183,6 +197,14 @@ pub const ENV_VARS: &[EnvVar] = &[
         default: "false",
         cli_flag: "--[no-]include-libraries",
         description: "Record installed third-party packages (site-packages) too; by default only your own code is recorded.",
+    },
+    EnvVar {
+        name: ENV_FOLLOW_CHILDREN,
+        field: Some("follow_children"),
+        accepted: BOOL,
+        default: "true",
+        cli_flag: "--[no-]follow-children",
+        description: "Record child processes (forks, multiprocessing workers, Python programs started by the program) into `children/<pid>-<n>/` of the trace directory.",
     },
     EnvVar {
         name: ENV_MAX_VALUE_DEPTH,

@@ -9,7 +9,7 @@
 //! {"on_recorder_error": "abort", "require_trace": false, "keep_partial_trace": false,
 //!  "log_level": "warn", "log_file": null, "json_errors": false, "io_capture": "proxies",
 //!  "module_name_from_globals": true, "propagate_script_exit": false,
-//!  "include_libraries": false,
+//!  "include_libraries": false, "follow_children": true,
 //!  "max_value_depth": 3, "max_container_elements": 100, "max_string_length": 1000,
 //!  "allow_repr": false}
 //! ```
@@ -49,6 +49,10 @@ pub struct RecorderPolicy {
     /// Record installed third-party packages too (default `false`: "just my code", code in
     /// site-packages / dist-packages is skipped like the standard library).
     pub include_libraries: bool,
+    /// Record the program's child processes too — forked children, `multiprocessing`
+    /// workers, Python programs it starts — each into a trace of its own under the parent's
+    /// `children/` directory (default `true`).
+    pub follow_children: bool,
     /// Limits of value capture; flattened into the snapshot.
     #[serde(flatten)]
     pub value_limits: ValueLimits,
@@ -67,6 +71,7 @@ impl Default for RecorderPolicy {
             module_name_from_globals: true,
             propagate_script_exit: false,
             include_libraries: false,
+            follow_children: true,
             value_limits: ValueLimits::default(),
         }
     }
@@ -124,6 +129,7 @@ impl RecorderPolicy {
             module_name_from_globals: Some(self.module_name_from_globals),
             propagate_script_exit: Some(self.propagate_script_exit),
             include_libraries: Some(self.include_libraries),
+            follow_children: Some(self.follow_children),
             max_value_depth: Some(self.value_limits.max_depth),
             max_container_elements: Some(self.value_limits.max_elements),
             max_string_length: Some(self.value_limits.max_string_len),
@@ -145,6 +151,7 @@ impl RecorderPolicy {
             module_name_from_globals,
             propagate_script_exit,
             include_libraries,
+            follow_children,
             max_value_depth,
             max_container_elements,
             max_string_length,
@@ -160,6 +167,7 @@ impl RecorderPolicy {
         set(&mut self.module_name_from_globals, module_name_from_globals);
         set(&mut self.propagate_script_exit, propagate_script_exit);
         set(&mut self.include_libraries, include_libraries);
+        set(&mut self.follow_children, follow_children);
         let limits = &mut self.value_limits;
         set(
             &mut limits.max_depth,

@@ -24,6 +24,7 @@ pub const FIELDS: &[&str] = &[
     "module_name_from_globals",
     "propagate_script_exit",
     "include_libraries",
+    "follow_children",
     "max_value_depth",
     "max_container_elements",
     "max_string_length",
@@ -57,6 +58,8 @@ pub struct PolicyUpdate {
     pub propagate_script_exit: Option<bool>,
     /// New [`RecorderPolicy::include_libraries`](crate::RecorderPolicy::include_libraries).
     pub include_libraries: Option<bool>,
+    /// New [`RecorderPolicy::follow_children`](crate::RecorderPolicy::follow_children).
+    pub follow_children: Option<bool>,
     /// New [`ValueLimits::max_depth`](crate::ValueLimits::max_depth).
     pub max_value_depth: Option<usize>,
     /// New [`ValueLimits::max_elements`](crate::ValueLimits::max_elements).
@@ -112,6 +115,7 @@ impl PolicyUpdate {
             }
             "propagate_script_exit" => self.propagate_script_exit = Some(parse_bool(&key, value)?),
             "include_libraries" => self.include_libraries = Some(parse_bool(&key, value)?),
+            "follow_children" => self.follow_children = Some(parse_bool(&key, value)?),
             "max_value_depth" => {
                 let (min, max) = MAX_DEPTH_RANGE;
                 self.max_value_depth = Some(parse_bounded(&key, value, min, max)?);
@@ -172,6 +176,7 @@ impl PolicyUpdate {
             module_name_from_globals,
             propagate_script_exit,
             include_libraries,
+            follow_children,
             max_value_depth,
             max_container_elements,
             max_string_length,

@@ -21,6 +21,7 @@ fn defaults_match_the_spec() {
     assert_eq!(p.io_capture, IoCapture::Proxies);
     assert!(p.module_name_from_globals);
     assert!(!p.propagate_script_exit);
+    assert!(p.follow_children);
     assert_eq!(
         p.value_limits,
         ValueLimits {
@@ -46,6 +47,7 @@ fn set_field_covers_every_field() {
         ("module_name_from_globals", "no"),
         ("propagate_script_exit", "on"),
         ("include_libraries", "true"),
+        ("follow_children", "off"),
         ("max_value_depth", "32"),
         ("max_container_elements", "1"),
         ("max_string_length", "16"),
@@ -61,6 +63,7 @@ fn set_field_covers_every_field() {
     assert_eq!(p.log_file, Some(PathBuf::from("/var/log/rec.log")));
     assert_eq!(p.io_capture, IoCapture::Off);
     assert!(!p.module_name_from_globals);
+    assert!(!p.follow_children);
     assert_eq!(
         p.value_limits,
         ValueLimits {
@@ -83,6 +86,7 @@ fn set_field_rejections_name_the_field_and_the_accepted_values() {
         ("io_capture", "pipes", "proxies+fd"),
         ("module_name_from_globals", "x", "true"),
         ("propagate_script_exit", "x", "false"),
+        ("follow_children", "sometimes", "true"),
         ("max_value_depth", "33", "an integer from 1 to 32"),
         ("max_value_depth", "0", "an integer from 1 to 32"),
         (
@@ -255,6 +259,7 @@ fn snapshot_json_shape_is_stable() {
         "module_name_from_globals": true,
         "propagate_script_exit": false,
         "include_libraries": false,
+        "follow_children": true,
         "max_value_depth": 3,
         "max_container_elements": 100,
         "max_string_length": 1000,

@@ -22,12 +22,21 @@ use pyo3::prelude::*;
 #[pyo3(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add(
+        "ENV_CHILD_SESSION",
+        codetracer_policy::env::ENV_CHILD_SESSION,
+    )?;
     logging::init(m.py())?;
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(python_api::start_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::stop_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::flush_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::is_tracing, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::before_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::after_fork_in_parent, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::child_session_env, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::start_child_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(reading::read_trace, m)?)?;
     m.add_function(wrap_pyfunction!(reading::iter_trace, m)?)?;
     m.add_class::<reading::TraceIterator>()?;

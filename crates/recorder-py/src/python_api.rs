@@ -48,12 +48,14 @@ pub fn start_tracing(
                 policy,
                 trace_filter: trace_filter.unwrap_or_default(),
                 env_filter: if apply_env_policy {
-                    std::env::var("CODETRACER_TRACE_FILTER")
+                    std::env::var(codetracer_policy::env::ENV_TRACE_FILTER)
                         .ok()
                         .filter(|s| !s.trim().is_empty())
                 } else {
                     None
                 },
+                filter_dir: None,
+                parent: None,
             },
         )
     };
@@ -102,6 +104,60 @@ pub fn flush_tracing(py: Python<'_>) -> PyResult<()> {
 #[pyfunction]
 pub fn is_tracing(py: Python<'_>) -> bool {
     session::is_tracing(py)
+}
+
+/// `os.register_at_fork(before=...)`: parks the recorder's writer thread, so the process
+/// forks without it.
+#[pyfunction]
+pub fn before_fork(py: Python<'_>) {
+    session::fork::before_fork(py);
+}
+
+/// `os.register_at_fork(after_in_parent=...)`: restarts the writer thread.
+#[pyfunction]
+pub fn after_fork_in_parent(py: Python<'_>) {
+    session::fork::after_fork_in_parent(py);
+}
+
+/// `os.register_at_fork(after_in_child=...)`: drops the recording inherited from the parent
+/// (nothing is written to the parent's files) and, when the parent follows its children,
+/// starts the child's own; returns the child's trace directory, or `None`.
+#[pyfunction]
+pub fn after_fork_in_child(py: Python<'_>) -> PyResult<Option<String>> {
+    crate::errors::catch_panic("fork", || session::fork::after_fork_in_child(py))
+        .map(|dir| dir.map(|d| d.display().to_string()))
+        .map_err(|e| e.into_pyerr(py))
+}
+
+/// The value of `ENV_CHILD_SESSION` that tells this recording's child processes where and
+/// whether to record, or `None` when nothing is recording.
+#[pyfunction]
+pub fn child_session_env() -> Option<String> {
+    session::child_session_value()
+}
+
+/// Starts the recording of a child process described by `value` (the parent's
+/// `CODETRACER_CHILD_SESSION`); returns its trace directory and format, or `None` when the
+/// parent does not follow its children.
+#[pyfunction]
+#[pyo3(signature = (value, *, program, args))]
+pub fn start_child_tracing(
+    py: Python<'_>,
+    value: &str,
+    program: String,
+    args: Vec<String>,
+) -> PyResult<Option<(String, &'static str)>> {
+    let run = || -> Result<Option<(String, &'static str)>, RecorderFailure> {
+        // The parent's policy and filters, as they were in effect there (flags included).
+        let Some((request, parent)) = session::children::child_request(value, program, args)?
+        else {
+            return Ok(None);
+        };
+        let format = request.format.name();
+        let dir = session::start_child(py, request, parent)?;
+        Ok(Some((dir.display().to_string(), format)))
+    };
+    crate::errors::catch_panic("start", run).map_err(|e| e.into_pyerr(py))
 }
 
 /// Facts about this build of the native module.

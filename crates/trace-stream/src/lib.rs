@@ -11,8 +11,9 @@
 //! - id tables (paths, functions, types, variable names), chunked streaming through a
 //!   background writer thread with bounded memory, and data made durable against a kill
 //!   every [`background::TICK`];
-//! - the trace directory ([`TraceDir`]: file names, preparation, atomic JSON, cleanup) and
-//!   `trace_metadata.json` ([`Metadata`]);
+//! - the trace directory ([`TraceDir`]: file names, preparation, atomic JSON, cleanup),
+//!   `trace_metadata.json` ([`Metadata`]) and the traces of child processes under
+//!   `children/<pid>-<n>/` ([`children`]);
 //! - a streaming reader ([`TraceEvents`]) that also recovers the readable prefix of a file
 //!   cut short.
 //!
@@ -44,12 +45,14 @@
 //! ```
 
 pub mod background;
+pub mod children;
 pub mod dir;
 pub mod encoding;
 pub mod error;
 pub mod format;
 pub mod metadata;
 pub mod reader;
+pub mod signals;
 pub mod sink;
 pub mod value;
 pub mod writer;
@@ -58,6 +61,7 @@ pub mod writer;
 /// crate name the same version.
 pub use codetracer_trace_types as types;
 
+pub use children::{child_dirs, clear_children, create_child_dir, ChildDir, CHILDREN};
 pub use dir::{write_json_atomic, TraceDir};
 pub use encoding::{Cbor, Encoding, Json};
 pub use error::{ErrorKind, Result, TraceStreamError};

@@ -1,6 +1,7 @@
 //! [`TraceSink`]: collects serialised records into chunks and hands them to the
 //! [`BackgroundFile`] writer thread — when a chunk is full, when asked to flush, and at each
-//! writer tick (so a killed process loses only the last fraction of a second).
+//! writer tick (so a killed process loses only the last fraction of a second). Around a
+//! `fork()` the writer thread is parked ([`TraceSink::park`] / [`TraceSink::resume`]).
 
 use std::path::{Path, PathBuf};
 
@@ -96,6 +97,18 @@ impl TraceSink {
             self.hand_over(false)?;
         }
         self.file.flush()
+    }
+
+    /// Ends the writer thread before a `fork()`, keeping its state; see
+    /// [`BackgroundFile::park`]. Records may still be written meanwhile (they wait in the
+    /// chunk and the queue).
+    pub fn park(&mut self) -> Result<()> {
+        self.file.park()
+    }
+
+    /// Restarts the writer thread after [`park`](Self::park) (in the parent of a fork).
+    pub fn resume(&mut self) -> Result<()> {
+        self.file.resume()
     }
 
     /// Ends the stream; returns (records, file bytes).

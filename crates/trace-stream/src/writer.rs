@@ -251,6 +251,16 @@ impl TraceWriter {
         self.sink.flush()
     }
 
+    /// Ends the writer thread before a `fork()` (see [`TraceSink::park`]).
+    pub fn park(&mut self) -> Result<()> {
+        self.sink.park()
+    }
+
+    /// Restarts the writer thread after a `fork()`, in the parent.
+    pub fn resume(&mut self) -> Result<()> {
+        self.sink.resume()
+    }
+
     /// Ends the events file.
     pub fn finish(self) -> Result<Finished> {
         let steps = self.steps;

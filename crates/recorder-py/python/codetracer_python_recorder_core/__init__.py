@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from codetracer_python_recorder_core import _native
 from codetracer_python_recorder_core._native import (
+    ENV_CHILD_SESSION,
     EnvironmentError,
     InternalError,
     RecorderError,
     TargetError,
     UsageError,
     __version__,
+    after_fork_in_child,
+    after_fork_in_parent,
+    before_fork,
     build_info,
+    child_session_env,
     configure_policy,
     configure_policy_from_env,
     flush_tracing,
@@ -25,11 +30,13 @@ from codetracer_python_recorder_core._native import (
     iter_trace,
     policy_snapshot,
     read_trace,
+    start_child_tracing,
     start_tracing,
     stop_tracing,
 )
 
 __all__ = [
+    "ENV_CHILD_SESSION",
     "EnvironmentError",
     "InternalError",
     "RecorderError",
@@ -37,7 +44,11 @@ __all__ = [
     "UsageError",
     "__version__",
     "_native",
+    "after_fork_in_child",
+    "after_fork_in_parent",
+    "before_fork",
     "build_info",
+    "child_session_env",
     "configure_policy",
     "configure_policy_from_env",
     "flush_tracing",
@@ -45,6 +56,7 @@ __all__ = [
     "iter_trace",
     "policy_snapshot",
     "read_trace",
+    "start_child_tracing",
     "start_tracing",
     "stop_tracing",
 ]

@@ -8,6 +8,7 @@ import builtins
 from typing import final
 
 __all__ = [
+    "ENV_CHILD_SESSION",
     "EnvironmentError",
     "InternalError",
     "RecorderError",
@@ -15,7 +16,11 @@ __all__ = [
     "TraceIterator",
     "UsageError",
     "__version__",
+    "after_fork_in_child",
+    "after_fork_in_parent",
+    "before_fork",
     "build_info",
+    "child_session_env",
     "configure_policy",
     "configure_policy_from_env",
     "flush_tracing",
@@ -23,11 +28,14 @@ __all__ = [
     "iter_trace",
     "policy_snapshot",
     "read_trace",
+    "start_child_tracing",
     "start_tracing",
     "stop_tracing",
 ]
 
 __version__: str
+ENV_CHILD_SESSION: str
+"""The variable a recording leaves in its environment for its child processes."""
 
 class RecorderError(Exception):
     """Base class of every error raised by the recorder; has ``code``, ``kind`` and ``context``."""
@@ -81,6 +89,31 @@ def flush_tracing() -> None:
 
 def is_tracing() -> bool:
     """Whether a recording session is active."""
+
+def before_fork() -> None:
+    """``os.register_at_fork(before=...)``: park the writer thread (the process forks without it)."""
+
+def after_fork_in_parent() -> None:
+    """``os.register_at_fork(after_in_parent=...)``: restart the writer thread."""
+
+def after_fork_in_child() -> str | None:
+    """``os.register_at_fork(after_in_child=...)``: drop the recording inherited from the parent.
+
+    Nothing is written to the parent's files. When the parent follows its children, the child
+    starts its own recording into ``PARENT/children/<pid>-<n>/``: returns that directory
+    (else ``None``).
+    """
+
+def child_session_env() -> str | None:
+    """The ``ENV_CHILD_SESSION`` value for the active recording's children (``None``: none)."""
+
+def start_child_tracing(
+    value: str, *, program: str, args: list[str]
+) -> tuple[str, str] | None:
+    """Start recording this process as the child ``value`` (an ``ENV_CHILD_SESSION``) names.
+
+    Returns ``(trace_dir, format)``, or ``None`` when the parent does not follow children.
+    """
 
 @final
 class TraceIterator:

@@ -1,5 +1,6 @@
 //! The recorder's `trace_metadata.json`: the program, its arguments, how it ended, the
-//! filters in use — turned into the trace-stream crate's [`Metadata`] and written atomically.
+//! filters in use, the process (pid, command line, parent) and its children's traces —
+//! turned into the trace-stream crate's [`Metadata`] and written atomically.
 
 use codetracer_trace_stream::{ExitStatus, Metadata, RecorderInfo, TraceDir, TraceFormat};
 
@@ -14,6 +15,9 @@ pub struct Ending<'a> {
     pub code: Option<i64>,
     /// The uncaught exception's text, if it ended with one.
     pub error: Option<&'a str>,
+    /// How it ended when the code does not say (`"signal SIGTERM"`); else `"uncaught
+    /// exception"` when there is an error.
+    pub label: Option<&'a str>,
 }
 
 /// What the session says about its program.
@@ -24,14 +28,18 @@ pub struct ProgramInfo<'a> {
     pub args: &'a [String],
     /// Events file format.
     pub format: TraceFormat,
+    /// The `process` block (see [`super::children::process_block`]).
+    pub process: &'a serde_json::Value,
 }
 
-/// Writes `trace_metadata.json`; `ending` is `None` while the program runs.
+/// Writes `trace_metadata.json`; `ending` is `None` while the program runs, `children` the
+/// list of child traces (written once the recording ended).
 pub fn write_metadata(
     dir: &TraceDir,
     info: &ProgramInfo<'_>,
     ending: Option<Ending<'_>>,
     trace_filter: Option<serde_json::Value>,
+    children: Option<serde_json::Value>,
 ) -> Result<(), RecorderFailure> {
     let workdir = std::env::current_dir()
         .map(|p| p.display().to_string())
@@ -40,13 +48,20 @@ pub fn write_metadata(
     if let Some(filter) = trace_filter {
         extra.insert("trace_filter".into(), filter);
     }
+    extra.insert("process".into(), info.process.clone());
+    if let Some(children) = children {
+        extra.insert("children".into(), children);
+    }
     let meta = Metadata {
         workdir,
         program: info.program.to_owned(),
         args: info.args.to_vec(),
         exit_status: ending.map(|e| ExitStatus {
             code: e.code,
-            label: e.error.map(|_| "uncaught exception".to_owned()),
+            label: e
+                .label
+                .or(e.error.map(|_| "uncaught exception"))
+                .map(str::to_owned),
         }),
         format: info.format,
         recorder: RecorderInfo {

@@ -238,6 +238,25 @@ impl RuntimeTracer {
         })
     }
 
+    /// Before `fork()`: ends the writer thread (keeping its state), so the process forks with
+    /// no recorder thread. A failure stops the recording like any other.
+    pub fn park_writer(&mut self) {
+        if let Some(rec) = self.rec.as_mut() {
+            if let Err(e) = rec.park() {
+                self.fail(e.into());
+            }
+        }
+    }
+
+    /// After `fork()`, in the parent: restarts the writer thread; the stream goes on.
+    pub fn resume_writer(&mut self) {
+        if let Some(rec) = self.rec.as_mut() {
+            if let Err(e) = rec.resume() {
+                self.fail(e.into());
+            }
+        }
+    }
+
     /// Abandons the recording after a failure: stops the writer thread without more records.
     pub fn abandon(&mut self) {
         if let Some(rec) = self.rec.take() {
