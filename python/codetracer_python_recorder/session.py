@@ -10,6 +10,8 @@ from typing import Self
 
 import codetracer_python_recorder_core as core
 
+from codetracer_python_recorder import io_capture
+
 TraceSummary = dict[str, object]
 """What the native core reports when a recording stops: ``trace_dir``, ``format``,
 ``events``, ``steps``, ``bytes``, ``seconds``, ``files`` and ``disabled`` (the error that made
@@ -41,6 +43,7 @@ class TraceSession:
         if self.summary is not None:
             return self.summary
         try:
+            io_capture.uninstall()
             self.summary = core.stop_tracing(exit_code, error) or {}
         finally:
             if _active is self:
@@ -105,6 +108,11 @@ def start_session(
     )
     session = TraceSession(trace_dir, format)
     _active = session
+    try:
+        io_capture.install(core.io_capture_mode())
+    except BaseException:
+        session.stop()
+        raise
     return session
 
 
@@ -113,6 +121,7 @@ def stop_active(*, exit_code: int | None = None, error: str | None = None) -> Tr
     session = _active
     if session is not None:
         return session.stop(exit_code=exit_code, error=error)
+    io_capture.uninstall()
     return core.stop_tracing(exit_code, error)
 
 

@@ -3,6 +3,7 @@
 //! trace, uninstalls, releases the id and writes the metadata. Failures follow the policy
 //! (`on_recorder_error`, `keep_partial_trace`, `require_trace`).
 
+pub mod io;
 pub mod metadata;
 
 use std::path::PathBuf;
