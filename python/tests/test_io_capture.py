@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import codetracer_python_recorder as ctr
 import pytest
 from support.checks import check_trace
 from support.run import run, write
@@ -346,3 +347,48 @@ def test_event_metadata_names_stream_thread_and_location(tmp_path: Path) -> None
     assert meta["line"] == 2
     assert isinstance(meta["thread"], int)
     assert meta["source"] == "proxy"
+
+
+def test_recording_under_pytest_capture_records_and_keeps_the_capture(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = sys.stdout
+    session = ctr.start(tmp_path / "t", format="json")
+    try:
+        print("inside the recording")
+        assert isinstance(sys.stdout, type(before)) and sys.stdout is not before
+    finally:
+        session.stop()
+    assert sys.stdout is before
+    assert capsys.readouterr().out == "inside the recording\n"
+    trace = Trace(tmp_path / "t")
+    assert [c for k, c, _ in io_events(trace)] == ["inside the recording\n"]
+
+
+CLOSES = """
+import sys
+print("before close")
+sys.stdout.close()
+try:
+    print("after close")
+except ValueError as exc:
+    sys.stderr.write(f"ValueError: {exc}\\n")
+sys.stderr.write("done\\n")
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_program_that_closes_stdout_behaves_as_untraced(tmp_path: Path, mode: str) -> None:
+    script = write(tmp_path / "closes.py", CLOSES)
+    untraced = run([sys.executable, script], cwd=tmp_path, errors="surrogateescape")
+    traced = cli("--trace-dir", tmp_path / "t", "--io-capture", mode, script, cwd=tmp_path)
+    assert traced.returncode == untraced.returncode
+    assert traced.stdout == untraced.stdout == "before close\n"
+    assert without_summary(traced.stderr) == untraced.stderr
+    events = io_events(Trace(tmp_path / "t"))
+    if mode != "off":
+        assert [c for k, c, _ in events if k == WRITE] == ["before close\n"]
+        assert [c for k, c, _ in events if k == WRITE_OTHER] == [
+            "ValueError: I/O operation on closed file.\n",
+            "done\n",
+        ]
