@@ -335,7 +335,9 @@ def summary_line(summary: TraceSummary, trace_dir: str, seconds: float) -> str:
     line = f"codetracer: trace written to {where} ({events} events, {size_text}, {seconds:.2f} s)"
     skipped = summary.get("libraries_skipped")
     if isinstance(skipped, int) and skipped > 0:
-        line += f"; library code not recorded ({skipped} code objects): add {INCLUDE_LIBRARIES_FLAG}"
+        line += (
+            f"; library code not recorded ({skipped} code objects): add {INCLUDE_LIBRARIES_FLAG}"
+        )
     return line
 
 

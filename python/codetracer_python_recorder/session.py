@@ -18,7 +18,7 @@ from typing import Self
 
 import codetracer_python_recorder_core as core
 
-from codetracer_python_recorder import children, forks, process_exit
+from codetracer_python_recorder import children, forks, io_capture, process_exit
 from codetracer_python_recorder.errors import RecorderError, format_error
 
 TraceSummary = dict[str, object]
@@ -56,6 +56,7 @@ class TraceSession:
         if self.summary is not None:
             return self.summary
         try:
+            io_capture.uninstall()
             self.summary = core.stop_tracing(exit_code, error) or {}
         finally:
             if _active is self:
@@ -107,7 +108,7 @@ def start_session(
 
     ``format`` must already be canonical (see :mod:`codetracer_python_recorder.formats`).
     """
-    global _active  # noqa: PLW0603 - the one process-wide session
+    global _active
     trace_dir = Path(os.fspath(path))
     activation = os.path.abspath(os.fspath(activation_path)) if activation_path else None
     core.start_tracing(
@@ -131,10 +132,17 @@ def adopt_session(path: Path, format: str) -> TraceSession:
     children.export()
     process_exit.install(_stop_before_the_process_ends)
     forks.register(_after_fork_in_child)
+    try:
+        io_capture.install(core.io_capture_mode())
+    except BaseException:
+        session.stop()
+        raise
     return session
 
 
-def stop_quietly(exit_code: int | None, error: str | None = None, *, restore_env: bool = True) -> None:
+def stop_quietly(
+    exit_code: int | None, error: str | None = None, *, restore_env: bool = True
+) -> None:
     """Stop the active recording, reporting a failure on stderr instead of raising.
 
     For the ends of a process no caller sees (interpreter exit of a child, ``SIGTERM``).
@@ -185,6 +193,7 @@ def stop_active(
     session = _active
     if session is not None:
         return session._stop(exit_code, error, restore_env=restore_env)
+    io_capture.uninstall()
     summary = core.stop_tracing(exit_code, error)
     if restore_env:
         children.restore()

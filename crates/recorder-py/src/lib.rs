@@ -2,11 +2,13 @@
 //!
 //! Module wiring only: [`runtime`] turns sys.monitoring events into trace records,
 //! [`session`] owns the recording lifecycle, [`errors`] the error model, [`policy_ffi`] the
-//! process-wide policy, [`python_api`] the functions exposed to Python, [`reading`] reading traces back, [`logging`] the bridge
+//! process-wide policy, [`python_api`] the functions exposed to Python, [`reading`] reading traces back, [`io_api`]/[`fd_capture`] IO capture, [`logging`] the bridge
 //! to Python's `logging`, [`failure_injection`] the test-only fault hooks.
 
 pub mod errors;
 pub mod failure_injection;
+pub mod fd_capture;
+pub mod io_api;
 pub mod json_py;
 pub mod logging;
 pub mod policy_ffi;
@@ -41,6 +43,12 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reading::iter_trace, m)?)?;
     m.add_class::<reading::TraceIterator>()?;
     m.add_function(wrap_pyfunction!(python_api::build_info, m)?)?;
+    m.add_function(wrap_pyfunction!(io_api::io_capture_mode, m)?)?;
+    m.add_function(wrap_pyfunction!(io_api::record_io, m)?)?;
+    m.add_function(wrap_pyfunction!(io_api::announce_fd_write, m)?)?;
+    m.add_function(wrap_pyfunction!(io_api::start_fd_capture, m)?)?;
+    m.add_function(wrap_pyfunction!(io_api::stop_fd_capture, m)?)?;
+    m.add_function(wrap_pyfunction!(io_api::fd_capture_after_fork, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::configure_policy, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::configure_policy_from_env, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::policy_snapshot, m)?)?;

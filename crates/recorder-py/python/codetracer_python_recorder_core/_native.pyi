@@ -18,18 +18,24 @@ __all__ = [
     "__version__",
     "after_fork_in_child",
     "after_fork_in_parent",
+    "announce_fd_write",
     "before_fork",
     "build_info",
     "child_session_env",
     "configure_policy",
     "configure_policy_from_env",
+    "fd_capture_after_fork",
     "flush_tracing",
+    "io_capture_mode",
     "is_tracing",
     "iter_trace",
     "policy_snapshot",
     "read_trace",
+    "record_io",
     "start_child_tracing",
+    "start_fd_capture",
     "start_tracing",
+    "stop_fd_capture",
     "stop_tracing",
 ]
 
@@ -107,9 +113,7 @@ def after_fork_in_child() -> str | None:
 def child_session_env() -> str | None:
     """The ``ENV_CHILD_SESSION`` value for the active recording's children (``None``: none)."""
 
-def start_child_tracing(
-    value: str, *, program: str, args: list[str]
-) -> tuple[str, str] | None:
+def start_child_tracing(value: str, *, program: str, args: list[str]) -> tuple[str, str] | None:
     """Start recording this process as the child ``value`` (an ``ENV_CHILD_SESSION``) names.
 
     Returns ``(trace_dir, format)``, or ``None`` when the parent does not follow children.
@@ -145,3 +149,25 @@ def configure_policy_from_env() -> None:
 
 def policy_snapshot() -> dict[str, object]:
     """The current recorder policy as a dict."""
+
+def io_capture_mode() -> str | None:
+    """IO capture mode of the running session (``off``, ``proxies``, ``proxies+fd``), or None."""
+
+def record_io(stream: int, text: str) -> bool:
+    """Record ``text`` as an IO event of ``stream`` (0 stdout, 1 stderr, 2 stdin).
+
+    Attributed to the calling thread's innermost recorded line. Returns whether the event
+    was recorded.
+    """
+
+def announce_fd_write(fd: int, data: bytes) -> None:
+    """A proxy is about to write ``data`` to captured fd ``fd``: not to be recorded again."""
+
+def start_fd_capture() -> None:
+    """Redirect fds 1 and 2 through pipes whose readers forward and record raw writes."""
+
+def stop_fd_capture() -> None:
+    """Restore fds 1 and 2 once the readers drained the pipes."""
+
+def fd_capture_after_fork() -> None:
+    """In a forked child: restore fds 1 and 2 at once."""

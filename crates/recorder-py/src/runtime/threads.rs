@@ -95,6 +95,12 @@ impl ThreadStacks {
         v
     }
 
+    /// The thread the last record was written for.
+    #[inline]
+    pub fn current(&self) -> u64 {
+        self.current
+    }
+
     /// The main (recording) thread.
     pub fn main(&self) -> u64 {
         self.main

@@ -7,6 +7,7 @@
 
 pub mod children;
 pub mod fork;
+pub mod io;
 pub mod metadata;
 pub mod terminate;
 

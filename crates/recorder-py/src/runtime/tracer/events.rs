@@ -32,6 +32,16 @@ impl RuntimeTracer {
         }
     }
 
+    /// Writes a gathered IO event before the record an event handler is about to write.
+    #[inline]
+    fn flush_io(&mut self) -> Result<(), RecorderFailure> {
+        if self.io_pending.is_some() {
+            self.emit_pending_io()
+        } else {
+            Ok(())
+        }
+    }
+
     /// Shared by PY_START / PY_RESUME / PY_THROW.
     fn on_entry(
         &mut self,
@@ -61,7 +71,9 @@ impl RuntimeTracer {
             }
             Phase::Waiting | Phase::Done => return CONTINUE,
         };
-        let result = self.record_entry(py, code, entry, activation);
+        let result = self
+            .flush_io()
+            .and_then(|()| self.record_entry(py, code, entry, activation));
         self.outcome(result)
     }
 
@@ -79,7 +91,9 @@ impl RuntimeTracer {
             Some(info) if info.traced => {}
             _ => return CONTINUE,
         }
-        let result = self.record_exit(py, code, value, unwinding);
+        let result = self
+            .flush_io()
+            .and_then(|()| self.record_exit(py, code, value, unwinding));
         self.outcome(result)
     }
 }
@@ -162,7 +176,9 @@ impl Tracer for RuntimeTracer {
             Some(info) if info.traced => {}
             _ => return Ok(CallbackOutcome::Disable),
         }
-        let result = self.record_line(py, code, line);
+        let result = self
+            .flush_io()
+            .and_then(|()| self.record_line(py, code, line));
         self.outcome(result)
     }
 

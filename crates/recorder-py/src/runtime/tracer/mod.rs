@@ -2,10 +2,14 @@
 //!
 //! `mod.rs` holds the state and its lifecycle (begin, flush, finish); `events.rs` the
 //! [`Tracer`](codetracer_monitoring::Tracer) implementation (one handler per event);
-//! `recording.rs` the record-writing steps the handlers share.
+//! `recording.rs` the record-writing steps the handlers share; `io_events.rs` the IO events
+//! of the captured standard streams.
 
 mod events;
+mod io_events;
 mod recording;
+
+pub use io_events::{IoOrigin, IoStream};
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -81,6 +85,10 @@ pub struct RuntimeTracer {
     last_flush: Instant,
     /// Entries of the path table already in `trace_paths.json`.
     paths_written: usize,
+    /// The last line step (or IO event) position, for attributing IO events.
+    io_anchor: Option<io_events::Anchor>,
+    /// The IO event being gathered (written before the next record).
+    io_pending: Option<io_events::PendingIo>,
 }
 
 /// How often (in steps) the tracer looks at the clock for a periodic flush.
@@ -126,6 +134,8 @@ impl RuntimeTracer {
             steps_at_last_flush_check: 0,
             last_flush: Instant::now(),
             paths_written,
+            io_anchor: None,
+            io_pending: None,
         })
     }
 
@@ -147,6 +157,7 @@ impl RuntimeTracer {
 
     /// Pushes everything recorded so far to the files.
     pub fn flush_files(&mut self) -> Result<(), RecorderFailure> {
+        self.emit_pending_io()?;
         if let Some(rec) = self.rec.as_mut() {
             rec.flush()?;
             // The table only grows: rewrite (and fsync) the file only when it did.
@@ -198,6 +209,7 @@ impl RuntimeTracer {
         exit_code: Option<i64>,
         error: Option<String>,
     ) -> Result<FinishSummary, RecorderFailure> {
+        self.emit_pending_io()?;
         let Some(mut rec) = self.rec.take() else {
             return Err(RecorderFailure::internal(
                 "the recording was already finished",

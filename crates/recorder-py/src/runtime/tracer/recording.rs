@@ -221,6 +221,7 @@ impl RuntimeTracer {
             locals.apply(scope, codetracer_trace_filter::ValueKind::Local);
             globals.apply(scope, codetracer_trace_filter::ValueKind::Global);
         }
+        self.anchor_io(path_id, i64::from(line));
         self.maybe_periodic_flush()
     }
 
