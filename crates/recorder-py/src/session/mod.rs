@@ -21,7 +21,7 @@ use crate::errors::{codes, RecorderFailure, RecorderResult};
 use crate::failure_injection::{self, Point};
 use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
-use metadata::{write_metadata, Ending, ProgramInfo};
+use metadata::{write_metadata, write_metadata_with, Ending, ProgramInfo};
 
 /// What `start` needs.
 pub struct StartRequest {
@@ -41,6 +41,8 @@ pub struct StartRequest {
     pub trace_filter: Vec<String>,
     /// `CODETRACER_TRACE_FILTER`, when the environment applies.
     pub env_filter: Option<String>,
+    /// The test framework whose builtin filter joins the chain (`--pytest` / `--unittest`).
+    pub test_framework: Option<codetracer_trace_filter::TestFramework>,
 }
 
 struct ActiveSession {
@@ -108,6 +110,7 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
             start_dir: start_dir.as_deref(),
             env_spec: request.env_filter.as_deref(),
             explicit: &request.trace_filter,
+            test_framework: request.test_framework,
         },
     )?;
     let filter_block = scope.summary_json();
@@ -193,11 +196,13 @@ pub fn flush(py: Python<'_>) -> RecorderResult<()> {
         .map_err(|e| RecorderFailure::io("cannot flush", &active.paths.events, e))
 }
 
-/// Stops recording; `None` when no session was running.
+/// Stops recording; `None` when no session was running. `extra` holds the caller's own
+/// top-level metadata fields (written with the final metadata).
 pub fn stop(
     py: Python<'_>,
     exit_code: Option<i64>,
     error: Option<String>,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> RecorderResult<Option<StopReport>> {
     let Some(active) = session().take() else {
         return Ok(None);
@@ -230,6 +235,8 @@ pub fn stop(
         steps: 0,
         paths: Vec::new(),
         filter: serde_json::Value::Null,
+        activation: None,
+        activation_skipped: false,
     };
     let info = ProgramInfo {
         program: &active.program,
@@ -250,11 +257,12 @@ pub fn stop(
                 )
                 .with("trace_dir", active.paths.dir.display().to_string()));
             }
-            write_metadata(
+            write_metadata_with(
                 &active.paths,
                 &info,
                 Some(ending()),
                 Some(summary.filter.clone()),
+                extra,
             )?;
             (summary, None)
         }
