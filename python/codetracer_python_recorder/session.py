@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -12,8 +13,11 @@ import codetracer_python_recorder_core as core
 
 TraceSummary = dict[str, object]
 """What the native core reports when a recording stops: ``trace_dir``, ``format``,
-``events``, ``steps``, ``bytes``, ``seconds``, ``files`` and ``disabled`` (the error that made
-``on_recorder_error=disable`` detach the recorder, else ``None``)."""
+``events``, ``steps``, ``bytes``, ``seconds``, ``files``, ``disabled`` (the error that made
+``on_recorder_error=disable`` detach the recorder, else ``None``), ``activation`` (where the
+activation gate ended: ``waiting`` = the activation file never ran, ``active``, ``done``;
+``None`` without an activation path) and ``activation_skipped`` (the filters skip the activation
+file, so the gate opened at code that is not itself recorded)."""
 
 _active: TraceSession | None = None
 
@@ -35,13 +39,24 @@ class TraceSession:
         """Whether this session is still recording."""
         return self.summary is None and _active is self and core.is_tracing()
 
-    def stop(self, *, exit_code: int | None = None, error: str | None = None) -> TraceSummary:
-        """Stop recording (idempotent) and return the summary of the written trace."""
+    def stop(
+        self,
+        *,
+        exit_code: int | None = None,
+        error: str | None = None,
+        extra_metadata: Mapping[str, object] | None = None,
+    ) -> TraceSummary:
+        """Stop recording (idempotent) and return the summary of the written trace.
+
+        ``extra_metadata`` (JSON-serialisable) adds top-level fields to
+        ``trace_metadata.json``; the recorder's own fields win over one of the same name.
+        """
         global _active  # noqa: PLW0603 - the one process-wide session
         if self.summary is not None:
             return self.summary
+        extra = json.dumps(dict(extra_metadata)) if extra_metadata is not None else None
         try:
-            self.summary = core.stop_tracing(exit_code, error) or {}
+            self.summary = core.stop_tracing(exit_code, error, extra_metadata=extra) or {}
         finally:
             if _active is self:
                 _active = None
@@ -85,10 +100,13 @@ def start_session(
     trace_filter: list[str] | None = None,
     policy: Mapping[str, object] | None = None,
     apply_env_policy: bool = True,
+    test_framework: str | None = None,
 ) -> TraceSession:
     """Start the native recorder and return the new process-wide :class:`TraceSession`.
 
     ``format`` must already be canonical (see :mod:`codetracer_python_recorder.formats`).
+    ``test_framework`` (``"pytest"``/``"unittest"``) puts that framework's builtin filter in
+    the chain right after ``builtin-default``.
     """
     global _active  # noqa: PLW0603 - the one process-wide session
     trace_dir = Path(os.fspath(path))
@@ -102,6 +120,7 @@ def start_session(
         trace_filter=trace_filter,
         policy=dict(policy) if policy is not None else None,
         apply_env_policy=apply_env_policy,
+        test_framework=test_framework,
     )
     session = TraceSession(trace_dir, format)
     _active = session
