@@ -87,6 +87,9 @@ EPILOG = f"""examples:
         JSON trace into /tmp/t; app.py receives --verbose
   {PROG} -m http.server 8000
         record a module run as `python -m http.server 8000`
+  {PROG} --out-dir /tmp/t --pytest tests/test_app.py -k login
+        record a pytest run (tests and code under test; pytest's internals are skipped);
+        one trace per test instead: pytest --codetracer-dir=DIR
   {PROG} summary /tmp/t
         summarise a recorded trace (records, busiest functions, threads, errors, exit
         status); `summary` is the subcommand only as the first argument: record a script
