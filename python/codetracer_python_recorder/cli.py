@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 import codetracer_python_recorder_core as core
 
-from codetracer_python_recorder import _target
+from codetracer_python_recorder import _target, frameworks
 from codetracer_python_recorder._version import __version__
 from codetracer_python_recorder.api import split_filter_spec
+from codetracer_python_recorder.empty_trace import empty_trace_warning
 from codetracer_python_recorder.errors import (
     EnvironmentError,
     RecorderError,
@@ -70,6 +71,7 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 USAGE = (
     f"{PROG} [options] script.py [args ...]\n"
     f"       {PROG} [options] -m package.module [args ...]\n"
+    f"       {PROG} [options] (--pytest | --unittest) [test args ...]\n"
     f"       {PROG} summary [--json] [--top N] [DIR]\n"
     f"       python -m codetracer_python_recorder [options] script.py [args ...]"
 )
@@ -86,6 +88,9 @@ EPILOG = f"""examples:
         JSON trace into /tmp/t; app.py receives --verbose
   {PROG} -m http.server 8000
         record a module run as `python -m http.server 8000`
+  {PROG} --out-dir /tmp/t --pytest tests/test_app.py -k login
+        record a pytest run (tests and code under test; pytest's internals are skipped);
+        one trace per test instead: pytest --codetracer-dir=DIR
   {PROG} summary /tmp/t
         summarise a recorded trace (records, busiest functions, threads, errors, exit
         status); `summary` is the subcommand only as the first argument: record a script
@@ -106,6 +111,8 @@ class SplitArgs:
     script: str | None = None
     module: str | None = None
     program_args: tuple[str, ...] = ()
+    framework: str | None = None
+    """``pytest``/``unittest`` for ``--pytest ARGS``/``--unittest ARGS`` (``module`` too)."""
 
 
 class CliUsageError(Exception):
@@ -130,6 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
         dest="module",
         metavar="MODULE",
         help="run a module as `python -m MODULE` would (instead of a script)",
+    )
+    tests = parser.add_argument_group("recording tests")
+    for flag, framework in frameworks.FRAMEWORK_FLAGS.items():
+        tests.add_argument(
+            flag,
+            metavar="ARGS",
+            nargs=argparse.REMAINDER,
+            help=f"run {framework} in-process with the rest of the command line as its "
+            f"arguments (`python -m {framework} ARGS`), recording from the start with the "
+            f"builtin-{framework} filter",
+        )
+    tests.add_argument(
+        "--no-framework-filters",
+        action="store_true",
+        default=False,
+        help="with --pytest/--unittest: also record the framework's own internals",
     )
     out = parser.add_argument_group("output")
     out.add_argument(
@@ -284,6 +307,14 @@ def split_argv(argv: Sequence[str], value_flags: frozenset[str]) -> SplitArgs:
             if i + 1 >= len(argv):
                 raise CliUsageError("argument -m: expected a module name")
             return SplitArgs(list(argv[:i]), module=argv[i + 1], program_args=tuple(argv[i + 2 :]))
+        if tok in frameworks.FRAMEWORK_FLAGS:
+            framework = frameworks.FRAMEWORK_FLAGS[tok]
+            return SplitArgs(
+                list(argv[:i]),
+                module=framework,
+                program_args=tuple(argv[i + 1 :]),
+                framework=framework,
+            )
         if tok.startswith("-m") and not tok.startswith("--"):
             return SplitArgs(list(argv[:i]), module=tok[2:], program_args=tuple(argv[i + 1 :]))
         if tok.startswith("-") and tok != "-":
@@ -448,7 +479,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         propagate = ns.propagate_script_exit
         if propagate is None:
             propagate = bool(_env_bool(ENV_PROPAGATE_SCRIPT_EXIT))
-        if split.script is not None:
+        if split.framework is not None:
+            target = frameworks.framework_target(split.framework, list(split.program_args))
+        elif split.script is not None:
             target = _target.script_target(split.script, list(split.program_args))
         else:
             target = _target.module_target(str(module), list(split.program_args))
@@ -461,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecorderError as exc:  # e.g. ERR_UNSUPPORTED_FORMAT
         _report_recorder_error(exc, json_errors)
         return EXIT_USAGE
-    return record(ns, target, fmt, propagate=propagate)
+    return record(ns, target, fmt, propagate=propagate, framework=split.framework)
 
 
 def exit_status_for_argparse(exc: SystemExit) -> int:
@@ -469,8 +502,18 @@ def exit_status_for_argparse(exc: SystemExit) -> int:
     return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
 
-def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagate: bool) -> int:
-    """Start the recording, run the target, stop, and turn the outcome into the exit status."""
+def record(
+    ns: argparse.Namespace,
+    target: _target.Target,
+    fmt: str,
+    *,
+    propagate: bool,
+    framework: str | None = None,
+) -> int:
+    """Start the recording, run the target, stop, and turn the outcome into the exit status.
+
+    ``framework`` (``--pytest``/``--unittest``): record from the start with its filter.
+    """
     json_errors = bool(ns.json_errors) or _env_flag(ENV_JSON_ERRORS)
     began = time.perf_counter()
     recorder_pid = os.getpid()
@@ -486,11 +529,14 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
             session = start_session(
                 ns.trace_dir,
                 fmt,
-                activation_path=ns.activation_path or target.file,
+                activation_path=frameworks.activation_path(ns.activation_path, target, framework),
                 program=target.file,
                 args=target.args,
                 trace_filter=split_filter_spec(ns.trace_filter),
                 policy=_policy_from(ns),
+                test_framework=frameworks.filter_framework(
+                    framework, no_framework_filters=ns.no_framework_filters
+                ),
             )
     except RecorderError as exc:
         if getattr(exc, "kind", None) != "usage" and _on_recorder_error(ns) == "disable":
@@ -532,6 +578,11 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
             )
     else:
         print(summary_line(summary, ns.trace_dir, time.perf_counter() - began), file=sys.stderr)
+        warning = empty_trace_warning(
+            summary, frameworks.activation_path(ns.activation_path, target, framework)
+        )
+        if warning:
+            print(warning, file=sys.stderr)
     if outcome.status != 0 and not propagate and not outcome.interrupted:
         print(
             f"codetracer: the program exited with status {outcome.status} (recorded in the trace; "

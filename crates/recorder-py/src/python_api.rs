@@ -10,11 +10,12 @@ use crate::errors::RecorderFailure;
 use crate::json_py::json_to_py;
 use crate::policy_ffi;
 use crate::session::{self, StartRequest};
+use codetracer_trace_filter::TestFramework;
 use codetracer_trace_stream::TraceFormat;
 
 /// Starts recording into the trace directory `path`.
 #[pyfunction]
-#[pyo3(signature = (path, format, activation_path=None, *, program=None, args=None, trace_filter=None, policy=None, apply_env_policy=true))]
+#[pyo3(signature = (path, format, activation_path=None, *, program=None, args=None, trace_filter=None, policy=None, apply_env_policy=true, test_framework=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_tracing(
     py: Python<'_>,
@@ -26,9 +27,19 @@ pub fn start_tracing(
     trace_filter: Option<Vec<String>>,
     policy: Option<Bound<'_, PyDict>>,
     apply_env_policy: bool,
+    test_framework: Option<String>,
 ) -> PyResult<()> {
     let run = || -> Result<(), RecorderFailure> {
         let format = TraceFormat::parse(format)?;
+        let test_framework = match test_framework.as_deref() {
+            None => None,
+            Some(name) => Some(TestFramework::from_name(name).ok_or_else(|| {
+                RecorderFailure::usage(
+                    crate::errors::codes::INVALID_FILTER,
+                    format!("unknown test framework {name:?}; accepted: pytest, unittest"),
+                )
+            })?),
+        };
         let explicit = policy_ffi::update_from_kwargs(policy.as_ref())?;
         let policy = policy_ffi::effective(apply_env_policy, explicit)?;
         let program = program.unwrap_or_else(|| {
@@ -56,6 +67,7 @@ pub fn start_tracing(
                 },
                 filter_dir: None,
                 parent: None,
+                test_framework,
             },
         )
     };
@@ -63,14 +75,33 @@ pub fn start_tracing(
 }
 
 /// Stops recording; returns a summary dict, or `None` when nothing was recording.
+///
+/// `extra_metadata` is a JSON object (as text) whose fields are added to the top level of
+/// `trace_metadata.json` (the pytest plugin's `pytest` block).
 #[pyfunction]
-#[pyo3(signature = (exit_code=None, error=None))]
+#[pyo3(signature = (exit_code=None, error=None, *, extra_metadata=None))]
 pub fn stop_tracing(
     py: Python<'_>,
     exit_code: Option<i64>,
     error: Option<String>,
+    extra_metadata: Option<String>,
 ) -> PyResult<Option<Py<PyAny>>> {
-    let Some(report) = session::stop(py, exit_code, error).map_err(|e| e.into_pyerr(py))? else {
+    let extra = match extra_metadata
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>)
+    {
+        None => serde_json::Map::new(),
+        Some(Ok(serde_json::Value::Object(map))) => map,
+        Some(_) => {
+            return Err(RecorderFailure::usage(
+                crate::errors::codes::INVALID_POLICY_VALUE,
+                "extra_metadata must be the text of a JSON object",
+            )
+            .into_pyerr(py))
+        }
+    };
+    let Some(report) = session::stop(py, exit_code, error, extra).map_err(|e| e.into_pyerr(py))?
+    else {
         return Ok(None);
     };
     let summary = serde_json::json!({
@@ -80,6 +111,8 @@ pub fn stop_tracing(
         "steps": report.summary.steps,
         "bytes": report.summary.bytes,
         "seconds": report.seconds,
+        "activation": report.summary.activation,
+        "activation_skipped": report.summary.activation_skipped,
         "files": report.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "libraries_skipped": report
             .summary

@@ -82,21 +82,21 @@ action = "redact"
 const PYTEST_TOML: &str = r#"[meta]
 name = "builtin-pytest"
 version = 1
-description = "Skip pytest, pluggy, py and iniconfig internals; test modules and conftest stay traced."
+description = "Skip pytest, pluggy, py, iniconfig and the machinery of installed pytest plugins; test modules, conftest, fixtures and the code under test stay traced."
 
 [scope]
 default_exec = "inherit"
 default_value_action = "inherit"
 
 [[scope.rules]]
-selector = "pkg:regex:^(pytest|_pytest|pluggy|py|iniconfig)(\\.|$)"
+selector = "pkg:regex:^(pytest|_pytest|pluggy|py|iniconfig|xdist|execnet|anyio\\.pytest_plugin)(\\.|$)"
 exec = "skip"
 reason = "pytest internals"
 
 [[scope.rules]]
-selector = "file:regex:(^|/)(site|dist)-packages/(pytest|_pytest|pluggy|py|iniconfig)(/|\\.py$)"
+selector = "file:regex:(^|/)(site|dist)-packages/(pytest|_pytest|pluggy|py|iniconfig|xdist|execnet|pytest_[^/]+)(/|\\.py$)"
 exec = "skip"
-reason = "pytest internals, by path"
+reason = "pytest internals and installed pytest plugins (pytest_timeout, pytest_asyncio, ...), by path"
 "#;
 
 const UNITTEST_TOML: &str = r#"[meta]

@@ -76,11 +76,15 @@ def start_tracing(
     trace_filter: builtins.list[str] | None = None,
     policy: dict[str, object] | None = None,
     apply_env_policy: bool = True,
+    test_framework: str | None = None,
 ) -> None:
     """Start recording into the trace directory ``path``."""
 
 def stop_tracing(
-    exit_code: int | None = None, error: str | None = None
+    exit_code: int | None = None,
+    error: str | None = None,
+    *,
+    extra_metadata: str | None = None,
 ) -> dict[str, object] | None:
     """Stop recording and finish the trace files; a summary, or ``None`` if nothing recorded.
 

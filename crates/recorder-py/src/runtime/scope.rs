@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use codetracer_trace_filter::{
     chain_sources, find_project_root, load_chain, parse_filter_spec, ChainOptions, FilterEngine,
-    FilterEnv, FilterError, FilterSource, ScopeInput, ValueAction, ValueKind,
+    FilterEnv, FilterError, FilterSource, ScopeInput, TestFramework, ValueAction, ValueKind,
 };
 use pyo3::prelude::*;
 
@@ -108,6 +108,8 @@ pub struct ScopeRequest<'a> {
     pub explicit: &'a [String],
     /// Record installed third-party packages too (policy `include_libraries`).
     pub include_libraries: bool,
+    /// The test framework whose builtin filter follows `builtin-default` (`--pytest`).
+    pub test_framework: Option<TestFramework>,
 }
 
 impl Scope {
@@ -141,7 +143,7 @@ impl Scope {
             .collect::<Vec<_>>()
             .join("::");
         let sources = chain_sources(&ChainOptions {
-            test_framework: None,
+            test_framework: request.test_framework,
             project_start_dir: request.start_dir,
             env_spec: (!env_spec.is_empty()).then_some(env_spec.as_str()),
             explicit: &explicit,

@@ -139,6 +139,7 @@ pub fn child_request(
         env_filter: doc["env_filter"].as_str().map(str::to_owned),
         filter_dir: doc["filter_dir"].as_str().map(PathBuf::from),
         parent: None,
+        test_framework: None,
     };
     let parent = Parent {
         pid: parent_pid,

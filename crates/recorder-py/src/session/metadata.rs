@@ -41,10 +41,30 @@ pub fn write_metadata(
     trace_filter: Option<serde_json::Value>,
     children: Option<serde_json::Value>,
 ) -> Result<(), RecorderFailure> {
+    write_metadata_with(
+        dir,
+        info,
+        ending,
+        trace_filter,
+        children,
+        serde_json::Map::new(),
+    )
+}
+
+/// [`write_metadata`] with the caller's own top-level fields added (the pytest plugin's
+/// `pytest` block); the recorder's fields win over a caller field of the same name.
+pub fn write_metadata_with(
+    dir: &TraceDir,
+    info: &ProgramInfo<'_>,
+    ending: Option<Ending<'_>>,
+    trace_filter: Option<serde_json::Value>,
+    children: Option<serde_json::Value>,
+    caller: serde_json::Map<String, serde_json::Value>,
+) -> Result<(), RecorderFailure> {
     let workdir = std::env::current_dir()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let mut extra = serde_json::Map::new();
+    let mut extra = caller;
     if let Some(filter) = trace_filter {
         extra.insert("trace_filter".into(), filter);
     }

@@ -28,7 +28,7 @@ use crate::failure_injection::{self, Point};
 use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
 use children::{children_list, process_block, Parent};
-use metadata::{write_metadata, Ending, ProgramInfo};
+use metadata::{write_metadata, write_metadata_with, Ending, ProgramInfo};
 
 /// What `start` needs.
 #[derive(Debug, Clone)]
@@ -54,6 +54,8 @@ pub struct StartRequest {
     pub filter_dir: Option<PathBuf>,
     /// The recording this one is a child of.
     pub parent: Option<Parent>,
+    /// The test framework whose builtin filter joins the chain (`--pytest` / `--unittest`).
+    pub test_framework: Option<codetracer_trace_filter::TestFramework>,
 }
 
 pub(crate) struct ActiveSession {
@@ -139,6 +141,7 @@ pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
             env_spec: request.env_filter.as_deref(),
             explicit: &request.trace_filter,
             include_libraries: request.policy.include_libraries,
+            test_framework: request.test_framework,
         },
     )?;
     let filter_block = scope.summary_json();
@@ -253,13 +256,15 @@ pub fn flush(py: Python<'_>) -> RecorderResult<()> {
         .map_err(|e| RecorderFailure::io("cannot flush", &active.paths.events, e))
 }
 
-/// Stops recording; `None` when no session was running.
+/// Stops recording; `None` when no session was running. `extra` holds the caller's own
+/// top-level metadata fields (written with the final metadata).
 pub fn stop(
     py: Python<'_>,
     exit_code: Option<i64>,
     error: Option<String>,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> RecorderResult<Option<StopReport>> {
-    stop_ending(py, exit_code, error, None)
+    stop_ending(py, exit_code, error, None, extra)
 }
 
 /// [`stop`], with a label for how the program ended (`"signal SIGTERM"`).
@@ -268,11 +273,12 @@ pub fn stop_ending(
     exit_code: Option<i64>,
     error: Option<String>,
     label: Option<&str>,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> RecorderResult<Option<StopReport>> {
     let Some(active) = session().take() else {
         return Ok(None);
     };
-    let stopped = finish_session(py, active, exit_code, error, label);
+    let stopped = finish_session(py, active, exit_code, error, label, extra);
     terminate::disarm();
     stopped
 }
@@ -283,6 +289,7 @@ fn finish_session(
     exit_code: Option<i64>,
     error: Option<String>,
     label: Option<&str>,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> RecorderResult<Option<StopReport>> {
     let error_text = error.clone();
     let outcome = crate::errors::catch_panic("stop", || {
@@ -312,6 +319,8 @@ fn finish_session(
         steps: 0,
         paths: Vec::new(),
         filter: serde_json::Value::Null,
+        activation: None,
+        activation_skipped: false,
     };
     let request = &active.request;
     let info = ProgramInfo {
@@ -336,12 +345,13 @@ fn finish_session(
                 )
                 .with("trace_dir", active.paths.dir.display().to_string()));
             }
-            write_metadata(
+            write_metadata_with(
                 &active.paths,
                 &info,
                 Some(ending()),
                 Some(summary.filter.clone()),
                 children(),
+                extra,
             )?;
             (summary, None)
         }

@@ -58,6 +58,19 @@ impl RuntimeTracer {
             Err(e) => return Err(TracerError::Python(e)),
         };
         if !traced {
+            let key = code.as_ptr() as usize;
+            if matches!(entry, Entry::Start) {
+                if self.activation.is_gate(key) && self.activation.is_active() {
+                    self.activation.gate_entered();
+                    return CONTINUE;
+                }
+                if is_activation_file && self.activation.open_gate(key) {
+                    // Activation decides when, the filters what: the skipped activation code
+                    // opens the gate; only its returns are watched, to close it again.
+                    let result = self.watch_gate_returns(py, key);
+                    return self.outcome(result);
+                }
+            }
             return Ok(if can_disable {
                 CallbackOutcome::Disable
             } else {
@@ -87,8 +100,13 @@ impl RuntimeTracer {
         if !self.activation.is_active() || self.failure.is_some() {
             return CONTINUE;
         }
-        match self.codes.get(&(code.as_ptr() as usize)) {
+        let key = code.as_ptr() as usize;
+        match self.codes.get(&key) {
             Some(info) if info.traced => {}
+            Some(_) if self.activation.is_gate(key) => {
+                self.gate_exit(value, unwinding);
+                return CONTINUE;
+            }
             _ => return CONTINUE,
         }
         let result = self

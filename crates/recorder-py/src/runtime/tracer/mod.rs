@@ -63,12 +63,19 @@ pub struct FinishSummary {
     pub paths: Vec<String>,
     /// The `trace_filter` metadata block (chain and counters).
     pub filter: serde_json::Value,
+    /// Where the activation gate ended (`waiting`, `active`, `done`); `None` without an
+    /// activation path.
+    pub activation: Option<&'static str>,
+    /// Whether the filters skip the activation file (the gate opened at skipped code).
+    pub activation_skipped: bool,
 }
 
 /// The recorder's sys.monitoring tracer.
 pub struct RuntimeTracer {
     tool: ToolId,
     local_events: EventSet,
+    /// PY_RETURN alone: the local events of the gate code (see [`Activation`]).
+    local_events_only_return: EventSet,
     paths: TraceDir,
     scope: Scope,
     activation: Activation,
@@ -118,6 +125,7 @@ impl RuntimeTracer {
         Ok(Self {
             tool: config.tool,
             local_events: events.line | events.py_return | events.py_yield,
+            local_events_only_return: events.py_return,
             paths: config.paths,
             scope: config.scope,
             activation: Activation::new(config.activation_path.as_deref()),
@@ -247,6 +255,11 @@ impl RuntimeTracer {
             steps: done.steps,
             paths: done.paths,
             filter: self.scope.summary_json(),
+            activation: self
+                .activation
+                .has_path()
+                .then(|| self.activation.phase_name()),
+            activation_skipped: self.activation.opened_at_skipped_code(),
         })
     }
 
@@ -318,10 +331,14 @@ impl RuntimeTracer {
             &info.filename,
             &info.qualname,
         );
+        // Looked at while waiting only (it touches the filesystem), and for skipped code too:
+        // a skipped activation file still opens the gate.
+        if self.activation.phase() == super::activation::Phase::Waiting {
+            info.is_activation_file = self.activation.is_activation_file(&info.filename);
+        }
         if !info.traced {
             return Ok(info);
         }
-        info.is_activation_file = self.activation.is_activation_file(&info.filename);
         use codetracer_trace_filter::ValueKind;
         let params = info.params.clone();
         for (i, slot) in info.locals.iter_mut().enumerate() {
@@ -347,6 +364,35 @@ impl RuntimeTracer {
             .scope
             .value_action(key as u64, ValueKind::Return, &info.qualname);
         Ok(info)
+    }
+
+    /// The gate code (a skipped activation code object) gets PY_RETURN as its only local
+    /// event, so the recorder sees its frames return (PY_UNWIND is global).
+    fn watch_gate_returns(&mut self, py: Python<'_>, key: usize) -> Result<(), RecorderFailure> {
+        let Some(info) = self.codes.get(&key) else {
+            return Ok(());
+        };
+        let returns = self.local_events_only_return;
+        codetracer_monitoring::set_local_events(py, self.tool, info.code.bind(py), returns).map_err(
+            |e| {
+                RecorderFailure::internal(format!(
+                    "cannot watch the returns of the activation code {}: {e}",
+                    info.qualname
+                ))
+            },
+        )
+    }
+
+    /// A frame of the gate code exited: the outermost one closes the gate, and an uncaught
+    /// exception leaving it is the program's (as for a recorded activation frame).
+    fn gate_exit(&mut self, value: &Bound<'_, PyAny>, unwinding: bool) {
+        if self.activation.gate_exited()
+            && unwinding
+            && !value.is_instance_of::<pyo3::exceptions::PySystemExit>()
+        {
+            // SAFETY: `value` is a live exception instance and the GIL is held.
+            self.uncaught = Some(unsafe { super::value_encoder::exception_text(value.as_ptr()) });
+        }
     }
 
     fn enable_local_events(&mut self, py: Python<'_>, key: usize) -> Result<(), RecorderFailure> {
