@@ -133,7 +133,6 @@ def start_session(
     ``test_framework`` (``"pytest"``/``"unittest"``) puts that framework's builtin filter in
     the chain right after ``builtin-default``.
     """
-    global _active
     trace_dir = Path(os.fspath(path))
     activation = os.path.abspath(os.fspath(activation_path)) if activation_path else None
     core.start_tracing(

@@ -88,9 +88,10 @@ def test_pytest_exit_status_propagates(tmp_path: Path) -> None:
 
 def test_no_framework_filters_records_pytest_internals(tmp_path: Path) -> None:
     # `--version` keeps the run short: a whole session of pytest internals is millions of events.
+    # pytest is an installed package: "just my code" skips it unless libraries are asked for.
     out = tmp_path / "t"
-    proc = run_cli("--trace-dir", out, "--no-framework-filters", "--pytest", "--version",
-                   cwd=tmp_path)  # fmt: skip
+    proc = run_cli("--trace-dir", out, "--no-framework-filters", "--include-libraries",
+                   "--pytest", "--version", cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "pytest" in proc.stdout + proc.stderr
     trace = Trace(out)

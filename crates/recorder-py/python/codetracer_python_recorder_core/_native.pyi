@@ -101,7 +101,7 @@ def is_tracing() -> bool:
     """Whether a recording session is active."""
 
 def before_fork() -> None:
-    """``os.register_at_fork(before=...)``: park the writer thread (the process forks without it)."""
+    """``os.register_at_fork(before=...)``: park the writer thread (fork without it)."""
 
 def after_fork_in_parent() -> None:
     """``os.register_at_fork(after_in_parent=...)``: restart the writer thread."""
