@@ -27,6 +27,7 @@ DEFAULTS = {
     "module_name_from_globals": True,
     "propagate_script_exit": False,
     "include_libraries": False,
+    "follow_children": True,
     "max_value_depth": 3,
     "max_container_elements": 100,
     "max_string_length": 1000,
