@@ -176,9 +176,15 @@ fn test_framework_builtins() {
         ("py", format!("{site}/py.py")),
         ("iniconfig", format!("{site}/iniconfig/__init__.py")),
         ("xdist.remote", format!("{site}/xdist/remote.py")),
-        ("execnet.gateway_base", format!("{site}/execnet/gateway_base.py")),
+        (
+            "execnet.gateway_base",
+            format!("{site}/execnet/gateway_base.py"),
+        ),
         ("pytest_timeout", format!("{site}/pytest_timeout.py")),
-        ("pytest_asyncio.plugin", format!("{site}/pytest_asyncio/plugin.py")),
+        (
+            "pytest_asyncio.plugin",
+            format!("{site}/pytest_asyncio/plugin.py"),
+        ),
     ] {
         assert_eq!(exec(&e, Some(module), &file, "f"), Exec::Skip, "{module}");
         assert_eq!(exec(&e, None, &file, "f"), Exec::Skip, "{file}");
