@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support import Trace, assert_balanced, assert_no_recorder_frames, decode, run_cli, write
+from support import (
+    Trace,
+    assert_balanced,
+    assert_no_recorder_frames,
+    decode,
+    run_cli,
+    run_python,
+    write,
+)
 from support.filters import chain
 
 CALC = """
@@ -150,14 +158,21 @@ def work(n):
 """
 
 
-def test_activation_file_skipped_by_the_filters_still_starts_recording(tmp_path: Path) -> None:
-    write(tmp_path / "main.py", MAIN)
+def _run_skipped_main(tmp_path: Path, main: str, *flags: str) -> tuple[int, str, Path]:
+    """Record ``main.py`` (importing ``helper``) with a filter that skips ``main.py``."""
+    write(tmp_path / "main.py", main)
     write(tmp_path / "helper.py", HELPER)
     write(tmp_path / "skip.toml", SKIP_MAIN)
     out = tmp_path / "t"
-    proc = run_cli("--trace-dir", out, "--trace-filter", "skip.toml", "main.py", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "warning" not in proc.stderr
+    proc = run_cli("--trace-dir", out, *flags, "--trace-filter", "skip.toml", "main.py",
+                   cwd=tmp_path)  # fmt: skip
+    return proc.returncode, proc.stderr, out
+
+
+def test_activation_file_skipped_by_the_filters_still_starts_recording(tmp_path: Path) -> None:
+    status, stderr, out = _run_skipped_main(tmp_path, MAIN)
+    assert status == 0, stderr
+    assert "warning" not in stderr
     trace = Trace(out)
     assert "work" in trace.function_names
     assert "<__main__>" not in trace.function_names  # what: the filters skip main.py
@@ -170,22 +185,31 @@ def test_activation_file_skipped_by_the_filters_still_starts_recording(tmp_path:
     assert_balanced(trace)
 
 
-AFTER_MAIN = """
-import atexit, helper
-atexit.register(helper.work, 100)
-helper.work(3)
+GATE_API = """
+import sys
+import codetracer_python_recorder as ctr
+import helper
+
+session = ctr.start(sys.argv[1], start_on_enter="skipped_mod.py", trace_filter="skip.toml")
+import skipped_mod   # its module code opens the gate, and calls helper.work(3)
+helper.work(100)     # after skipped_mod's frame returned: the gate is closed
+session.stop()
 """
+
+SKIP_MOD = SKIP_MAIN.replace("main.py", "skipped_mod.py")
 
 
 def test_a_skipped_activation_frame_still_closes_the_gate(tmp_path: Path) -> None:
-    # The atexit call runs after main.py's frame returned: not recorded (the gate closed).
-    write(tmp_path / "main.py", AFTER_MAIN)
     write(tmp_path / "helper.py", HELPER)
-    write(tmp_path / "skip.toml", SKIP_MAIN)
-    out = tmp_path / "t"
-    proc = run_cli("--trace-dir", out, "--trace-filter", "skip.toml", "main.py", cwd=tmp_path)
+    write(tmp_path / "skipped_mod.py", "import helper\nhelper.work(3)\n")
+    write(tmp_path / "skip.toml", SKIP_MOD)
+    script = write(tmp_path / "gate.py", GATE_API)
+    proc = run_python(script, tmp_path / "t", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert [decode(v) for v in Trace(out).returns_of("work")] == [6]
+    trace = Trace(tmp_path / "t")
+    assert [decode(v) for v in trace.returns_of("work")] == [6]
+    assert "<skipped_mod>" not in trace.function_names
+    assert_balanced(trace)
 
 
 RAISING_MAIN = """
@@ -198,14 +222,9 @@ raise ValueError("boom")
 def test_an_uncaught_exception_leaving_a_skipped_activation_file_is_recorded(
     tmp_path: Path,
 ) -> None:
-    write(tmp_path / "main.py", RAISING_MAIN)
-    write(tmp_path / "helper.py", HELPER)
-    write(tmp_path / "skip.toml", SKIP_MAIN)
-    out = tmp_path / "t"
-    proc = run_cli("--trace-dir", out, "--propagate-script-exit", "--trace-filter", "skip.toml",
-                   "main.py", cwd=tmp_path)  # fmt: skip
-    assert proc.returncode == 1
-    assert "ValueError: boom" in proc.stderr
+    status, stderr, out = _run_skipped_main(tmp_path, RAISING_MAIN, "--propagate-script-exit")
+    assert status == 1
+    assert "ValueError: boom" in stderr
     trace = Trace(out)
     assert [decode(v) for v in trace.returns_of("work")] == [2]
     assert any("boom" in e for e in trace.errors())

@@ -83,11 +83,36 @@ fn slot(name: Bound<'_, PyString>) -> PyResult<VarSlot> {
 }
 
 impl CodeInfo {
-    /// Reads the facts of `code` (attribute reads on a code object: no user code runs).
+    /// Reads the facts of `code` the scope decision needs (attribute reads on a code object:
+    /// no user code runs); the variables are read by [`CodeInfo::read_variables`], for
+    /// recorded code only (skipped code is most code objects, e.g. all of pytest's).
     pub fn inspect(code: &Bound<'_, PyCode>) -> PyResult<Self> {
         let filename: String = code.getattr("co_filename")?.extract()?;
         let qualname: String = code.getattr("co_qualname")?.extract()?;
         let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
+        Ok(Self {
+            code: code.clone().unbind(),
+            traced: false,
+            is_module: qualname == "<module>",
+            filename,
+            qualname,
+            first_line,
+            locals: Vec::new(),
+            params: Vec::new(),
+            globals: Vec::new(),
+            path_id: None,
+            function_id: None,
+            local_events_on: false,
+            is_activation_file: false,
+            function_name: None,
+            module: None,
+            return_action: ValueAction::Allow,
+        })
+    }
+
+    /// Reads the locals (with the parameters' positions) and the global names of the code.
+    pub fn read_variables(&mut self, py: Python<'_>) -> PyResult<()> {
+        let code = self.code.bind(py);
         let flags: u32 = code.getattr("co_flags")?.extract()?;
         let argcount: usize = code.getattr("co_argcount")?.extract()?;
         let kwonly: usize = code.getattr("co_kwonlyargcount")?.extract()?;
@@ -127,24 +152,10 @@ impl CodeInfo {
                 globals.push(slot(name)?);
             }
         }
-        Ok(Self {
-            code: code.clone().unbind(),
-            traced: false,
-            is_module: qualname == "<module>",
-            filename,
-            qualname,
-            first_line,
-            locals,
-            params,
-            globals,
-            path_id: None,
-            function_id: None,
-            local_events_on: false,
-            is_activation_file: false,
-            function_name: None,
-            module: None,
-            return_action: ValueAction::Allow,
-        })
+        self.locals = locals;
+        self.params = params;
+        self.globals = globals;
+        Ok(())
     }
 
     /// Assigns trace ids to every variable name of this code (once per recording).

@@ -339,6 +339,7 @@ impl RuntimeTracer {
         if !info.traced {
             return Ok(info);
         }
+        info.read_variables(py)?;
         use codetracer_trace_filter::ValueKind;
         let params = info.params.clone();
         for (i, slot) in info.locals.iter_mut().enumerate() {
