@@ -1,4 +1,5 @@
-"""``os.fork()`` in a traced program: no hang, no warning, the parent's trace intact.
+"""``os.fork()`` in a traced program: no hang, no warning, the parent's trace intact, and the
+child's own trace in ``children/<pid>-<n>/`` (or none with ``--no-follow-children``).
 
 Every program runs twice, under plain ``python`` and under the recorder's CLI, with the same
 arguments; output and exit status must agree (support.processes). A hang hits the child
@@ -10,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import FORMATS, Trace, check_trace, run_cli, run_python, write
-from support.processes import assert_same_as_untraced
+from support import FORMATS, Trace, check_trace, decode, run_cli, run_python, write
+from support.processes import assert_same_as_untraced, child_entries, child_traces
 
 FORK = """
 import os, sys
@@ -77,12 +78,17 @@ print("done")
 """
 
 
-def _both(tmp_path: Path, program: str, fmt: str, *args: str) -> tuple[object, object, Path]:
+def _both(
+    tmp_path: Path, program: str, fmt: str, *args: str, flags: tuple[str, ...] = ()
+) -> tuple[object, object, Path]:
     script = write(tmp_path / "prog.py", program)
     trace_dir = tmp_path / "trace"
     untraced = run_python(script, *args, cwd=tmp_path)
-    traced = run_cli("--trace-dir", trace_dir, "--format", fmt, script, *args, cwd=tmp_path)
+    traced = run_cli("--trace-dir", trace_dir, "--format", fmt, *flags, script, *args, cwd=tmp_path)
     return traced, untraced, trace_dir
+
+
+CHILD_STATUS = {"os_exit": 7, "return": 0, "raise": 1}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -90,13 +96,40 @@ def _both(tmp_path: Path, program: str, fmt: str, *args: str) -> tuple[object, o
 def test_fork_child_ends_and_parent_trace_is_intact(fmt: str, how: str, tmp_path: Path) -> None:
     traced, untraced, trace_dir = _both(tmp_path, FORK, fmt, how)
     assert_same_as_untraced(traced, untraced)  # type: ignore[arg-type]
-    assert "parent 2" in traced.stdout  # type: ignore[attr-defined]
+    assert f"child status {CHILD_STATUS[how]}" in traced.stdout  # type: ignore[attr-defined]
     trace = Trace(trace_dir)
     check_trace(trace)
     assert "parent_work" in trace.call_names()
     # the child never wrote into the parent's files
     assert "child_work" not in trace.call_names()
     assert trace.metadata["process_exit_status"]["code"] == 0
+    # the child's own trace, complete, from the line after fork()
+    (entry,) = child_entries(trace)
+    assert entry["started_by"] == "fork"
+    assert entry["trace"] == f"children/{entry['pid']}-1"
+    assert entry["exit_status"]["code"] == CHILD_STATUS[how]
+    (child,) = child_traces(trace)
+    assert "child_work" in child.call_names()
+    assert "parent_work" not in child.call_names()
+    assert [decode(r) for r in child.returns_of("child_work")] == [sum(i * i for i in range(2000))]
+    assert child.metadata["process"]["parent"]["pid"] == trace.metadata["process"]["pid"]
+    assert child.metadata["process"]["pid"] == entry["pid"]
+    assert child.metadata["process_exit_status"]["code"] == CHILD_STATUS[how]
+    if how == "raise":
+        assert any("the child fails" in e for e in child.errors())
+    assert child.metadata["format"] == fmt
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_follow_children_records_only_the_parent(fmt: str, tmp_path: Path) -> None:
+    flags = ("--no-follow-children",)
+    traced, untraced, trace_dir = _both(tmp_path, FORK, fmt, "return", flags=flags)
+    assert_same_as_untraced(traced, untraced)  # type: ignore[arg-type]
+    trace = Trace(trace_dir)
+    check_trace(trace)
+    assert "child_work" not in trace.call_names()
+    assert child_entries(trace) == []
+    assert not (trace_dir / "children").exists()
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -107,6 +140,9 @@ def test_fork_in_a_thread(fmt: str, tmp_path: Path) -> None:
     trace = Trace(trace_dir)
     check_trace(trace)
     assert "forker" in trace.call_names()
+    (child,) = child_traces(trace)
+    assert child.call_names() == ["<toplevel>", "child_work"]  # the forking thread goes on
+    assert [decode(r) for r in child.returns_of("child_work")] == [15]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -117,3 +153,8 @@ def test_forty_forks_while_the_writer_is_busy(fmt: str, tmp_path: Path) -> None:
     trace = Trace(trace_dir)
     check_trace(trace)
     assert len(trace.calls_of("busy")) == 40
+    kids = child_traces(trace)
+    assert len(kids) == 40
+    assert sorted(c.metadata["process_exit_status"]["code"] for c in kids) == sorted(
+        r % 3 for r in range(40)
+    )

@@ -7,12 +7,17 @@
 //! "policy": {snapshot}, "trace_filter": [str], "env_filter": str|null, "filter_dir":
 //! str|null}` — the parent's effective settings, so a child records exactly as its parent
 //! does (flags given to the parent's CLI included) into `parent_dir/children/<pid>-<n>/`.
+//!
+//! The parent writes its `children` list when its recording ends. A child that starts or ends
+//! after that (it outlived its parent, or was `exec`'d by it) rewrites the finished parent's
+//! list, so the list ends up naming every child and its exit status. Writers of a list hold
+//! an exclusive `flock` on the parent's trace directory.
 
 use std::path::{Path, PathBuf};
 
 use codetracer_policy::{PolicyUpdate, RecorderPolicy};
 use codetracer_trace_stream::dir::METADATA;
-use codetracer_trace_stream::{child_dirs, TraceFormat};
+use codetracer_trace_stream::{child_dirs, write_json_atomic, TraceFormat};
 use serde_json::{json, Value};
 
 use super::StartRequest;
@@ -159,16 +164,57 @@ pub fn process_block(argv: &[String], parent: Option<&Parent>) -> Value {
     })
 }
 
+/// An exclusive lock on a trace directory, held while its `children` list is written;
+/// released when dropped.
+pub struct ListingLock {
+    _dir: Option<std::fs::File>,
+}
+
+/// Waits for the [`ListingLock`] of the trace directory `dir` (none when it cannot be had:
+/// the list is then written unlocked).
+pub fn lock_listing(dir: &Path) -> ListingLock {
+    let file = std::fs::File::open(dir).ok();
+    #[cfg(unix)]
+    let file = file.filter(|f| {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `flock` on a descriptor this `File` owns; the lock goes with the descriptor.
+        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) == 0 }
+    });
+    ListingLock { _dir: file }
+}
+
+fn read_json(path: &Path) -> Value {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// In a child: when the parent's recording has ended already, rewrites its `children` list
+/// (this child's entry appears or gets its exit status). Best effort: a failure leaves the
+/// parent's list as it was.
+pub fn refresh_parent_listing(parent: &Parent) {
+    let _lock = lock_listing(&parent.dir);
+    let path = parent.dir.join(METADATA);
+    let mut meta = read_json(&path);
+    if meta["process_exit_status"].is_null() {
+        return; // still recording (or killed): its own end writes the list
+    }
+    if let Some(obj) = meta.as_object_mut() {
+        obj.insert("children".into(), children_list(&parent.dir));
+        if let Err(e) = write_json_atomic(&path, &meta) {
+            log::warn!("cannot update the children list of {}: {e}", path.display());
+        }
+    }
+}
+
 /// The `children` list of a parent's metadata: one entry per child trace under `dir`, as
 /// far as the child's own metadata tells (a child still running has no exit status yet).
 pub fn children_list(dir: &Path) -> Value {
     let entries: Vec<Value> = child_dirs(dir)
         .into_iter()
         .map(|child| {
-            let meta: Value = std::fs::read(child.dir.join(METADATA))
-                .ok()
-                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-                .unwrap_or(Value::Null);
+            let meta = read_json(&child.dir.join(METADATA));
             let process = &meta["process"];
             json!({
                 "pid": child.pid,

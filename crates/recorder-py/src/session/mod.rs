@@ -27,7 +27,7 @@ use crate::errors::{codes, RecorderFailure, RecorderResult};
 use crate::failure_injection::{self, Point};
 use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
-use children::{children_list, process_block, Parent};
+use children::{children_list, lock_listing, process_block, refresh_parent_listing, Parent};
 use metadata::{write_metadata, write_metadata_with, Ending, ProgramInfo};
 
 /// What `start` needs.
@@ -218,12 +218,13 @@ pub fn start_child(
 ) -> RecorderResult<PathBuf> {
     request.dir = create_child_dir(&parent.dir, std::process::id())?;
     request.activation_path = None;
-    request.parent = Some(parent);
+    request.parent = Some(parent.clone());
     let dir = request.dir.clone();
     if let Err(e) = start(py, request) {
         let _ = std::fs::remove_dir(&dir); // empty unless the start got far
         return Err(e);
     }
+    refresh_parent_listing(&parent); // a parent that ended (or exec'd) first lists this child
     Ok(dir)
 }
 
@@ -278,8 +279,12 @@ pub fn stop_ending(
     let Some(active) = session().take() else {
         return Ok(None);
     };
+    let parent = active.request.parent.clone();
     let stopped = finish_session(py, active, exit_code, error, label, extra);
     terminate::disarm();
+    if let Some(parent) = parent {
+        refresh_parent_listing(&parent); // a parent that ended first lists this exit status
+    }
     stopped
 }
 
@@ -345,6 +350,7 @@ fn finish_session(
                 )
                 .with("trace_dir", active.paths.dir.display().to_string()));
             }
+            let _lock = lock_listing(&active.paths.dir);
             write_metadata_with(
                 &active.paths,
                 &info,
@@ -357,6 +363,7 @@ fn finish_session(
         }
         Err(failure) => {
             if request.policy.keep_partial_trace {
+                let _lock = lock_listing(&active.paths.dir);
                 let _ = write_metadata(&active.paths, &info, Some(ending()), None, children());
             } else {
                 active.paths.remove_files();
