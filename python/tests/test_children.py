@@ -318,8 +318,9 @@ def test_without_the_variables_the_pth_imports_nothing(tmp_path: Path) -> None:
 
 
 def test_the_pth_names_the_variables_of_the_policy_table() -> None:
-    import codetracer_python_recorder_core as core
     import site
+
+    import codetracer_python_recorder_core as core
 
     (pth,) = [
         Path(d) / "codetracer_python_recorder.pth"
