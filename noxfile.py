@@ -178,7 +178,8 @@ def build_reference_reader(session: nox.Session) -> Path:
 @nox.session(python=PYTHONS[0])
 def lint(session: nox.Session) -> None:
     """Check ruff, mypy, the _native stub (stubtest), versions, rustfmt and clippy."""
-    session.install("ruff>=0.6", "mypy>=1.11")
+    # pytest: mypy checks the pytest plugin (codetracer_python_recorder.pytest_plugin) against it.
+    session.install("ruff>=0.6", "mypy>=1.11", *TEST_REQUIREMENTS[:1])
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
     session.run("python", str(ROOT / "tools" / "check_versions.py"))
