@@ -116,6 +116,15 @@ pub fn frame_globals<'py>(
     globals.cast_into::<pyo3::types::PyDict>().ok()
 }
 
+/// The current thread's interpreter thread-state id (`PyThreadState_GetID`): unlike its
+/// ident, never given to another thread while the interpreter lives.
+#[inline]
+pub fn thread_key() -> u64 {
+    // SAFETY: callbacks run with the GIL held, so the current thread has a thread state.
+    let id = unsafe { ffi::PyThreadState_GetID(ffi::PyThreadState_Get()) };
+    id as u64
+}
+
 /// The current thread's identifier (`threading.get_ident()`).
 #[inline]
 #[allow(clippy::useless_conversion)] // `c_ulong` is 32 bits on some platforms

@@ -117,7 +117,7 @@ impl RuntimeTracer {
             rec: Some(rec),
             types,
             encoder: FormatEncoder::new(config.format, config.limits),
-            threads: ThreadStacks::new(super::frame::thread_ident()),
+            threads: ThreadStacks::new(super::frame::thread_key(), super::frame::thread_ident()),
             modules: ModuleIdentityResolver::from_sys_path(py)
                 .map_err(|e| RecorderFailure::internal(format!("cannot read sys.path: {e}")))?,
             module_name_from_globals: config.module_name_from_globals,
@@ -204,18 +204,12 @@ impl RuntimeTracer {
             ));
         };
         let unfinished = self.types.fixed(Fixed::Elided, &mut rec)?;
-        for tid in self.threads.open_threads() {
-            self.threads.switch_to(tid, &mut rec)?;
-            while self.threads.stack().pop().is_some() {
-                rec.ret(ValueRecord::Raw {
-                    r: "<recording stopped>".into(),
-                    type_id: unfinished,
-                })?;
-            }
-            if tid != self.threads.main() {
-                rec.thread_exit(tid)?;
-            }
-        }
+        self.threads.close_all(&mut rec, |rec| {
+            Ok(rec.ret(ValueRecord::Raw {
+                r: "<recording stopped>".into(),
+                type_id: unfinished,
+            })?)
+        })?;
         if let Some(text) = error.or_else(|| self.uncaught.take()) {
             rec.event(EventLogKind::Error, String::new(), text)?;
         }

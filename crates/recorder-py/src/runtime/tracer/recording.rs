@@ -10,7 +10,7 @@ use super::RuntimeTracer;
 use crate::errors::RecorderFailure;
 use crate::failure_injection::{self, Point};
 use crate::runtime::code_info::VarSlot;
-use crate::runtime::frame::{self, thread_ident};
+use crate::runtime::frame::{self, thread_ident, thread_key};
 use crate::runtime::scope::Scope;
 use crate::runtime::threads::OpenCall;
 use crate::runtime::types::Fixed;
@@ -75,7 +75,7 @@ impl RuntimeTracer {
         else {
             return Ok(());
         };
-        threads.switch_to(thread_ident(), rec)?;
+        threads.switch_to(thread_key(), thread_ident, rec)?;
         let Some(info) = codes.get(&key) else {
             return Ok(());
         };
@@ -170,7 +170,7 @@ impl RuntimeTracer {
             else {
                 return Ok(());
             };
-            threads.switch_to(thread_ident(), rec)?;
+            threads.switch_to(thread_key(), thread_ident, rec)?;
             let Some(info) = codes.get(&key) else {
                 return Ok(());
             };
@@ -252,7 +252,7 @@ impl RuntimeTracer {
         else {
             return Ok(());
         };
-        threads.switch_to(thread_ident(), rec)?;
+        threads.switch_to(thread_key(), thread_ident, rec)?;
         let Some(open) = threads.pop_if(key) else {
             return Ok(());
         };
