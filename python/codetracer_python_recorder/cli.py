@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TextIO
 
 import codetracer_python_recorder_core as core
 
@@ -29,13 +30,13 @@ from codetracer_python_recorder import _target
 from codetracer_python_recorder._version import __version__
 from codetracer_python_recorder.api import split_filter_spec
 from codetracer_python_recorder.errors import (
-    EnvironmentError,
     RecorderError,
     error_message,
     format_error,
-    make_error,
 )
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
+from codetracer_python_recorder.policy import PolicySnapshot, file_mode
+from codetracer_python_recorder.policy import resolve as resolve_policy
 from codetracer_python_recorder.session import TraceSummary, start_session
 from codetracer_python_recorder.summary import human_size
 from codetracer_python_recorder.summary import main as summary_main
@@ -46,8 +47,6 @@ DEFAULT_TRACE_DIR = "trace-out"
 ENV_PROPAGATE_SCRIPT_EXIT = "CODETRACER_PROPAGATE_SCRIPT_EXIT"
 ENV_ON_RECORDER_ERROR = "CODETRACER_ON_RECORDER_ERROR"
 ENV_JSON_ERRORS = "CODETRACER_JSON_ERRORS"
-ENV_LOG_LEVEL = "CODETRACER_LOG_LEVEL"
-ENV_LOG_FILE = "CODETRACER_LOG_FILE"
 LOGGER_NAME = "codetracer_python_recorder"
 # Policy log levels -> Python logging levels ("off" silences the logger).
 _LOG_LEVELS = {
@@ -152,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="start recording when code from this file first runs, stop when that frame "
         "returns (default: the script; with -m, the module's file)",
+    )
+    out.add_argument(
+        "--trace-mode",
+        metavar="MODE",
+        default=None,
+        help="octal mode of the trace files and the log file (default: 0600, private: a trace "
+        "holds the program's memory); a directory the recorder creates gets the same bits "
+        "plus search where reading is allowed (0700)",
     )
     out.add_argument(
         "--propagate-script-exit",
@@ -368,42 +375,43 @@ def _on_recorder_error(ns: argparse.Namespace) -> str:
         return "abort"
 
 
-def configure_logging(level: str | None, log_file: str | None) -> logging.Logger:
+def _open_log_file(path: str, mode: int) -> TextIO:
+    """The log file, opened by the core: appended to, created with ``mode``, never through a
+    symlink (``EnvironmentError`` ``ERR_IO`` otherwise)."""
+    handle = core.open_log_file(path, mode)
+    if sys.platform == "win32":  # the core hands over a HANDLE there
+        import msvcrt  # noqa: PLC0415 - Windows only
+
+        handle = msvcrt.open_osfhandle(handle, os.O_APPEND)
+    return os.fdopen(handle, "a", encoding="utf-8")
+
+
+def configure_logging(policy: PolicySnapshot) -> logging.Logger:
     """Set up the ``codetracer_python_recorder`` logger for a CLI run.
 
-    ``level``/``log_file`` come from ``--log-level``/``--log-file`` (else the
-    ``CODETRACER_LOG_LEVEL``/``CODETRACER_LOG_FILE`` variables; default warn on stderr). The
-    handler holds the real stderr (or the file) opened *before* recording starts, and the
-    logger does not propagate, so the recorder's own messages never reach the program's
-    handlers or the captured streams. An unknown level falls back to warn here; the core
-    rejects it with ERR_INVALID_POLICY_VALUE when the session starts.
+    ``log_level``/``log_file`` of the resolved ``policy`` (``--log-level``/``--log-file``, else
+    ``CODETRACER_LOG_LEVEL``/``CODETRACER_LOG_FILE``; default warn on stderr). The handler
+    holds the real stderr (or the file, created with the policy's ``trace_mode``) opened
+    *before* recording starts, and the logger does not propagate, so the recorder's own
+    messages never reach the program's handlers or the captured streams.
 
     Raises:
-        EnvironmentError: ``ERR_IO`` when the log file cannot be opened.
+        EnvironmentError: ``ERR_IO`` when the log file cannot be opened (or is a symlink).
 
     """
-    level = level or os.environ.get(ENV_LOG_LEVEL) or "warn"
-    log_file = log_file or os.environ.get(ENV_LOG_FILE) or None
     logger = logging.getLogger(LOGGER_NAME)
     for old in list(logger.handlers):
         logger.removeHandler(old)
         old.close()
     handler: logging.Handler
+    log_file = policy["log_file"]
     if log_file:
-        try:
-            handler = logging.FileHandler(log_file, encoding="utf-8")
-        except OSError as exc:
-            raise make_error(
-                EnvironmentError,
-                "ERR_IO",
-                f"cannot open the log file {log_file}: {exc}; check --log-file",
-                path=str(log_file),
-            ) from exc
+        handler = logging.StreamHandler(_open_log_file(log_file, file_mode(policy)))
     else:
         handler = logging.StreamHandler(sys.__stderr__ or sys.stderr)
     handler.setFormatter(logging.Formatter("codetracer: %(levelname)s: %(message)s"))
     logger.addHandler(handler)
-    logger.setLevel(_LOG_LEVELS.get(level.strip().lower(), logging.WARNING))
+    logger.setLevel(_LOG_LEVELS.get(policy["log_level"], logging.WARNING))
     logger.propagate = False
     return logger
 
@@ -451,7 +459,12 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
     json_errors = bool(ns.json_errors) or _env_flag(ENV_JSON_ERRORS)
     began = time.perf_counter()
     try:
-        configure_logging(ns.log_level, ns.log_file)
+        policy = resolve_policy(_policy_from(ns))
+    except RecorderError as exc:  # a bad flag or CODETRACER_* value
+        _report_recorder_error(exc, json_errors)
+        return EXIT_USAGE
+    try:
+        configure_logging(policy)
     except RecorderError as exc:
         _report_recorder_error(exc, json_errors)
         return EXIT_RECORDER_FAILED

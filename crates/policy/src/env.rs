@@ -70,6 +70,8 @@ pub const ENV_MAX_CONTAINER_ELEMENTS: &str = "CODETRACER_MAX_CONTAINER_ELEMENTS"
 pub const ENV_MAX_STRING_LENGTH: &str = "CODETRACER_MAX_STRING_LENGTH";
 /// Policy field `allow_repr`.
 pub const ENV_ALLOW_REPR: &str = "CODETRACER_ALLOW_REPR";
+/// Policy field `trace_mode`.
+pub const ENV_TRACE_MODE: &str = "CODETRACER_TRACE_MODE";
 
 /// Accepted text shared by the boolean variables.
 const BOOL: &str = "1/true/yes/on or 0/false/no/off";
@@ -205,6 +207,14 @@ pub const ENV_VARS: &[EnvVar] = &[
         default: "false",
         cli_flag: "--allow-repr",
         description: "Allow calling repr() on objects (runs user code).",
+    },
+    EnvVar {
+        name: ENV_TRACE_MODE,
+        field: Some("trace_mode"),
+        accepted: "an octal file mode with read/write bits only, owner read+write (0600, 0640, 0644, ...)",
+        default: "0600",
+        cli_flag: "--trace-mode MODE",
+        description: "Mode of the trace files (directories the recorder creates get the same bits plus search where reading is allowed).",
     },
 ];
 

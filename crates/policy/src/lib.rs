@@ -1,7 +1,8 @@
 //! `codetracer-policy`: the recorder policy of CodeTracer recorders.
 //!
 //! This crate owns the policy data model ([`RecorderPolicy`]: error handling, partial traces,
-//! logging, IO capture, module naming, exit status, [`ValueLimits`]), its defaults and
+//! logging, IO capture, module naming, exit status, [`ValueLimits`], the trace files' [`TraceMode`]),
+//! its defaults and
 //! validation, partial updates ([`PolicyUpdate`]), the parsing of values from strings (CLI / API)
 //! and of `CODETRACER_*` variables from a caller-supplied `(name, value)` iterator
 //! ([`PolicyUpdate::from_env`], [`ENV_VARS`]), and the stable error codes of the recorder
@@ -28,6 +29,7 @@ pub mod limits;
 pub mod model;
 pub mod options;
 pub mod parse;
+pub mod trace_mode;
 pub mod update;
 
 pub use env::{EnvVar, ENV_VARS};
@@ -35,4 +37,5 @@ pub use error::PolicyError;
 pub use limits::ValueLimits;
 pub use model::RecorderPolicy;
 pub use options::{IoCapture, LogLevel, OnRecorderError};
+pub use trace_mode::TraceMode;
 pub use update::{PolicyUpdate, FIELDS};

@@ -10,7 +10,7 @@
 //!  "log_level": "warn", "log_file": null, "json_errors": false, "io_capture": "proxies",
 //!  "module_name_from_globals": true, "propagate_script_exit": false,
 //!  "max_value_depth": 3, "max_container_elements": 100, "max_string_length": 1000,
-//!  "allow_repr": false}
+//!  "allow_repr": false, "trace_mode": "0600"}
 //! ```
 
 use std::path::PathBuf;
@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::error::PolicyError;
 use crate::limits::{check_max_depth, check_max_elements, check_max_string_len, ValueLimits};
 use crate::options::{IoCapture, LogLevel, OnRecorderError};
+use crate::trace_mode::TraceMode;
 use crate::update::PolicyUpdate;
 
 /// How a recorder behaves around the recording: errors, partial traces, logging, IO capture,
@@ -48,6 +49,8 @@ pub struct RecorderPolicy {
     /// Limits of value capture; flattened into the snapshot.
     #[serde(flatten)]
     pub value_limits: ValueLimits,
+    /// The mode of the trace files (default [`TraceMode::PRIVATE`], `0600`).
+    pub trace_mode: TraceMode,
 }
 
 impl Default for RecorderPolicy {
@@ -63,6 +66,7 @@ impl Default for RecorderPolicy {
             module_name_from_globals: true,
             propagate_script_exit: false,
             value_limits: ValueLimits::default(),
+            trace_mode: TraceMode::default(),
         }
     }
 }
@@ -122,6 +126,7 @@ impl RecorderPolicy {
             max_container_elements: Some(self.value_limits.max_elements),
             max_string_length: Some(self.value_limits.max_string_len),
             allow_repr: Some(self.value_limits.allow_repr),
+            trace_mode: Some(self.trace_mode),
         }
     }
 
@@ -142,6 +147,7 @@ impl RecorderPolicy {
             max_container_elements,
             max_string_length,
             allow_repr,
+            trace_mode,
         } = update;
         set(&mut self.on_recorder_error, on_recorder_error);
         set(&mut self.require_trace, require_trace);
@@ -166,6 +172,7 @@ impl RecorderPolicy {
             max_string_length.map(check_max_string_len).transpose()?,
         );
         set(&mut limits.allow_repr, allow_repr);
+        set(&mut self.trace_mode, trace_mode);
         Ok(())
     }
 }

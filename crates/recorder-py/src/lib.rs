@@ -35,5 +35,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(policy_ffi::configure_policy, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::configure_policy_from_env, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::policy_snapshot, m)?)?;
+    m.add_function(wrap_pyfunction!(policy_ffi::resolve_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::open_log_file, m)?)?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The process-wide recorder policy and its Python functions: `configure_policy(**fields)`,
-//! `configure_policy_from_env()`, `policy_snapshot()`.
+//! `configure_policy_from_env()`, `policy_snapshot()`, and `resolve_policy()` (the policy a
+//! recording would use, for the CLI: it asks the core instead of parsing anything itself).
 //!
 //! The policy model, validation and environment parsing live in `codetracer-policy`; this
 //! module only holds the current value and converts Python arguments into policy updates.
@@ -30,8 +31,9 @@ pub fn policy_failure(err: &PolicyError) -> RecorderFailure {
 }
 
 /// A policy update from Python keyword arguments; values are converted to text and parsed by
-/// the policy crate (so `True`, `"yes"`, `3`, `"3"` all work). `None` leaves a field unset,
-/// except `log_file=None`, which means "back to stderr".
+/// the policy crate (so `True`, `"yes"`, `3`, `"3"` all work; an int `trace_mode` is taken as
+/// the number it is, `0o640`, and an octal string as its digits, `"0640"`). `None` leaves a
+/// field unset, except `log_file=None`, which means "back to stderr".
 pub fn update_from_kwargs(
     fields: Option<&Bound<'_, PyDict>>,
 ) -> Result<PolicyUpdate, RecorderFailure> {
@@ -46,6 +48,7 @@ pub fn update_from_kwargs(
                 "policy field names must be strings",
             )
         })?;
+        let is_mode = name.replace('-', "_").eq_ignore_ascii_case("trace_mode");
         let text = if value.is_none() {
             if name.replace('-', "_").eq_ignore_ascii_case("log_file") {
                 String::new()
@@ -58,6 +61,8 @@ pub fn update_from_kwargs(
             } else {
                 "false".into()
             }
+        } else if let (true, Ok(bits)) = (is_mode, value.extract::<u32>()) {
+            format!("{bits:o}")
         } else {
             value.str().map(|s| s.to_string()).map_err(|e| {
                 RecorderFailure::usage(
@@ -124,7 +129,29 @@ pub fn configure_policy_from_env(py: Python<'_>) -> PyResult<()> {
 /// `policy_snapshot()`: the current policy as a dict.
 #[pyfunction]
 pub fn policy_snapshot(py: Python<'_>) -> PyResult<Py<PyAny>> {
-    let value = serde_json::to_value(current()).map_err(|e| {
+    snapshot(py, &current())
+}
+
+/// `resolve_policy(policy=None, apply_env_policy=True)`: the policy a recording started now
+/// with the fields `policy` would use (configured < environment < `policy`), as a dict like
+/// `policy_snapshot()`. Changes nothing; a bad value raises `UsageError`
+/// (`ERR_INVALID_POLICY_VALUE`) naming the field or variable.
+#[pyfunction]
+#[pyo3(signature = (policy=None, apply_env_policy=true))]
+pub fn resolve_policy(
+    py: Python<'_>,
+    policy: Option<&Bound<'_, PyDict>>,
+    apply_env_policy: bool,
+) -> PyResult<Py<PyAny>> {
+    let resolved = update_from_kwargs(policy)
+        .and_then(|explicit| effective(apply_env_policy, explicit))
+        .map_err(|e| e.into_pyerr(py))?;
+    snapshot(py, &resolved)
+}
+
+/// A policy as the dict `policy_snapshot()` returns.
+fn snapshot(py: Python<'_>, policy: &RecorderPolicy) -> PyResult<Py<PyAny>> {
+    let value = serde_json::to_value(policy).map_err(|e| {
         RecorderFailure::internal(format!("cannot serialise the policy: {e}")).into_pyerr(py)
     })?;
     json_to_py(py, &value)

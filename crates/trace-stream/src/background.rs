@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use zeekstd::{EncodeOptions, FrameSizePolicy};
 
-use crate::dir::create_file;
+use crate::create::create_replacing;
 use crate::error::{ErrorKind, Result, TraceStreamError};
 
 /// Chunks in flight between the recording thread and the writer thread.
@@ -75,9 +75,10 @@ pub struct BackgroundFile {
 }
 
 impl BackgroundFile {
-    /// Creates `path` and starts the writer thread.
-    pub fn create(path: &Path, encoding: FileEncoding) -> Result<Self> {
-        let mut file = create_file(path)?;
+    /// Creates `path` as a new file of `mode` (replacing what is there without following a
+    /// symlink, see [`crate::create`]) and starts the writer thread.
+    pub fn create(path: &Path, encoding: FileEncoding, mode: u32) -> Result<Self> {
+        let mut file = create_replacing(path, mode)?;
         if encoding == FileEncoding::SeekableZstd {
             file.write_all(&HEADER_V1)
                 .map_err(|e| TraceStreamError::io("cannot write", path, e))?;
@@ -90,10 +91,9 @@ impl BackgroundFile {
             give_back,
             due: Arc::clone(&due),
         };
-        let thread_path = path.to_path_buf();
         let handle = std::thread::Builder::new()
             .name("codetracer-writer".into())
-            .spawn(move || run(file, encoding, chunks, &thread_path))
+            .spawn(move || run(file, encoding, chunks))
             .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -291,12 +291,9 @@ fn pump(out: &mut dyn Output, chunks: &Chunks) -> std::io::Result<()> {
     }
 }
 
-fn run(
-    file: File,
-    encoding: FileEncoding,
-    chunks: Chunks,
-    path: &Path,
-) -> std::result::Result<u64, String> {
+fn run(file: File, encoding: FileEncoding, chunks: Chunks) -> std::result::Result<u64, String> {
+    // The size is read from this handle, never by path (the name may be replaced meanwhile).
+    let probe = file.try_clone().map_err(|e| e.to_string())?;
     let writer = BufWriter::with_capacity(1 << 16, file);
     match encoding {
         FileEncoding::Plain => {
@@ -321,7 +318,5 @@ fn run(
             encoder.finish().map_err(|e| e.to_string())?;
         }
     }
-    std::fs::metadata(path)
-        .map(|m| m.len())
-        .map_err(|e| e.to_string())
+    probe.metadata().map(|m| m.len()).map_err(|e| e.to_string())
 }

@@ -12,7 +12,9 @@
 //!   background writer thread with bounded memory, and data made durable against a kill
 //!   every [`background::TICK`];
 //! - the trace directory ([`TraceDir`]: file names, preparation, atomic JSON, cleanup) and
-//!   `trace_metadata.json` ([`Metadata`]);
+//!   `trace_metadata.json` ([`Metadata`]); every file created without following a planted
+//!   symlink, private (`0600`, directories `0700`) unless another mode is asked
+//!   ([`create`]);
 //! - a streaming reader ([`TraceEvents`]) that also recovers the readable prefix of a file
 //!   cut short.
 //!
@@ -44,6 +46,7 @@
 //! ```
 
 pub mod background;
+pub mod create;
 pub mod dir;
 pub mod encoding;
 pub mod error;
@@ -58,7 +61,8 @@ pub mod writer;
 /// crate name the same version.
 pub use codetracer_trace_types as types;
 
-pub use dir::{write_json_atomic, TraceDir};
+pub use create::{dir_mode, PRIVATE_FILE_MODE};
+pub use dir::{write_json, write_json_atomic, TraceDir};
 pub use encoding::{Cbor, Encoding, Json};
 pub use error::{ErrorKind, Result, TraceStreamError};
 pub use format::TraceFormat;

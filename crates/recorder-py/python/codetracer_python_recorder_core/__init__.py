@@ -23,8 +23,10 @@ from codetracer_python_recorder_core._native import (
     flush_tracing,
     is_tracing,
     iter_trace,
+    open_log_file,
     policy_snapshot,
     read_trace,
+    resolve_policy,
     start_tracing,
     stop_tracing,
 )
@@ -43,8 +45,10 @@ __all__ = [
     "flush_tracing",
     "is_tracing",
     "iter_trace",
+    "open_log_file",
     "policy_snapshot",
     "read_trace",
+    "resolve_policy",
     "start_tracing",
     "stop_tracing",
 ]

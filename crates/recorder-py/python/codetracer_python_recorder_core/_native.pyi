@@ -21,8 +21,10 @@ __all__ = [
     "flush_tracing",
     "is_tracing",
     "iter_trace",
+    "open_log_file",
     "policy_snapshot",
     "read_trace",
+    "resolve_policy",
     "start_tracing",
     "stop_tracing",
 ]
@@ -112,3 +114,18 @@ def configure_policy_from_env() -> None:
 
 def policy_snapshot() -> dict[str, object]:
     """The current recorder policy as a dict."""
+
+def resolve_policy(
+    policy: dict[str, object] | None = None, apply_env_policy: bool = True
+) -> dict[str, object]:
+    """The policy a recording started now would use: configured < environment < ``policy``.
+
+    Changes nothing. Raises ``UsageError`` (``ERR_INVALID_POLICY_VALUE``) for a bad value.
+    """
+
+def open_log_file(path: str, mode: int) -> int:
+    """Open the recorder's log file for appending; return its descriptor (caller owns it).
+
+    A missing file is created with ``mode``; a symlink or a non-regular file is refused with
+    ``EnvironmentError`` (``ERR_IO``).
+    """

@@ -1,5 +1,7 @@
 //! The recorder's `trace_metadata.json`: the program, its arguments, how it ended, the
-//! filters in use — turned into the trace-stream crate's [`Metadata`] and written atomically.
+//! filters in use, where the trace went (`trace_dir`: `{"path", "symlink"}`, the symlink it
+//! was given as resolved once) — turned into the trace-stream crate's [`Metadata`] and
+//! written atomically.
 
 use codetracer_trace_stream::{ExitStatus, Metadata, RecorderInfo, TraceDir, TraceFormat};
 
@@ -37,6 +39,14 @@ pub fn write_metadata(
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let mut extra = serde_json::Map::new();
+    let where_to = std::path::absolute(&dir.dir).unwrap_or_else(|_| dir.dir.clone());
+    extra.insert(
+        "trace_dir".into(),
+        serde_json::json!({
+            "path": where_to.display().to_string(),
+            "symlink": dir.symlink.as_ref().map(|p| p.display().to_string()),
+        }),
+    );
     if let Some(filter) = trace_filter {
         extra.insert("trace_filter".into(), filter);
     }

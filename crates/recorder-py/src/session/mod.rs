@@ -111,7 +111,11 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
         },
     )?;
     let filter_block = scope.summary_json();
-    let paths = TraceDir::prepare(&request.dir, request.format)?;
+    let paths = TraceDir::prepare_with_mode(
+        &request.dir,
+        request.format,
+        request.policy.trace_mode.file_mode(),
+    )?;
     let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE)
         .map_err(monitoring_failure)?;
     let started = crate::errors::catch_panic("start", || -> RecorderResult<()> {

@@ -95,7 +95,8 @@ impl RuntimeTracer {
         let events = MonitoringEvents::load(py).map_err(|e| {
             RecorderFailure::internal(format!("sys.monitoring is unavailable: {e}"))
         })?;
-        let mut rec = TraceWriter::create(&config.paths.events, config.format)?;
+        let mut rec =
+            TraceWriter::create_with_mode(&config.paths.events, config.format, config.paths.mode)?;
         let mut types = TypeRegistry::new();
         let program_path = rec.path_id(&config.program)?;
         let toplevel = rec.new_function("<toplevel>", program_path, 1)?;
