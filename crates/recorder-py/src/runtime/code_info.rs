@@ -62,6 +62,12 @@ pub struct CodeInfo {
     pub module: Option<String>,
     /// What the filters say about this code's return values.
     pub return_action: ValueAction,
+    /// Indices into `locals` of the variables the filters hide (redact or drop).
+    pub hidden_locals: Vec<usize>,
+    /// Indices into `globals` of the variables the filters hide.
+    pub hidden_globals: Vec<usize>,
+    /// The scope's attribute fingerprint (see `Out::attrs_token`).
+    pub attrs_token: u64,
 }
 
 fn names<'py>(code: &Bound<'py, PyCode>, attr: &str) -> PyResult<Vec<Bound<'py, PyString>>> {
@@ -144,7 +150,24 @@ impl CodeInfo {
             function_name: None,
             module: None,
             return_action: ValueAction::Allow,
+            hidden_locals: Vec::new(),
+            hidden_globals: Vec::new(),
+            attrs_token: 0,
         })
+    }
+
+    /// Notes which variables the filters hide, once their actions are set.
+    pub fn note_hidden(&mut self) {
+        let hidden = |slots: &[VarSlot]| {
+            slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.action != ValueAction::Allow)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        self.hidden_locals = hidden(&self.locals);
+        self.hidden_globals = hidden(&self.globals);
     }
 
     /// Assigns trace ids to every variable name of this code (once per recording).

@@ -158,7 +158,16 @@ impl Scope {
         }
     }
 
-    /// The action for an attribute (struct field) named `name` in scope `key` (cached).
+    /// What decides attributes and dict keys in the (already decided) scope `key`: scopes with
+    /// the same fingerprint treat every name alike (never 0).
+    pub fn attr_fingerprint(&self, key: u64) -> u64 {
+        self.engine
+            .cached_scope(key)
+            .map_or(1, |d| d.value_fingerprint(ValueKind::Attr))
+    }
+
+    /// The action for an attribute (struct field) or `str` dict key named `name` in scope
+    /// `key` (cached).
     pub fn attr_action(&mut self, key: u64, name: &str) -> ValueAction {
         self.engine
             .value_action(key, ValueKind::Attr, name)

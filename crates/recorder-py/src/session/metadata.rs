@@ -1,5 +1,5 @@
 //! The recorder's `trace_metadata.json`: the program, its arguments, how it ended, the
-//! filters in use, where the trace went (`trace_dir`: `{"path", "symlink"}`, the symlink it
+//! filters in use (the arguments with secret-named options' values redacted), where the trace went (`trace_dir`: `{"path", "symlink"}`, the symlink it
 //! was given as resolved once) — turned into the trace-stream crate's [`Metadata`] and
 //! written atomically.
 
@@ -53,7 +53,8 @@ pub fn write_metadata(
     let meta = Metadata {
         workdir,
         program: info.program.to_owned(),
-        args: info.args.to_vec(),
+        // Secret-named options keep their flag, their value becomes `<redacted>`.
+        args: codetracer_trace_filter::redact_argv(info.args),
         exit_status: ending.map(|e| ExitStatus {
             code: e.code,
             label: e.error.map(|_| "uncaught exception".to_owned()),

@@ -310,6 +310,8 @@ impl RuntimeTracer {
         info.return_action = self
             .scope
             .value_action(key as u64, ValueKind::Return, &info.qualname);
+        info.note_hidden();
+        info.attrs_token = self.scope.attr_fingerprint(key as u64);
         Ok(info)
     }
 
