@@ -33,6 +33,7 @@ from codetracer_python_recorder.errors import (
     RecorderError,
     error_message,
     format_error,
+    unexpected_error,
 )
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
 from codetracer_python_recorder.policy import PolicySnapshot, file_mode
@@ -481,7 +482,8 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
                 trace_filter=split_filter_spec(ns.trace_filter),
                 policy=_policy_from(ns),
             )
-    except RecorderError as exc:
+    except Exception as raised:  # noqa: BLE001 - whatever fails at start follows the policy
+        exc = raised if isinstance(raised, RecorderError) else unexpected_error(raised, "start")
         if getattr(exc, "kind", None) != "usage" and _on_recorder_error(ns) == "disable":
             return run_untraced(target, exc, json_errors=json_errors, propagate=propagate)
         _report_recorder_error(exc, json_errors)

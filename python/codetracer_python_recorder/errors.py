@@ -43,6 +43,7 @@ __all__ = [
     "format_error",
     "json_error_trailer",
     "make_error",
+    "unexpected_error",
 ]
 
 
@@ -54,6 +55,19 @@ def make_error(cls: type[RecorderError], code: str, message: str, **context: str
     exc.message = message
     exc.context = dict(context)
     return exc
+
+
+def unexpected_error(exc: BaseException, during: str) -> RecorderError:
+    """``exc``, which is not a :class:`RecorderError`, raised by the recorder while ``during``
+    (``"start"``): an :class:`InternalError` (``ERR_INTERNAL``), handled by the policy like
+    any recorder failure instead of escaping as a traceback."""
+    return make_error(
+        InternalError,
+        "ERR_INTERNAL",
+        f"unexpected {type(exc).__name__} during {during}: {exc}. "
+        "This is a bug in the recorder; please report it.",
+        exception=type(exc).__name__,
+    )
 
 
 def error_message(exc: RecorderError) -> str:

@@ -4,15 +4,18 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 
 use crate::errors::RecorderFailure;
 use crate::json_py::json_to_py;
 use crate::policy_ffi;
+use crate::runtime::ffi_str::escaped_text;
 use crate::session::{self, StartRequest};
 use codetracer_trace_stream::TraceFormat;
 
-/// Starts recording into the trace directory `path`.
+/// Starts recording into the trace directory `path`. `program` and `args` may hold text
+/// that is not valid UTF-8 (surrogate-escaped, as Python holds such a file name or
+/// argument): it is recorded with the escapes Python shows (`\udcff`).
 #[pyfunction]
 #[pyo3(signature = (path, format, activation_path=None, *, program=None, args=None, trace_filter=None, policy=None, apply_env_policy=true))]
 #[allow(clippy::too_many_arguments)]
@@ -21,12 +24,18 @@ pub fn start_tracing(
     path: PathBuf,
     format: &str,
     activation_path: Option<PathBuf>,
-    program: Option<String>,
-    args: Option<Vec<String>>,
+    program: Option<Bound<'_, PyString>>,
+    args: Option<Vec<Bound<'_, PyString>>>,
     trace_filter: Option<Vec<String>>,
     policy: Option<Bound<'_, PyDict>>,
     apply_env_policy: bool,
 ) -> PyResult<()> {
+    let program = program.as_ref().map(escaped_text).transpose()?;
+    let args = args
+        .iter()
+        .flatten()
+        .map(escaped_text)
+        .collect::<PyResult<Vec<String>>>()?;
     let run = || -> Result<(), RecorderFailure> {
         let format = TraceFormat::parse(format)?;
         let explicit = policy_ffi::update_from_kwargs(policy.as_ref())?;
@@ -44,7 +53,7 @@ pub fn start_tracing(
                 format,
                 activation_path,
                 program,
-                args: args.unwrap_or_default(),
+                args,
                 policy,
                 trace_filter: trace_filter.unwrap_or_default(),
                 env_filter: if apply_env_policy {
@@ -60,14 +69,16 @@ pub fn start_tracing(
     crate::errors::catch_panic("start", run).map_err(|e| e.into_pyerr(py))
 }
 
-/// Stops recording; returns a summary dict, or `None` when nothing was recording.
+/// Stops recording; returns a summary dict, or `None` when nothing was recording. `error` (a
+/// traceback) may name files that are not valid UTF-8: see [`start_tracing`].
 #[pyfunction]
 #[pyo3(signature = (exit_code=None, error=None))]
 pub fn stop_tracing(
     py: Python<'_>,
     exit_code: Option<i64>,
-    error: Option<String>,
+    error: Option<Bound<'_, PyString>>,
 ) -> PyResult<Option<Py<PyAny>>> {
+    let error = error.as_ref().map(escaped_text).transpose()?;
     let Some(report) = session::stop(py, exit_code, error).map_err(|e| e.into_pyerr(py))? else {
         return Ok(None);
     };

@@ -2,12 +2,15 @@
 //! first sighting and cached (keyed by address, keeping the code object alive so the address
 //! cannot be reused by another code object while the entry exists).
 
+use std::path::PathBuf;
+
 use codetracer_trace_filter::ValueAction;
 use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
 use pyo3::prelude::*;
 use pyo3::types::{PyCode, PyString, PyTuple};
 
 use crate::errors::RecorderFailure;
+use crate::runtime::ffi_str::escaped_text;
 use codetracer_trace_stream::TraceWriter;
 
 /// CPython `co_flags` bits we read.
@@ -33,8 +36,10 @@ pub struct CodeInfo {
     pub code: Py<PyCode>,
     /// Whether the scope decision says to record this code.
     pub traced: bool,
-    /// `co_filename`.
+    /// `co_filename` as text (lone surrogates of a name that is not UTF-8 escaped, `\udce9`).
     pub filename: String,
+    /// `co_filename` as the file system path it names (the bytes of the name).
+    pub file_path: PathBuf,
     /// `co_qualname`.
     pub qualname: String,
     /// `co_firstlineno`.
@@ -91,8 +96,10 @@ fn slot(name: Bound<'_, PyString>) -> PyResult<VarSlot> {
 impl CodeInfo {
     /// Reads the facts of `code` (attribute reads on a code object: no user code runs).
     pub fn inspect(code: &Bound<'_, PyCode>) -> PyResult<Self> {
-        let filename: String = code.getattr("co_filename")?.extract()?;
-        let qualname: String = code.getattr("co_qualname")?.extract()?;
+        let file = code.getattr("co_filename")?;
+        let filename = escaped_text(file.cast::<PyString>()?)?;
+        let file_path: PathBuf = file.extract().unwrap_or_else(|_| PathBuf::from(&filename));
+        let qualname = escaped_text(code.getattr("co_qualname")?.cast::<PyString>()?)?;
         let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
         let flags: u32 = code.getattr("co_flags")?.extract()?;
         let argcount: usize = code.getattr("co_argcount")?.extract()?;
@@ -138,6 +145,7 @@ impl CodeInfo {
             traced: false,
             is_module: qualname == "<module>",
             filename,
+            file_path,
             qualname,
             first_line,
             locals,

@@ -285,7 +285,7 @@ impl RuntimeTracer {
         if !info.traced {
             return Ok(info);
         }
-        info.is_activation_file = self.activation.is_activation_file(&info.filename);
+        info.is_activation_file = self.activation.is_activation_file(&info.file_path);
         use codetracer_trace_filter::ValueKind;
         let params = info.params.clone();
         for (i, slot) in info.locals.iter_mut().enumerate() {
