@@ -97,6 +97,19 @@ def test_an_existing_log_file_is_appended_to(script: Path, tmp_path: Path) -> No
     assert "codetracer: DEBUG:" in text
 
 
+def test_a_program_that_changes_directory_still_gets_its_trace(tmp_path: Path) -> None:
+    """The trace directory is resolved once, at start: a relative ``--trace-dir`` is not
+    re-read against the program's new working directory."""
+    (tmp_path / "elsewhere").mkdir()
+    script = write(tmp_path / "cd.py", "import os\nos.chdir('elsewhere')\nx = 1\n")
+    proc = run_cli("--trace-dir", "t", script, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "elsewhere" / "t").exists()
+    view = Trace(tmp_path / "t")
+    assert view.metadata["process_exit_status"]["code"] == 0
+    assert view.metadata["trace_dir"]["path"] == str(tmp_path / "t")
+
+
 def test_a_trace_dir_that_is_a_symlink_is_resolved_once_and_reported(
     script: Path, tmp_path: Path
 ) -> None:
@@ -152,9 +165,7 @@ def test_trace_mode_asks_for_other_modes(
     text = f"0{file_mode:o}"
     flags = ["--trace-mode", text] if how == "flag" else []
     env = {"CODETRACER_TRACE_MODE": text} if how == "env" else None
-    proc = run_cli(
-        "--trace-dir", "t", *flags, script, cwd=tmp_path, env=env, preexec_fn=_umask_022
-    )
+    proc = run_cli("--trace-dir", "t", *flags, script, cwd=tmp_path, env=env, preexec_fn=_umask_022)
     assert proc.returncode == 0, proc.stderr
     trace_dir = tmp_path / "t"
     assert _mode(trace_dir) == dir_mode

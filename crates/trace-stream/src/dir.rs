@@ -55,7 +55,8 @@ impl TraceDir {
     }
 
     /// Creates `dir` if needed (missing directories get the directory mode of `mode`; an
-    /// existing one keeps its own) and checks it can hold a trace whose files get `mode`.
+    /// existing one keeps its own) and checks it can hold a trace whose files get `mode`. The
+    /// layout's paths are absolute (resolved against the current directory now).
     /// A `dir` that is a symlink is resolved once: the trace goes to its target, which must
     /// be an existing directory (a dangling link is never followed to create one), and
     /// [`TraceDir::symlink`] records the link. Removes a stale events file of another
@@ -87,7 +88,11 @@ impl TraceDir {
                 }
             },
             Ok(meta) if !meta.is_dir() => return Err(conflict("exists and is not a directory")),
-            _ => (dir.to_path_buf(), None),
+            // Absolute: a program that changes its directory still writes its trace here.
+            _ => (
+                std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
+                None,
+            ),
         };
         create_dirs(&target, mode).map_err(|e| {
             TraceStreamError::new(
