@@ -22,28 +22,48 @@ replacement of ``sys.excepthook`` installed after the import, and ``os._exit`` (
 the streamed events written so far stay readable).
 
 Nothing else happens at import. A bad variable never makes the import fail: it produces one
-line on stderr naming the variable, and the program runs untraced.
+line on stderr naming the variable, and the program runs untraced. The variables are named and
+read by the native core (:func:`session_vars`): this module spells none of them.
 """
 
 from __future__ import annotations
 
 import atexit
-import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import NoReturn
+from typing import NoReturn, TypedDict, cast
+
+import codetracer_python_recorder_core as core
 
 from codetracer_python_recorder.api import start
-from codetracer_python_recorder.errors import RecorderError, format_error
+from codetracer_python_recorder.errors import RecorderError, format_error, unexpected_error
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
 from codetracer_python_recorder.session import TraceSession
 
-ENV_TRACE = "CODETRACER_TRACE"
-ENV_FORMAT = "CODETRACER_FORMAT"
-ENV_TRACE_FILTER = "CODETRACER_TRACE_FILTER"
+
+class SessionVars(TypedDict):
+    """The session variables, as the core reads them: trimmed, ``None`` when unset or blank."""
+
+    trace: str | None
+    """``CODETRACER_TRACE``: the directory to record into."""
+    format: str | None
+    """``CODETRACER_FORMAT``."""
+    trace_filter: str | None
+    """``CODETRACER_TRACE_FILTER`` (read by the core itself when the recording starts)."""
+
+
+def session_vars(environ: Mapping[str, str] | None = None) -> SessionVars:
+    """The session variables of ``environ`` (default: the process environment)."""
+    return cast(SessionVars, core.session_env(environ))
+
+
+def session_var_names() -> SessionVars:
+    """The names of the session variables (``{"trace": "CODETRACER_TRACE", ...}``)."""
+    return cast(SessionVars, core.session_env_names())
+
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
 
@@ -119,24 +139,20 @@ def launched_as_cli(argv: list[str] | None = None, orig_argv: list[str] | None =
 
 def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | None:
     """Start recording as ``CODETRACER_TRACE`` asks; report problems on stderr, never raise."""
-    env = os.environ if environ is None else environ
-    trace_dir = env.get(ENV_TRACE, "").strip()
-    if not trace_dir or launched_as_cli():
-        return None
+    names = session_var_names()
     try:
-        fmt = normalize_format(env.get(ENV_FORMAT, "").strip() or DEFAULT_FORMAT, source=ENV_FORMAT)
+        env = session_vars(environ)
+        trace_dir = env["trace"]
+        if not trace_dir or launched_as_cli():
+            return None
+        fmt = normalize_format(env["format"] or DEFAULT_FORMAT, source=str(names["format"]))
         session = start(trace_dir, format=fmt)
-    except RecorderError as exc:
-        print(
-            f"{format_error(exc)} ({ENV_TRACE} is set; the program runs untraced)", file=sys.stderr
+    except Exception as raised:  # noqa: BLE001 - importing the package must never fail
+        exc = (
+            raised if isinstance(raised, RecorderError) else unexpected_error(raised, "auto-start")
         )
-        return None
-    except Exception as exc:  # noqa: BLE001 - importing the package must never fail
-        print(
-            f"codetracer: error[ERR_INTERNAL]: auto-start from {ENV_TRACE} failed: {exc!r} "
-            "(the program runs untraced)",
-            file=sys.stderr,
-        )
+        untraced = f"({names['trace']} is set; the program runs untraced)"
+        print(f"{format_error(exc)} {untraced}", file=sys.stderr)
         return None
     watcher = ExitWatcher()
     watcher.install()
@@ -150,7 +166,4 @@ def _stop_at_exit(session: TraceSession, watcher: ExitWatcher) -> None:
     except RecorderError as exc:
         print(format_error(exc), file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - never turn a clean exit into a crash
-        print(
-            f"codetracer: error[ERR_INTERNAL]: stopping the recording failed: {exc!r}",
-            file=sys.stderr,
-        )
+        print(format_error(unexpected_error(exc, "stop")), file=sys.stderr)

@@ -27,12 +27,17 @@ from typing import TextIO
 import codetracer_python_recorder_core as core
 
 from codetracer_python_recorder import _target
+from codetracer_python_recorder._usage import CliUsageError, UsageParser
 from codetracer_python_recorder._version import __version__
 from codetracer_python_recorder.api import split_filter_spec
 from codetracer_python_recorder.errors import (
+    ERR_INTERNAL,
+    ERR_USAGE,
     RecorderError,
+    disabled_line,
     error_message,
     format_error,
+    make_error,
     unexpected_error,
 )
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
@@ -45,26 +50,8 @@ from codetracer_python_recorder.summary import main as summary_main
 PROG = "codetracer-python-recorder"
 SUMMARY_COMMAND = "summary"
 DEFAULT_TRACE_DIR = "trace-out"
-ENV_PROPAGATE_SCRIPT_EXIT = "CODETRACER_PROPAGATE_SCRIPT_EXIT"
-ENV_ON_RECORDER_ERROR = "CODETRACER_ON_RECORDER_ERROR"
-ENV_JSON_ERRORS = "CODETRACER_JSON_ERRORS"
 LOGGER_NAME = "codetracer_python_recorder"
-# Policy log levels -> Python logging levels ("off" silences the logger).
-_LOG_LEVELS = {
-    "off": logging.CRITICAL + 10,
-    "none": logging.CRITICAL + 10,
-    "error": logging.ERROR,
-    "critical": logging.ERROR,
-    "warn": logging.WARNING,
-    "warning": logging.WARNING,
-    "info": logging.INFO,
-    "debug": logging.DEBUG,
-    "trace": logging.DEBUG,
-}
 EXIT_OK, EXIT_RECORDER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
 
 USAGE = (
     f"{PROG} [options] script.py [args ...]\n"
@@ -107,13 +94,9 @@ class SplitArgs:
     program_args: tuple[str, ...] = ()
 
 
-class CliUsageError(Exception):
-    """A command-line mistake: reported with the usage line, exit status 2."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the recorder options (the target is split off beforehand)."""
-    parser = argparse.ArgumentParser(
+    parser = UsageParser(
         prog=PROG,
         usage=USAGE,
         description=DESCRIPTION,
@@ -165,8 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--propagate-script-exit",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="exit with the program's exit status instead of 0 "
-        f"(default: off, or ${ENV_PROPAGATE_SCRIPT_EXIT})",
+        help="exit with the program's exit status instead of 0 (default: off)",
     )
 
     filt = parser.add_argument_group("what to record")
@@ -295,23 +277,13 @@ def version_text() -> str:
     return f"{PROG} {__version__}\n{core_line}" + (f" ({details})" if details else "")
 
 
-def _env_bool(name: str) -> bool | None:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return None
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise CliUsageError(
-        f"environment variable {name}={raw!r} is invalid; accepted: 1/true/yes/on or 0/false/no/off"
-    )
-
-
 def _policy_from(ns: argparse.Namespace) -> dict[str, object]:
     """The policy fields given as flags, as plain data for the native core (which validates them).
 
-    Each flag's dest is the field's name; the field list is the core's own.
+    Each flag's dest is the field's name; the field list is the core's own. Every policy
+    decision of the CLI (exit status, JSON errors, what a failure does, logging) is taken from
+    the policy the core resolves from these and the environment (:func:`resolve_policy`): the
+    CLI parses no ``CODETRACER_*`` variable itself.
     """
     given = vars(ns)
     return {name: given[name] for name in core.policy_snapshot() if given.get(name) is not None}
@@ -345,7 +317,7 @@ def json_trailer(code: str, kind: str, message: str, context: dict[str, str]) ->
 
 def _trailer_of(exc: RecorderError) -> str:
     return json_trailer(
-        getattr(exc, "code", None) or "ERR_INTERNAL",
+        getattr(exc, "code", None) or ERR_INTERNAL,
         getattr(exc, "kind", None) or "internal",
         error_message(exc),
         {str(k): str(v) for k, v in dict(getattr(exc, "context", None) or {}).items()},
@@ -358,27 +330,12 @@ def _report_recorder_error(exc: RecorderError, json_errors: bool) -> None:
         print(_trailer_of(exc), file=sys.stderr)
 
 
-def _env_flag(name: str) -> bool:
-    """A boolean variable read leniently (an invalid value is reported by the core at start)."""
-    return os.environ.get(name, "").strip().lower() in _TRUE
-
-
-def _on_recorder_error(ns: argparse.Namespace) -> str:
-    """The effective ``on_recorder_error``: flag > environment > configured policy."""
-    if ns.on_recorder_error:
-        return str(ns.on_recorder_error)
-    env = os.environ.get(ENV_ON_RECORDER_ERROR, "").strip().lower()
-    if env:
-        return env
-    try:
-        return str(core.policy_snapshot().get("on_recorder_error", "abort"))
-    except Exception:  # noqa: BLE001 - the default is the answer when the core cannot say
-        return "abort"
-
-
 def _open_log_file(path: str, mode: int) -> TextIO:
-    """The log file, opened by the core: appended to, created with ``mode``, never through a
-    symlink (``EnvironmentError`` ``ERR_IO`` otherwise)."""
+    """The log file, opened by the core.
+
+    Appended to, created with ``mode``, never through a symlink (``EnvironmentError``
+    ``ERR_IO`` otherwise).
+    """
     handle = core.open_log_file(path, mode)
     if sys.platform == "win32":  # the core hands over a HANDLE there
         import msvcrt  # noqa: PLC0415 - Windows only
@@ -412,7 +369,7 @@ def configure_logging(policy: PolicySnapshot) -> logging.Logger:
         handler = logging.StreamHandler(sys.__stderr__ or sys.stderr)
     handler.setFormatter(logging.Formatter("codetracer: %(levelname)s: %(message)s"))
     logger.addHandler(handler)
-    logger.setLevel(_LOG_LEVELS.get(policy["log_level"], logging.WARNING))
+    logger.setLevel(core.python_log_level(policy["log_level"]))
     logger.propagate = False
     return logger
 
@@ -423,47 +380,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == [SUMMARY_COMMAND]:
         return summary_main(args[1:], prog=PROG)
     parser = build_parser()
-    json_errors = "--json-errors" in args
+    json_errors = "--json-errors" in args  # until the policy is known
     try:
         split = split_argv(args, _value_flags(parser))
         ns = parser.parse_args(split.options)
         module = split.module or ns.module
         if split.script is None and module is None:
             raise CliUsageError("missing the script to run (or -m MODULE); see --help")
+        policy = resolve_policy(_policy_from(ns))
+        json_errors = policy["json_errors"]
         fmt = normalize_format(ns.format or DEFAULT_FORMAT, source="--format")
-        propagate = ns.propagate_script_exit
-        if propagate is None:
-            propagate = bool(_env_bool(ENV_PROPAGATE_SCRIPT_EXIT))
         if split.script is not None:
             target = _target.script_target(split.script, list(split.program_args))
         else:
             target = _target.module_target(str(module), list(split.program_args))
-    except SystemExit as exc:  # argparse: --help, --version, or a bad flag
+    except SystemExit as exc:  # argparse: --help, --version
         return exit_status_for_argparse(exc)
     except (CliUsageError, _target.TargetNotFoundError) as exc:
         parser.print_usage(sys.stderr)
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _report_recorder_error(make_error(ERR_USAGE, str(exc)), json_errors)
         return EXIT_USAGE
-    except RecorderError as exc:  # e.g. ERR_UNSUPPORTED_FORMAT
+    except RecorderError as exc:  # a bad policy value, ERR_UNSUPPORTED_FORMAT
         _report_recorder_error(exc, json_errors)
         return EXIT_USAGE
-    return record(ns, target, fmt, propagate=propagate)
+    return record(ns, target, fmt, policy)
 
 
 def exit_status_for_argparse(exc: SystemExit) -> int:
-    """Argparse exits with 0 (--help/--version) or 2 (bad flag)."""
+    """Argparse exits with 0 (--help/--version)."""
     return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
 
-def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagate: bool) -> int:
-    """Start the recording, run the target, stop, and turn the outcome into the exit status."""
-    json_errors = bool(ns.json_errors) or _env_flag(ENV_JSON_ERRORS)
+def record(ns: argparse.Namespace, target: _target.Target, fmt: str, policy: PolicySnapshot) -> int:
+    """Start the recording, run the target, stop, and turn the outcome into the exit status.
+
+    ``policy`` is the policy the core resolved for this run (flags over environment).
+    """
+    json_errors = policy["json_errors"]
+    propagate = policy["propagate_script_exit"]
     began = time.perf_counter()
-    try:
-        policy = resolve_policy(_policy_from(ns))
-    except RecorderError as exc:  # a bad flag or CODETRACER_* value
-        _report_recorder_error(exc, json_errors)
-        return EXIT_USAGE
     try:
         configure_logging(policy)
     except RecorderError as exc:
@@ -483,11 +438,12 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
                 policy=_policy_from(ns),
             )
     except Exception as raised:  # noqa: BLE001 - whatever fails at start follows the policy
-        exc = raised if isinstance(raised, RecorderError) else unexpected_error(raised, "start")
-        if getattr(exc, "kind", None) != "usage" and _on_recorder_error(ns) == "disable":
-            return run_untraced(target, exc, json_errors=json_errors, propagate=propagate)
-        _report_recorder_error(exc, json_errors)
-        return EXIT_USAGE if getattr(exc, "kind", None) == "usage" else EXIT_RECORDER_FAILED
+        failure = raised if isinstance(raised, RecorderError) else unexpected_error(raised, "start")
+        usage = getattr(failure, "kind", None) == "usage"
+        if not usage and policy["on_recorder_error"] == "disable":
+            return run_untraced(target, failure, json_errors=json_errors, propagate=propagate)
+        _report_recorder_error(failure, json_errors)
+        return EXIT_USAGE if usage else EXIT_RECORDER_FAILED
     try:
         outcome = _target.run(target)
     except RecorderError as exc:
@@ -502,21 +458,13 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
         return EXIT_RECORDER_FAILED
     disabled = summary.get("disabled")
     if isinstance(disabled, dict):
-        print(
-            f"codetracer: recording disabled after error[{disabled.get('code')}]: "
-            f"{disabled.get('message')} (on-recorder-error=disable; the program ran on untraced)",
-            file=sys.stderr,
-        )
+        code = str(disabled.get("code") or ERR_INTERNAL)
+        message = str(disabled.get("message") or "")
+        print(disabled_line(code, message, started=True), file=sys.stderr)
         if json_errors:
-            print(
-                json_trailer(
-                    str(disabled.get("code") or "ERR_INTERNAL"),
-                    str(disabled.get("kind") or "internal"),
-                    str(disabled.get("message") or ""),
-                    {"on_recorder_error": "disable"},
-                ),
-                file=sys.stderr,
-            )
+            kind = str(disabled.get("kind") or "internal")
+            trailer = json_trailer(code, kind, message, {"on_recorder_error": "disable"})
+            print(trailer, file=sys.stderr)
     else:
         print(summary_line(summary, ns.trace_dir, time.perf_counter() - began), file=sys.stderr)
     if outcome.status != 0 and not propagate and not outcome.interrupted:
@@ -534,11 +482,8 @@ def run_untraced(
     target: _target.Target, exc: RecorderError, *, json_errors: bool, propagate: bool
 ) -> int:
     """``on_recorder_error=disable`` and the recording could not start: say so, run untraced."""
-    print(
-        f"codetracer: recording disabled: {format_error(exc).removeprefix('codetracer: ')} "
-        "(on-recorder-error=disable; the program runs untraced)",
-        file=sys.stderr,
-    )
+    code = getattr(exc, "code", None) or ERR_INTERNAL
+    print(disabled_line(code, error_message(exc), started=False), file=sys.stderr)
     outcome = _target.run(target)
     if json_errors:  # a trailer comes last, after the program's own output
         print(_trailer_of(exc), file=sys.stderr)

@@ -70,9 +70,7 @@ def test_non_utf8_arguments_of_a_module_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("on_error", ["abort", "disable"])
-def test_an_unexpected_exception_at_start_follows_the_policy(
-    on_error: str, tmp_path: Path
-) -> None:
+def test_an_unexpected_exception_at_start_follows_the_policy(on_error: str, tmp_path: Path) -> None:
     """The core raising something that is not a RecorderError (here: a TypeError from a
     broken start) is a recorder failure: exit 1 under abort, the program untraced under
     disable; never a traceback."""

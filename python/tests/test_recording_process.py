@@ -85,9 +85,7 @@ def test_reused_thread_ids_pair_their_thread_records(fmt: str, tmp_path: Path) -
     # every thread's calls are its own: 64 body/work/step calls, each returned in its thread
     for name in ("body", "work", "step"):
         assert len(t.calls_of(name)) == 64, name
-    assert sorted(decode(r) for r in t.returns_of("work")) == sorted(
-        n * 2 + 1 for n in range(64)
-    )
+    assert sorted(decode(r) for r in t.returns_of("work")) == sorted(n * 2 + 1 for n in range(64))
 
 
 def test_single_thread_has_no_thread_records(fmt: str, tmp_path: Path) -> None:

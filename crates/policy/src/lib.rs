@@ -8,7 +8,8 @@
 //! ([`PolicyUpdate::from_env`], [`ENV_VARS`]), and the stable error codes of the recorder
 //! ([`error_codes`]).
 //!
-//! It never reads the process environment itself and does not depend on Python.
+//! It does not depend on Python. The process environment is read in one place only,
+//! [`process_env`] (`clippy.toml` forbids `std::env::var*` everywhere else in the workspace).
 //!
 //! ```
 //! use codetracer_policy::{IoCapture, PolicyUpdate, RecorderPolicy};
@@ -29,10 +30,11 @@ pub mod limits;
 pub mod model;
 pub mod options;
 pub mod parse;
+pub mod process_env;
 pub mod trace_mode;
 pub mod update;
 
-pub use env::{EnvVar, ENV_VARS};
+pub use env::{EnvVar, SessionVars, ENV_VARS};
 pub use error::PolicyError;
 pub use limits::ValueLimits;
 pub use model::RecorderPolicy;

@@ -85,6 +85,20 @@ pub fn apply_level(level: LogLevel) {
     log::set_max_level(level_filter(level));
 }
 
+/// `python_log_level(level)`: the Python `logging` level of a policy `log_level` (`trace` is 5,
+/// below `DEBUG`; `off` is above `CRITICAL`), so the CLI's handler lets exactly the recorder's
+/// records through.
+///
+/// # Errors
+/// `UsageError` (`ERR_INVALID_POLICY_VALUE`) for a level that is not one.
+#[pyfunction]
+pub fn python_log_level(py: Python<'_>, level: &str) -> PyResult<u32> {
+    level
+        .parse::<LogLevel>()
+        .map(LogLevel::python_level)
+        .map_err(|e| crate::policy_ffi::policy_failure(&e).into_pyerr(py))
+}
+
 /// `open_log_file(path, mode)`: opens the recorder's log file for appending and returns its
 /// file descriptor (the caller owns it: `os.fdopen`). A missing file is created with `mode`
 /// (the policy's `trace_mode`); an existing regular file is appended to; a symlink, or

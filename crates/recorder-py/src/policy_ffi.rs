@@ -7,7 +7,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use codetracer_policy::{PolicyError, PolicyUpdate, RecorderPolicy};
+use codetracer_policy::{env, process_env, PolicyError, PolicyUpdate, RecorderPolicy, SessionVars};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -80,7 +80,45 @@ pub fn update_from_kwargs(
 
 /// The environment's policy update (`CODETRACER_*` variables).
 pub fn update_from_env() -> Result<PolicyUpdate, RecorderFailure> {
-    PolicyUpdate::from_env(std::env::vars_os()).map_err(|e| policy_failure(&e))
+    PolicyUpdate::from_env(process_env::vars()).map_err(|e| policy_failure(&e))
+}
+
+/// `session_env(environ=None)`: the session variables (`CODETRACER_TRACE`,
+/// `CODETRACER_FORMAT`, `CODETRACER_TRACE_FILTER`) of `environ` (a mapping of `str`, default:
+/// the process environment) as `{"trace", "format", "trace_filter"}`, each trimmed or `None`
+/// when unset or blank — so Python never names or parses a variable itself.
+#[pyfunction]
+#[pyo3(signature = (environ=None))]
+pub fn session_env(
+    py: Python<'_>,
+    environ: Option<&Bound<'_, pyo3::types::PyMapping>>,
+) -> PyResult<Py<PyAny>> {
+    let vars = match environ {
+        None => process_env::session(),
+        Some(mapping) => {
+            let mut pairs: Vec<(std::ffi::OsString, std::ffi::OsString)> = Vec::new();
+            for item in mapping.items()?.iter() {
+                let (k, v): (std::ffi::OsString, std::ffi::OsString) = item.extract()?;
+                pairs.push((k, v));
+            }
+            SessionVars::from_env(pairs)
+        }
+    };
+    let out = PyDict::new(py);
+    out.set_item("trace", vars.trace)?;
+    out.set_item("format", vars.format)?;
+    out.set_item("trace_filter", vars.trace_filter)?;
+    Ok(out.into_any().unbind())
+}
+
+/// `session_env_names()`: the names of the session variables, keyed like `session_env()`.
+#[pyfunction]
+pub fn session_env_names(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    let out = PyDict::new(py);
+    out.set_item("trace", env::ENV_TRACE)?;
+    out.set_item("format", env::ENV_FORMAT)?;
+    out.set_item("trace_filter", env::ENV_TRACE_FILTER)?;
+    Ok(out.into_any().unbind())
 }
 
 /// The policy a session uses: the configured policy, then the environment (when asked),

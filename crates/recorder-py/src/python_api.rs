@@ -11,6 +11,8 @@ use crate::json_py::json_to_py;
 use crate::policy_ffi;
 use crate::runtime::ffi_str::escaped_text;
 use crate::session::{self, StartRequest};
+use codetracer_policy::process_env;
+use codetracer_trace_stream::format::FORMAT_NAMES;
 use codetracer_trace_stream::TraceFormat;
 
 /// Starts recording into the trace directory `path`. `program` and `args` may hold text
@@ -57,9 +59,9 @@ pub fn start_tracing(
                 policy,
                 trace_filter: trace_filter.unwrap_or_default(),
                 env_filter: if apply_env_policy {
-                    std::env::var("CODETRACER_TRACE_FILTER")
-                        .ok()
-                        .filter(|s| !s.trim().is_empty())
+                    process_env::session()
+                        .trace_filter
+                        .map(|s| s.to_string_lossy().into_owned())
                 } else {
                     None
                 },
@@ -107,6 +109,47 @@ pub fn flush_tracing(py: Python<'_>) -> PyResult<()> {
 #[pyfunction]
 pub fn is_tracing(py: Python<'_>) -> bool {
     session::is_tracing(py)
+}
+
+/// `normalize_format(name, source="format")`: the canonical name of the trace format `name`
+/// (case and spaces ignored, aliases accepted: the one table is the trace-stream crate's).
+/// `source` says where the value came from (`--format`, `CODETRACER_FORMAT`) in the error.
+///
+/// # Errors
+/// `UsageError` (`ERR_UNSUPPORTED_FORMAT`) for anything else, a non-`str` included.
+#[pyfunction]
+#[pyo3(signature = (name, source="format"))]
+pub fn normalize_format(
+    py: Python<'_>,
+    name: &Bound<'_, PyAny>,
+    source: &str,
+) -> PyResult<&'static str> {
+    let text = name.cast::<PyString>().ok().map(escaped_text).transpose()?;
+    if let Some(format) = text.as_deref().and_then(|t| TraceFormat::parse(t).ok()) {
+        return Ok(format.name());
+    }
+    let shown = match &text {
+        Some(t) => format!("'{t}'"),
+        None => name
+            .repr()
+            .map_or_else(|_| "?".to_owned(), |r| r.to_string()),
+    };
+    // The canonical names, in the table's order (`binary, json`).
+    let names: Vec<&str> = FORMAT_NAMES
+        .iter()
+        .filter(|(n, f)| *n == f.name())
+        .map(|(n, _)| *n)
+        .collect();
+    Err(RecorderFailure::usage(
+        crate::errors::codes::UNSUPPORTED_FORMAT,
+        format!(
+            "unsupported trace format {shown} (from {source}); use one of: {}",
+            names.join(", ")
+        ),
+    )
+    .with("format", text.unwrap_or(shown))
+    .with("source", source)
+    .into_pyerr(py))
 }
 
 /// Facts about this build of the native module.

@@ -14,27 +14,18 @@ use codetracer_trace_filter::{
 };
 use pyo3::prelude::*;
 
-use crate::errors::{ErrorKind, RecorderFailure};
+use crate::errors::RecorderFailure;
 
 /// The compiled filters of one recording.
 pub struct Scope {
     engine: FilterEngine,
 }
 
-/// Converts a filter error into `UsageError` (`ERR_INVALID_FILTER`) or `EnvironmentError`
-/// (`ERR_IO`), keeping the loader's message (file, line, key, what is allowed).
+/// Converts a filter error — a malformed file or one that cannot be read, both the user's
+/// input — into `UsageError` (`ERR_INVALID_FILTER`), keeping the loader's message (file, line,
+/// key, what is allowed).
 pub fn filter_failure(err: &FilterError) -> RecorderFailure {
-    let code = if err.code() == "ERR_IO" {
-        crate::errors::codes::IO
-    } else {
-        crate::errors::codes::INVALID_FILTER
-    };
-    let kind = if code == crate::errors::codes::IO {
-        ErrorKind::Environment
-    } else {
-        ErrorKind::Usage
-    };
-    RecorderFailure::new(code, kind, format!("{err}"))
+    RecorderFailure::usage(crate::errors::codes::INVALID_FILTER, format!("{err}"))
 }
 
 /// The interpreter's stdlib and site-packages directories.
