@@ -22,7 +22,8 @@ that code; otherwise 0), and by ``os._exit``/``os.exec*`` (:mod:`.process_exit`)
 status.
 
 Nothing else happens at import. A bad variable never makes the import fail: it produces one
-line on stderr naming the variable, and the program runs untraced.
+line on stderr naming the variable, and the program runs untraced. The variables are named and
+read by the native core (:func:`session_vars`): this module spells none of them.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypedDict, cast
 
 import codetracer_python_recorder_core as core
 
 from codetracer_python_recorder import children
-from codetracer_python_recorder.errors import RecorderError, format_error
+from codetracer_python_recorder.errors import RecorderError, format_error, unexpected_error
 from codetracer_python_recorder.exit_status import ExitWatcher, exit_status_of
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
 from codetracer_python_recorder.session import (
@@ -48,9 +50,27 @@ from codetracer_python_recorder.session import (
 
 __all__ = ["ExitWatcher", "exit_status_of", "launched_as_cli", "program_of", "start_from_env"]
 
-ENV_TRACE = "CODETRACER_TRACE"
-ENV_FORMAT = "CODETRACER_FORMAT"
-ENV_TRACE_FILTER = "CODETRACER_TRACE_FILTER"
+
+class SessionVars(TypedDict):
+    """The session variables, as the core reads them: trimmed, ``None`` when unset or blank."""
+
+    trace: str | None
+    """``CODETRACER_TRACE``: the directory to record into."""
+    format: str | None
+    """``CODETRACER_FORMAT``."""
+    trace_filter: str | None
+    """``CODETRACER_TRACE_FILTER`` (read by the core itself when the recording starts)."""
+
+
+def session_vars(environ: Mapping[str, str] | None = None) -> SessionVars:
+    """The session variables of ``environ`` (default: the process environment)."""
+    return cast(SessionVars, core.session_env(environ))
+
+
+def session_var_names() -> SessionVars:
+    """The names of the session variables (``{"trace": "CODETRACER_TRACE", ...}``)."""
+    return cast(SessionVars, core.session_env_names())
+
 
 _CLI_NAMES = ("codetracer-python-recorder", "codetracer_python_recorder")
 
@@ -104,27 +124,26 @@ def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | N
 
     Problems are reported on stderr, never raised.
     """
-    env = os.environ if environ is None else environ
-    child_value = env.get(children.ENV_CHILD_SESSION, "").strip()
-    trace_dir = env.get(ENV_TRACE, "").strip()
-    if not (child_value or trace_dir) or launched_as_cli():
-        return None
-    if child_value:
-        return _start_as_child(child_value)
+    names = session_var_names()
     try:
-        fmt = normalize_format(env.get(ENV_FORMAT, "").strip() or DEFAULT_FORMAT, source=ENV_FORMAT)
+        raw = os.environ if environ is None else environ
+        child_value = raw.get(children.ENV_CHILD_SESSION, "").strip()
+        env = session_vars(environ)
+        trace_dir = env["trace"]
+        if not (child_value or trace_dir) or launched_as_cli():
+            return None
+        if child_value:
+            return _start_as_child(child_value)
+        if trace_dir is None:
+            return None
+        fmt = normalize_format(env["format"] or DEFAULT_FORMAT, source=str(names["format"]))
         session = start_session(trace_dir, fmt, program=program_of(), args=sys.argv[1:])
-    except RecorderError as exc:
-        print(
-            f"{format_error(exc)} ({ENV_TRACE} is set; the program runs untraced)", file=sys.stderr
+    except Exception as raised:  # noqa: BLE001 - importing the package must never fail
+        exc = (
+            raised if isinstance(raised, RecorderError) else unexpected_error(raised, "auto-start")
         )
-        return None
-    except Exception as exc:  # noqa: BLE001 - importing the package must never fail
-        print(
-            f"codetracer: error[ERR_INTERNAL]: auto-start from {ENV_TRACE} failed: {exc!r} "
-            "(the program runs untraced)",
-            file=sys.stderr,
-        )
+        untraced = f"({names['trace']} is set; the program runs untraced)"
+        print(f"{format_error(exc)} {untraced}", file=sys.stderr)
         return None
     watcher = ExitWatcher()
     watcher.install()
@@ -163,7 +182,4 @@ def _stop_at_exit(session: TraceSession, watcher: ExitWatcher) -> None:
     except RecorderError as exc:
         print(format_error(exc), file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - never turn a clean exit into a crash
-        print(
-            f"codetracer: error[ERR_INTERNAL]: stopping the recording failed: {exc!r}",
-            file=sys.stderr,
-        )
+        print(format_error(unexpected_error(exc, "stop")), file=sys.stderr)

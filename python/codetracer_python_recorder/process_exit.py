@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping, Sequence
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 StopFn = Callable[[int | None], None]
 """Stops the active recording (if any) with this exit status; never raises."""
@@ -53,20 +53,18 @@ def install(stop: StopFn) -> None:
         real_exit(status)
 
     @functools.wraps(real_execv)
-    def execv(path: PathArg, argv: Sequence[str | bytes], /) -> NoReturn:
+    def execv(path: PathArg, argv: Any, /) -> NoReturn:
         if _can_exec(path):
             stop(None)
         real_execv(path, argv)
 
     @functools.wraps(real_execve)
-    def execve(
-        path: PathArg | int, argv: Sequence[str | bytes], env: Mapping[str, str], /
-    ) -> NoReturn:
+    def execve(path: PathArg | int, argv: Any, env: Any, /) -> NoReturn:
         if _can_exec(path):
             stop(None)
         real_execve(path, argv, env)
 
     os._exit = _exit
     os.execv = execv
-    os.execve = execve
+    os.execve = execve  # type: ignore[assignment]
     _installed = True

@@ -11,7 +11,7 @@
 //!  "module_name_from_globals": true, "propagate_script_exit": false,
 //!  "include_libraries": false, "follow_children": true,
 //!  "max_value_depth": 3, "max_container_elements": 100, "max_string_length": 1000,
-//!  "allow_repr": false}
+//!  "allow_repr": false, "trace_mode": "0600"}
 //! ```
 
 use std::path::PathBuf;
@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::error::PolicyError;
 use crate::limits::{check_max_depth, check_max_elements, check_max_string_len, ValueLimits};
 use crate::options::{IoCapture, LogLevel, OnRecorderError};
+use crate::trace_mode::TraceMode;
 use crate::update::PolicyUpdate;
 
 /// How a recorder behaves around the recording: errors, partial traces, logging, IO capture,
@@ -56,6 +57,8 @@ pub struct RecorderPolicy {
     /// Limits of value capture; flattened into the snapshot.
     #[serde(flatten)]
     pub value_limits: ValueLimits,
+    /// The mode of the trace files (default [`TraceMode::PRIVATE`], `0600`).
+    pub trace_mode: TraceMode,
 }
 
 impl Default for RecorderPolicy {
@@ -73,6 +76,7 @@ impl Default for RecorderPolicy {
             include_libraries: false,
             follow_children: true,
             value_limits: ValueLimits::default(),
+            trace_mode: TraceMode::default(),
         }
     }
 }
@@ -134,6 +138,7 @@ impl RecorderPolicy {
             max_container_elements: Some(self.value_limits.max_elements),
             max_string_length: Some(self.value_limits.max_string_len),
             allow_repr: Some(self.value_limits.allow_repr),
+            trace_mode: Some(self.trace_mode),
         }
     }
 
@@ -156,6 +161,7 @@ impl RecorderPolicy {
             max_container_elements,
             max_string_length,
             allow_repr,
+            trace_mode,
         } = update;
         set(&mut self.on_recorder_error, on_recorder_error);
         set(&mut self.require_trace, require_trace);
@@ -182,6 +188,7 @@ impl RecorderPolicy {
             max_string_length.map(check_max_string_len).transpose()?,
         );
         set(&mut limits.allow_repr, allow_repr);
+        set(&mut self.trace_mode, trace_mode);
         Ok(())
     }
 }

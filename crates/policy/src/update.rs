@@ -10,6 +10,7 @@ use crate::error::PolicyError;
 use crate::limits::{MAX_DEPTH_RANGE, MAX_ELEMENTS_RANGE, MAX_STRING_LEN_RANGE};
 use crate::options::{IoCapture, LogLevel, OnRecorderError};
 use crate::parse::{parse_bool, parse_bounded};
+use crate::trace_mode::TraceMode;
 
 /// The names of all policy fields, as accepted by [`PolicyUpdate::set_field`] and used as keys
 /// of the policy snapshot.
@@ -29,6 +30,7 @@ pub const FIELDS: &[&str] = &[
     "max_container_elements",
     "max_string_length",
     "allow_repr",
+    "trace_mode",
 ];
 
 /// A partial update of the recorder policy: each `Some` field replaces the current value.
@@ -68,6 +70,8 @@ pub struct PolicyUpdate {
     pub max_string_length: Option<usize>,
     /// New [`ValueLimits::allow_repr`](crate::ValueLimits::allow_repr).
     pub allow_repr: Option<bool>,
+    /// New [`RecorderPolicy::trace_mode`](crate::RecorderPolicy::trace_mode).
+    pub trace_mode: Option<TraceMode>,
 }
 
 impl PolicyUpdate {
@@ -129,6 +133,7 @@ impl PolicyUpdate {
                 self.max_string_length = Some(parse_bounded(&key, value, min, max)?);
             }
             "allow_repr" => self.allow_repr = Some(parse_bool(&key, value)?),
+            "trace_mode" => self.trace_mode = Some(value.parse()?),
             _ => {
                 return Err(PolicyError::UnknownField {
                     name: name.to_owned(),
@@ -180,7 +185,8 @@ impl PolicyUpdate {
             max_value_depth,
             max_container_elements,
             max_string_length,
-            allow_repr
+            allow_repr,
+            trace_mode
         );
     }
 }

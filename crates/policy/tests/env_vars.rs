@@ -287,6 +287,7 @@ fn all_variables_together_and_owned_strings() {
         ("CODETRACER_MAX_CONTAINER_ELEMENTS", "20"),
         ("CODETRACER_MAX_STRING_LENGTH", "64"),
         ("CODETRACER_ALLOW_REPR", "true"),
+        ("CODETRACER_TRACE_MODE", "0644"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -308,6 +309,7 @@ fn all_variables_together_and_owned_strings() {
         max_container_elements: Some(20),
         max_string_length: Some(64),
         allow_repr: Some(true),
+        trace_mode: Some("644".parse().unwrap()),
     };
     assert_eq!(update, want);
 }

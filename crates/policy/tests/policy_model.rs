@@ -52,6 +52,7 @@ fn set_field_covers_every_field() {
         ("max_container_elements", "1"),
         ("max_string_length", "16"),
         ("allow_repr", "TRUE"),
+        ("trace_mode", "0o644"),
     ];
     assert_eq!(pairs.iter().map(|(k, _)| *k).collect::<Vec<_>>(), FIELDS);
     let mut p = RecorderPolicy::default();
@@ -73,6 +74,7 @@ fn set_field_covers_every_field() {
             allow_repr: true
         }
     );
+    assert_eq!(p.trace_mode.file_mode(), 0o644);
 }
 
 #[test]
@@ -263,7 +265,8 @@ fn snapshot_json_shape_is_stable() {
         "max_value_depth": 3,
         "max_container_elements": 100,
         "max_string_length": 1000,
-        "allow_repr": false
+        "allow_repr": false,
+        "trace_mode": "0600"
     });
     assert_eq!(json, want);
     let keys: Vec<&str> = json
@@ -292,6 +295,7 @@ fn snapshot_values_round_trip_through_set_field() {
             ("log_level", "trace"),
             ("log_file", "/tmp/x.log"),
             ("max_string_length", "77"),
+            ("trace_mode", "640"),
         ])
         .unwrap(),
     )
@@ -300,6 +304,7 @@ fn snapshot_values_round_trip_through_set_field() {
     assert_eq!(json["io_capture"], "proxies+fd");
     assert_eq!(json["on_recorder_error"], "disable");
     assert_eq!(json["log_file"], "/tmp/x.log");
+    assert_eq!(json["trace_mode"], "0640");
     // Feed the snapshot back as strings, like configure_policy(**policy_snapshot()).
     let mut update = PolicyUpdate::new();
     for (key, value) in json.as_object().unwrap() {

@@ -17,7 +17,22 @@ pub mod reading;
 pub mod runtime;
 pub mod session;
 
+use codetracer_trace_stream::{dir, TraceFormat};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// The names of a trace directory's files, from the trace-stream crate (the one place they
+/// are spelled): `EVENTS_FILES` (`{format: file name}`), `METADATA_FILE`, `PATHS_FILE`.
+fn add_file_names(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let events = PyDict::new(m.py());
+    for format in TraceFormat::ALL {
+        events.set_item(format.name(), format.events_file_name())?;
+    }
+    m.add("EVENTS_FILES", events)?;
+    m.add("METADATA_FILE", dir::METADATA)?;
+    m.add("PATHS_FILE", dir::PATHS)?;
+    Ok(())
+}
 
 /// The `codetracer_python_recorder_core._native` extension module.
 #[pymodule]
@@ -52,5 +67,13 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(policy_ffi::configure_policy, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::configure_policy_from_env, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::policy_snapshot, m)?)?;
+    m.add_function(wrap_pyfunction!(policy_ffi::resolve_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(policy_ffi::session_env, m)?)?;
+    m.add_function(wrap_pyfunction!(policy_ffi::session_env_names, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::open_log_file, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::python_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::normalize_format, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::new_error, m)?)?;
+    add_file_names(m)?;
     Ok(())
 }

@@ -19,11 +19,14 @@ pub const BUILTIN_PYTEST: &str = "builtin-pytest";
 /// Name of the unittest internals filter (test mode).
 pub const BUILTIN_UNITTEST: &str = "builtin-unittest";
 
-/// The word sequences builtin-default redacts (see [`crate::words`]).
-pub const SECRET_WORDS: &str = "password|passwords|passwd|secret|secrets|token|tokens|\
-api_key|api_keys|apikey|apikeys|auth_token|access_token|refresh_token|private_key|\
-private_keys|credential|credentials|cookie|cookies|session_id|session_ids|ssn|\
-credit_card|credit_cards|cvv|iban|jwt|bearer";
+/// The word sequences builtin-default redacts: a name that ends with one of them is a secret
+/// (see [`crate::words`] for the rule, its trailing form words and the counting words before
+/// a plural).
+pub const SECRET_WORDS: &str = "password|passwords|passwd|passphrase|secret|secrets|\
+token|tokens|api_key|api_keys|apikey|apikeys|auth|authorization|auth_token|access_token|\
+refresh_token|private_key|private_keys|secret_key|secret_keys|access_key|access_keys|\
+signing_key|encryption_key|credential|credentials|cookie|cookies|session_id|session_ids|\
+ssn|credit_card|credit_cards|cvv|iban|jwt|bearer";
 
 const DEFAULT_TOML: &str = r#"[meta]
 name = "builtin-default"

@@ -74,6 +74,13 @@ fn builtin_default_redacts_whole_word_secrets() {
         "Bearer-Token",
         "passwords",
         "tokens",
+        "Authorization",
+        "X-Api-Key",
+        "AWS_SECRET_ACCESS_KEY",
+        "password_confirmation",
+        "token_value",
+        "basic_auth",
+        "auth_tokens",
     ] {
         for kind in ValueKind::ALL {
             assert_eq!(
@@ -96,6 +103,12 @@ fn builtin_default_redacts_whole_word_secrets() {
         "cookiecutter",
         "assn",
         "x",
+        "max_tokens",
+        "num_tokens",
+        "token_count",
+        "cookie_cutter",
+        "password_strength",
+        "auth_method",
     ] {
         assert_eq!(
             e.decide_value(&d, ValueKind::Local, name),
@@ -103,6 +116,22 @@ fn builtin_default_redacts_whole_word_secrets() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn a_name_of_any_length_is_matched_by_its_last_words() {
+    let e = with_default(&[]);
+    let d = e.resolve_scope(&scope(Some("app"), "/proj/app.py", "f"));
+    let long = format!("{}_password", vec!["word"; 40].join("_"));
+    assert_eq!(
+        e.decide_value(&d, ValueKind::Local, &long),
+        ValueAction::Redact
+    );
+    let buried = format!("password_{}", vec!["word"; 40].join("_"));
+    assert_eq!(
+        e.decide_value(&d, ValueKind::Local, &buried),
+        ValueAction::Allow
+    );
 }
 
 #[test]

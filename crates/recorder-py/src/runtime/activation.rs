@@ -62,12 +62,13 @@ impl Activation {
         self.phase == Phase::Active
     }
 
-    /// Whether code from `filename` opens the gate (compare once per code object: this
-    /// touches the filesystem to normalise the path).
-    pub fn is_activation_file(&self, filename: &str) -> bool {
+    /// Whether code from the file `filename` (the path `co_filename` names, its bytes as they
+    /// are) opens the gate (compare once per code object: this touches the filesystem to
+    /// normalise the path).
+    pub fn is_activation_file(&self, filename: &Path) -> bool {
         self.path
             .as_ref()
-            .is_some_and(|p| *p == normalise(Path::new(filename)))
+            .is_some_and(|p| *p == normalise(filename))
     }
 
     /// Opens the gate (only while waiting); true if it opened.
@@ -152,8 +153,8 @@ mod tests {
     fn gate_opens_on_the_activation_file_and_closes_for_good() {
         let mut a = Activation::new(Some(Path::new("/nonexistent/app.py")));
         assert_eq!(a.phase(), Phase::Waiting);
-        assert!(!a.is_activation_file("/nonexistent/other.py"));
-        assert!(a.is_activation_file("/nonexistent/app.py"));
+        assert!(!a.is_activation_file(Path::new("/nonexistent/other.py")));
+        assert!(a.is_activation_file(Path::new("/nonexistent/app.py")));
         assert!(a.activate());
         assert!(a.is_active());
         a.finish();

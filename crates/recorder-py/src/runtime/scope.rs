@@ -14,27 +14,18 @@ use codetracer_trace_filter::{
 };
 use pyo3::prelude::*;
 
-use crate::errors::{ErrorKind, RecorderFailure};
+use crate::errors::RecorderFailure;
 
 /// The compiled filters of one recording.
 pub struct Scope {
     engine: FilterEngine,
 }
 
-/// Converts a filter error into `UsageError` (`ERR_INVALID_FILTER`) or `EnvironmentError`
-/// (`ERR_IO`), keeping the loader's message (file, line, key, what is allowed).
+/// Converts a filter error — a malformed file or one that cannot be read, both the user's
+/// input — into `UsageError` (`ERR_INVALID_FILTER`), keeping the loader's message (file, line,
+/// key, what is allowed).
 pub fn filter_failure(err: &FilterError) -> RecorderFailure {
-    let code = if err.code() == "ERR_IO" {
-        crate::errors::codes::IO
-    } else {
-        crate::errors::codes::INVALID_FILTER
-    };
-    let kind = if code == crate::errors::codes::IO {
-        ErrorKind::Environment
-    } else {
-        ErrorKind::Usage
-    };
-    RecorderFailure::new(code, kind, format!("{err}"))
+    RecorderFailure::usage(crate::errors::codes::INVALID_FILTER, format!("{err}"))
 }
 
 /// The interpreter's stdlib and site-packages directories; the site-packages ones are also
@@ -180,7 +171,16 @@ impl Scope {
         }
     }
 
-    /// The action for an attribute (struct field) named `name` in scope `key` (cached).
+    /// What decides attributes and dict keys in the (already decided) scope `key`: scopes with
+    /// the same fingerprint treat every name alike (never 0).
+    pub fn attr_fingerprint(&self, key: u64) -> u64 {
+        self.engine
+            .cached_scope(key)
+            .map_or(1, |d| d.value_fingerprint(ValueKind::Attr))
+    }
+
+    /// The action for an attribute (struct field) or `str` dict key named `name` in scope
+    /// `key` (cached).
     pub fn attr_action(&mut self, key: u64, name: &str) -> ValueAction {
         self.engine
             .value_action(key, ValueKind::Attr, name)

@@ -145,7 +145,11 @@ pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
         },
     )?;
     let filter_block = scope.summary_json();
-    let paths = TraceDir::prepare(&request.dir, request.format)?;
+    let paths = TraceDir::prepare_with_mode(
+        &request.dir,
+        request.format,
+        request.policy.trace_mode.file_mode(),
+    )?;
     clear_children(&request.dir)?;
     let process = process_block(&orig_argv(py), request.parent.as_ref());
     let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE)

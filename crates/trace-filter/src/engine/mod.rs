@@ -89,6 +89,18 @@ impl ScopeDecision {
     pub fn is_traced(&self) -> bool {
         self.exec == Exec::Trace
     }
+
+    /// A fingerprint of everything that decides the values of `kind` in this scope (its
+    /// default action and its patterns of that kind): two decisions of one engine with the
+    /// same fingerprint give every name of that kind the same action. Never 0, so callers can
+    /// use 0 for "no filtering".
+    pub fn value_fingerprint(&self, kind: ValueKind) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = FxHasher::default();
+        self.value_default.hash(&mut h);
+        self.values.by_kind[kind.index()].hash(&mut h);
+        h.finish() | 1
+    }
 }
 
 /// A compiled chain with its caches and counters.

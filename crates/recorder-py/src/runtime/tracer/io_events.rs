@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use super::RuntimeTracer;
 use crate::errors::RecorderFailure;
 use crate::runtime::activation::Phase;
-use crate::runtime::frame::thread_ident;
+use crate::runtime::frame::{thread_ident, thread_key};
 
 /// Which standard stream an IO event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +142,9 @@ impl RuntimeTracer {
         origin: IoOrigin,
         text: &str,
     ) -> Result<(), RecorderFailure> {
-        let tid = thread_ident();
+        // The thread-state key (what the thread stacks are keyed by: unique per thread
+        // lifetime); the ident is what the event's metadata shows.
+        let tid = thread_key();
         let at = match origin {
             Origin::Proxy => self.innermost_recorded_line(py),
             Origin::Fd => None,
@@ -173,7 +175,7 @@ impl RuntimeTracer {
         };
         let (path, line) = match at {
             Some((path, line)) => {
-                threads.switch_to(tid, rec)?;
+                threads.switch_to(tid, thread_ident, rec)?;
                 let here = Anchor {
                     tid,
                     path,
@@ -198,7 +200,7 @@ impl RuntimeTracer {
         };
         let metadata = serde_json::json!({
             "stream": stream.name(),
-            "thread": tid,
+            "thread": thread_ident(),
             "path": path.and_then(|p| rec.path_list().get(p.0)).map(String::as_str),
             "line": line,
             "source": match origin { Origin::Proxy => "proxy", Origin::Fd => "fd" },

@@ -110,7 +110,8 @@ impl RuntimeTracer {
         let events = MonitoringEvents::load(py).map_err(|e| {
             RecorderFailure::internal(format!("sys.monitoring is unavailable: {e}"))
         })?;
-        let mut rec = TraceWriter::create(&config.paths.events, config.format)?;
+        let mut rec =
+            TraceWriter::create_with_mode(&config.paths.events, config.format, config.paths.mode)?;
         let mut types = TypeRegistry::new();
         let program_path = rec.path_id(&config.program)?;
         let toplevel = rec.new_function("<toplevel>", program_path, 1)?;
@@ -133,7 +134,7 @@ impl RuntimeTracer {
             rec: Some(rec),
             types,
             encoder: FormatEncoder::new(config.format, config.limits),
-            threads: ThreadStacks::new(super::frame::thread_ident()),
+            threads: ThreadStacks::new(super::frame::thread_key(), super::frame::thread_ident()),
             modules: ModuleIdentityResolver::from_sys_path(py)
                 .map_err(|e| RecorderFailure::internal(format!("cannot read sys.path: {e}")))?,
             module_name_from_globals: config.module_name_from_globals,
@@ -224,18 +225,12 @@ impl RuntimeTracer {
             ));
         };
         let unfinished = self.types.fixed(Fixed::Elided, &mut rec)?;
-        for tid in self.threads.open_threads() {
-            self.threads.switch_to(tid, &mut rec)?;
-            while self.threads.stack().pop().is_some() {
-                rec.ret(ValueRecord::Raw {
-                    r: "<recording stopped>".into(),
-                    type_id: unfinished,
-                })?;
-            }
-            if tid != self.threads.main() {
-                rec.thread_exit(tid)?;
-            }
-        }
+        self.threads.close_all(&mut rec, |rec| {
+            Ok(rec.ret(ValueRecord::Raw {
+                r: "<recording stopped>".into(),
+                type_id: unfinished,
+            })?)
+        })?;
         if let Some(text) = error.or_else(|| self.uncaught.take()) {
             rec.event(EventLogKind::Error, String::new(), text)?;
         }
@@ -334,7 +329,7 @@ impl RuntimeTracer {
         // Looked at while waiting only (it touches the filesystem), and for skipped code too:
         // a skipped activation file still opens the gate.
         if self.activation.phase() == super::activation::Phase::Waiting {
-            info.is_activation_file = self.activation.is_activation_file(&info.filename);
+            info.is_activation_file = self.activation.is_activation_file(&info.file_path);
         }
         if !info.traced {
             return Ok(info);
@@ -364,6 +359,8 @@ impl RuntimeTracer {
         info.return_action = self
             .scope
             .value_action(key as u64, ValueKind::Return, &info.qualname);
+        info.note_hidden();
+        info.attrs_token = self.scope.attr_fingerprint(key as u64);
         Ok(info)
     }
 
