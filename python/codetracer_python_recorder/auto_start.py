@@ -1,28 +1,29 @@
-"""Start recording when the package is imported with ``CODETRACER_TRACE`` set; stop at exit.
+"""Start recording at start-up or import with ``CODETRACER_TRACE`` set; stop at exit.
 
-``CODETRACER_TRACE=DIR python -c "import codetracer_python_recorder; ..."`` (or an import from
-``sitecustomize``/a ``.pth`` file) records the rest of the process into ``DIR`` in the
-``CODETRACER_FORMAT`` format. ``CODETRACER_TRACE_FILTER`` (``::``-separated filter files) and
-the ``CODETRACER_*`` policy variables are read by the native core when the recording starts
-(``apply_env_policy``), exactly as for an API or CLI start.
+``CODETRACER_TRACE=DIR python app.py`` records ``app.py`` into ``DIR`` in the
+``CODETRACER_FORMAT`` format, although ``app.py`` never imports the recorder: the installed
+``codetracer_python_recorder.pth`` imports this package while the interpreter starts, and only
+when ``CODETRACER_TRACE`` or ``CODETRACER_CHILD_SESSION`` is set (otherwise it costs one
+dictionary lookup). An import of the package (from ``sitecustomize``, or the program) starts
+it the same way. ``CODETRACER_TRACE_FILTER`` (``::``-separated filter files) and the
+``CODETRACER_*`` policy variables are read by the native core when the recording starts
+(``apply_env_policy``), exactly as for an API or CLI start. The recorder's own CLI ignores
+both variables (it starts its recording itself).
 
-The recording is stopped by an :mod:`atexit` handler, with the best exit status we can know
-without changing the program's behaviour:
+``CODETRACER_CHILD_SESSION`` — left by a recording process for its children
+(:mod:`.children`) — wins over ``CODETRACER_TRACE``: this process is then a child of that
+recording and records into its ``children/<pid>-<n>/`` directory, or not at all when the
+parent does not follow its children.
 
-- an uncaught exception (seen through a wrapper of :data:`sys.excepthook` that calls the
-  previous hook) → status 1 (130 for ``KeyboardInterrupt``) and the formatted traceback is
-  recorded as an Error event;
-- ``sys.exit(code)`` (seen through a thin wrapper of :func:`sys.exit` that records the code and
-  calls the original) → that code (``None`` → 0, an ``int`` → itself, anything else → 1);
-- otherwise → 0.
-
-Not known: ``raise SystemExit(n)`` written directly (recorded as 0), a ``sys.exit`` whose
-``SystemExit`` is caught and the program continues (the last requested code is recorded), a
-replacement of ``sys.excepthook`` installed after the import, and ``os._exit`` (no atexit runs;
-the streamed events written so far stay readable).
+The recording is stopped by an :mod:`atexit` handler with the exit status an
+:class:`~.exit_status.ExitWatcher` saw (an uncaught exception → 1, 130 for
+``KeyboardInterrupt``, with its traceback recorded as an Error event; ``sys.exit(code)`` →
+that code; otherwise 0), and by ``os._exit``/``os.exec*`` (:mod:`.process_exit`) with their
+status.
 
 Nothing else happens at import. A bad variable never makes the import fail: it produces one
-line on stderr naming the variable, and the program runs untraced.
+line on stderr naming the variable, and the program runs untraced. The variables are named and
+read by the native core (:func:`session_vars`): this module spells none of them.
 """
 
 from __future__ import annotations
@@ -30,71 +31,48 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import NoReturn
+from typing import TypedDict, cast
 
-from codetracer_python_recorder.api import start
-from codetracer_python_recorder.errors import RecorderError, format_error
+import codetracer_python_recorder_core as core
+
+from codetracer_python_recorder import children
+from codetracer_python_recorder.errors import RecorderError, format_error, unexpected_error
+from codetracer_python_recorder.exit_status import ExitWatcher, exit_status_of
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
-from codetracer_python_recorder.session import TraceSession
+from codetracer_python_recorder.session import (
+    TraceSession,
+    adopt_session,
+    start_session,
+    stop_quietly,
+)
 
-ENV_TRACE = "CODETRACER_TRACE"
-ENV_FORMAT = "CODETRACER_FORMAT"
-ENV_TRACE_FILTER = "CODETRACER_TRACE_FILTER"
+__all__ = ["ExitWatcher", "exit_status_of", "launched_as_cli", "program_of", "start_from_env"]
 
-ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
+
+class SessionVars(TypedDict):
+    """The session variables, as the core reads them: trimmed, ``None`` when unset or blank."""
+
+    trace: str | None
+    """``CODETRACER_TRACE``: the directory to record into."""
+    format: str | None
+    """``CODETRACER_FORMAT``."""
+    trace_filter: str | None
+    """``CODETRACER_TRACE_FILTER`` (read by the core itself when the recording starts)."""
+
+
+def session_vars(environ: Mapping[str, str] | None = None) -> SessionVars:
+    """The session variables of ``environ`` (default: the process environment)."""
+    return cast(SessionVars, core.session_env(environ))
+
+
+def session_var_names() -> SessionVars:
+    """The names of the session variables (``{"trace": "CODETRACER_TRACE", ...}``)."""
+    return cast(SessionVars, core.session_env_names())
+
 
 _CLI_NAMES = ("codetracer-python-recorder", "codetracer_python_recorder")
-
-
-def exit_status_of(code: object) -> int:
-    """The process exit status Python uses for ``SystemExit(code)``."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    return 1
-
-
-class ExitWatcher:
-    """Remembers how the program is ending, for the atexit stop of an auto-started session."""
-
-    def __init__(self) -> None:
-        self.exit_code: int | None = None
-        self.error: str | None = None
-        self._previous_hook: ExceptHook | None = None
-        self._original_exit: Callable[[str | int | None], NoReturn] | None = None
-
-    def install(self) -> None:
-        """Wrap ``sys.excepthook`` and ``sys.exit``; both wrappers call the originals."""
-        self._previous_hook = sys.excepthook
-        self._original_exit = sys.exit
-        sys.excepthook = self._excepthook
-        sys.exit = self._exit
-
-    def _excepthook(
-        self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
-    ) -> None:
-        try:
-            self.exit_code = 130 if issubclass(exc_type, KeyboardInterrupt) else 1
-            self.error = "".join(traceback.format_exception(exc_type, exc, tb))
-        except Exception:  # noqa: BLE001 - observing must never change the program
-            pass
-        hook = self._previous_hook or sys.__excepthook__
-        hook(exc_type, exc, tb)
-
-    def _exit(self, status: str | int | None = None, /) -> NoReturn:
-        self.exit_code = exit_status_of(status)
-        if self._original_exit is not None:
-            self._original_exit(status)
-        raise SystemExit(status)
-
-    def final_status(self) -> int:
-        """The exit status to record."""
-        return 0 if self.exit_code is None else self.exit_code
 
 
 def launched_as_cli(argv: list[str] | None = None, orig_argv: list[str] | None = None) -> bool:
@@ -117,30 +95,84 @@ def launched_as_cli(argv: list[str] | None = None, orig_argv: list[str] | None =
     return False
 
 
+def program_of(argv: list[str] | None = None, orig_argv: list[str] | None = None) -> str:
+    """What this process runs, for the trace.
+
+    The script's absolute path, the module of ``-m`` (``sys.argv[0]`` is still ``-m`` while
+    the interpreter starts), ``-c`` or ``<stdin>``.
+    """
+    argv = sys.argv if argv is None else argv
+    orig_argv = list(getattr(sys, "orig_argv", [])) if orig_argv is None else orig_argv
+    first = argv[0] if argv else ""
+    if first == "-m":
+        tokens = iter(orig_argv[1:])
+        for tok in tokens:
+            if tok == "-m":
+                return next(tokens, first)
+            if tok.startswith("-m") and not tok.startswith("--"):
+                return tok[2:]
+        return first
+    if first == "-c":
+        return first
+    if first in ("", "-"):
+        return "<stdin>"
+    return os.path.abspath(first)
+
+
 def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | None:
-    """Start recording as ``CODETRACER_TRACE`` asks; report problems on stderr, never raise."""
-    env = os.environ if environ is None else environ
-    trace_dir = env.get(ENV_TRACE, "").strip()
-    if not trace_dir or launched_as_cli():
-        return None
+    """Start recording as ``CODETRACER_CHILD_SESSION`` or ``CODETRACER_TRACE`` asks.
+
+    Problems are reported on stderr, never raised.
+    """
+    names = session_var_names()
     try:
-        fmt = normalize_format(env.get(ENV_FORMAT, "").strip() or DEFAULT_FORMAT, source=ENV_FORMAT)
-        session = start(trace_dir, format=fmt)
-    except RecorderError as exc:
-        print(
-            f"{format_error(exc)} ({ENV_TRACE} is set; the program runs untraced)", file=sys.stderr
+        raw = os.environ if environ is None else environ
+        child_value = raw.get(children.ENV_CHILD_SESSION, "").strip()
+        env = session_vars(environ)
+        trace_dir = env["trace"]
+        if not (child_value or trace_dir) or launched_as_cli():
+            return None
+        if child_value:
+            return _start_as_child(child_value)
+        if trace_dir is None:
+            return None
+        fmt = normalize_format(env["format"] or DEFAULT_FORMAT, source=str(names["format"]))
+        session = start_session(trace_dir, fmt, program=program_of(), args=sys.argv[1:])
+    except Exception as raised:  # noqa: BLE001 - importing the package must never fail
+        exc = (
+            raised if isinstance(raised, RecorderError) else unexpected_error(raised, "auto-start")
         )
-        return None
-    except Exception as exc:  # noqa: BLE001 - importing the package must never fail
-        print(
-            f"codetracer: error[ERR_INTERNAL]: auto-start from {ENV_TRACE} failed: {exc!r} "
-            "(the program runs untraced)",
-            file=sys.stderr,
-        )
+        untraced = f"({names['trace']} is set; the program runs untraced)"
+        print(f"{format_error(exc)} {untraced}", file=sys.stderr)
         return None
     watcher = ExitWatcher()
     watcher.install()
     atexit.register(_stop_at_exit, session, watcher)
+    return session
+
+
+def _start_as_child(value: str) -> TraceSession | None:
+    """Record this process as the child of the recording that left ``value`` for it."""
+    try:
+        started = core.start_child_tracing(value, program=program_of(), args=sys.argv[1:])
+    except RecorderError as exc:
+        print(
+            f"{format_error(exc)} (a child of a recorded process; it runs untraced)",
+            file=sys.stderr,
+        )
+        return None
+    except Exception as exc:  # noqa: BLE001 - importing the package must never fail
+        print(
+            f"codetracer: error[ERR_INTERNAL]: recording a child process failed: {exc!r} "
+            "(it runs untraced)",
+            file=sys.stderr,
+        )
+        return None
+    if started is None:
+        return None  # the parent does not follow its children
+    trace_dir, fmt = started
+    session = adopt_session(Path(trace_dir), fmt)
+    children.watch_end(stop_quietly)
     return session
 
 
@@ -150,7 +182,4 @@ def _stop_at_exit(session: TraceSession, watcher: ExitWatcher) -> None:
     except RecorderError as exc:
         print(format_error(exc), file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - never turn a clean exit into a crash
-        print(
-            f"codetracer: error[ERR_INTERNAL]: stopping the recording failed: {exc!r}",
-            file=sys.stderr,
-        )
+        print(format_error(unexpected_error(exc, "stop")), file=sys.stderr)

@@ -1,8 +1,17 @@
-"""``TraceSession``: one recording, and the delegation of its lifecycle to the native core."""
+"""``TraceSession``: one recording, and the delegation of its lifecycle to the native core.
+
+A recording also prepares its process for what processes do: the fork hooks
+(:mod:`.forks`), the variable its children inherit (:mod:`.children`) and the wrappers of
+``os._exit``/``os.exec*`` (:mod:`.process_exit`). In a forked child the session object goes
+on as the child's own recording (its ``path`` is then the child's trace directory), or stops
+being active when children are not followed.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -10,10 +19,17 @@ from typing import Self
 
 import codetracer_python_recorder_core as core
 
+from codetracer_python_recorder import children, forks, io_capture, process_exit
+from codetracer_python_recorder.errors import RecorderError, format_error
+
 TraceSummary = dict[str, object]
 """What the native core reports when a recording stops: ``trace_dir``, ``format``,
-``events``, ``steps``, ``bytes``, ``seconds``, ``files`` and ``disabled`` (the error that made
-``on_recorder_error=disable`` detach the recorder, else ``None``)."""
+``events``, ``steps``, ``bytes``, ``seconds``, ``files``, ``libraries_skipped`` (code objects of
+installed third-party packages left out by "just my code"), ``disabled`` (the error that made
+``on_recorder_error=disable`` detach the recorder, else ``None``), ``activation`` (where the
+activation gate ended: ``waiting`` = the activation file never ran, ``active``, ``done``;
+``None`` without an activation path) and ``activation_skipped`` (the filters skip the activation
+file, so the gate opened at code that is not itself recorded)."""
 
 _active: TraceSession | None = None
 
@@ -35,16 +51,40 @@ class TraceSession:
         """Whether this session is still recording."""
         return self.summary is None and _active is self and core.is_tracing()
 
-    def stop(self, *, exit_code: int | None = None, error: str | None = None) -> TraceSummary:
-        """Stop recording (idempotent) and return the summary of the written trace."""
+    def stop(
+        self,
+        *,
+        exit_code: int | None = None,
+        error: str | None = None,
+        extra_metadata: Mapping[str, object] | None = None,
+    ) -> TraceSummary:
+        """Stop recording (idempotent) and return the summary of the written trace.
+
+        ``extra_metadata`` (JSON-serialisable) adds top-level fields to
+        ``trace_metadata.json``; the recorder's own fields win over one of the same name.
+        """
+        return self._stop(exit_code, error, restore_env=True, extra_metadata=extra_metadata)
+
+    def _stop(
+        self,
+        exit_code: int | None,
+        error: str | None,
+        *,
+        restore_env: bool,
+        extra_metadata: Mapping[str, object] | None = None,
+    ) -> TraceSummary:
         global _active  # noqa: PLW0603 - the one process-wide session
         if self.summary is not None:
             return self.summary
+        extra = json.dumps(dict(extra_metadata)) if extra_metadata is not None else None
         try:
-            self.summary = core.stop_tracing(exit_code, error) or {}
+            io_capture.uninstall()
+            self.summary = core.stop_tracing(exit_code, error, extra_metadata=extra) or {}
         finally:
             if _active is self:
                 _active = None
+            if restore_env:
+                children.restore()
         return self.summary
 
     def flush(self) -> None:
@@ -85,12 +125,14 @@ def start_session(
     trace_filter: list[str] | None = None,
     policy: Mapping[str, object] | None = None,
     apply_env_policy: bool = True,
+    test_framework: str | None = None,
 ) -> TraceSession:
     """Start the native recorder and return the new process-wide :class:`TraceSession`.
 
     ``format`` must already be canonical (see :mod:`codetracer_python_recorder.formats`).
+    ``test_framework`` (``"pytest"``/``"unittest"``) puts that framework's builtin filter in
+    the chain right after ``builtin-default``.
     """
-    global _active  # noqa: PLW0603 - the one process-wide session
     trace_dir = Path(os.fspath(path))
     activation = os.path.abspath(os.fspath(activation_path)) if activation_path else None
     core.start_tracing(
@@ -102,18 +144,85 @@ def start_session(
         trace_filter=trace_filter,
         policy=dict(policy) if policy is not None else None,
         apply_env_policy=apply_env_policy,
+        test_framework=test_framework,
     )
-    session = TraceSession(trace_dir, format)
+    return adopt_session(trace_dir, format)
+
+
+def adopt_session(path: Path, format: str) -> TraceSession:
+    """Make the native recording just started into ``path`` the process-wide session."""
+    global _active  # noqa: PLW0603 - the one process-wide session
+    session = TraceSession(path, format)
     _active = session
+    children.export()
+    process_exit.install(_stop_before_the_process_ends)
+    forks.register(_after_fork_in_child)
+    try:
+        io_capture.install(core.io_capture_mode())
+    except BaseException:
+        session.stop()
+        raise
     return session
 
 
-def stop_active(*, exit_code: int | None = None, error: str | None = None) -> TraceSummary | None:
-    """Stop the active recording, whoever started it; ``None`` when nothing was recording."""
+def stop_quietly(
+    exit_code: int | None, error: str | None = None, *, restore_env: bool = True
+) -> None:
+    """Stop the active recording, reporting a failure on stderr instead of raising.
+
+    For the ends of a process no caller sees (interpreter exit of a child, ``SIGTERM``).
+    """
+    try:
+        stop_active(exit_code=exit_code, error=error, restore_env=restore_env)
+    except RecorderError as exc:
+        print(format_error(exc), file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - the process is ending: never raise here
+        print(
+            f"codetracer: error[ERR_INTERNAL]: stopping the recording failed: {exc!r}",
+            file=sys.stderr,
+        )
+
+
+def _stop_before_the_process_ends(status: int | None) -> None:
+    """``os._exit``/``os.exec*``: finish the trace first; the child-session variable stays."""
+    if _active is None and not core.is_tracing():
+        return
+    stop_quietly(status, restore_env=False)  # an exec'd program is a child of this trace
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child: the parent's recording is replaced by the child's own, or ends."""
+    global _active  # noqa: PLW0603 - the one process-wide session
+    try:
+        child_dir = core.after_fork_in_child()
+    except RecorderError as exc:
+        print(f"{format_error(exc)} (in the forked child {os.getpid()}, which runs untraced)",
+              file=sys.stderr)  # fmt: skip
+        child_dir = None
+    if child_dir is None:
+        _active = None
+        return
+    if _active is not None:
+        _active.path = Path(child_dir)
+    children.export()
+    children.watch_end(stop_quietly)
+
+
+def stop_active(
+    *, exit_code: int | None = None, error: str | None = None, restore_env: bool = True
+) -> TraceSummary | None:
+    """Stop the active recording, whoever started it; ``None`` when nothing was recording.
+
+    ``restore_env=False`` leaves ``CODETRACER_CHILD_SESSION`` as it is (before ``exec``).
+    """
     session = _active
     if session is not None:
-        return session.stop(exit_code=exit_code, error=error)
-    return core.stop_tracing(exit_code, error)
+        return session._stop(exit_code, error, restore_env=restore_env)
+    io_capture.uninstall()
+    summary = core.stop_tracing(exit_code, error)
+    if restore_env:
+        children.restore()
+    return summary
 
 
 def flush_active() -> None:

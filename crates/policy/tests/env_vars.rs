@@ -47,6 +47,7 @@ fn unrelated_and_session_variables_are_ignored() {
         ("CODETRACER_TRACE", "/tmp/out"),
         ("CODETRACER_FORMAT", "nonsense"),
         ("CODETRACER_TRACE_FILTER", "a.toml::b.toml"),
+        ("CODETRACER_CHILD_SESSION", "{\"follow\": true}"),
         ("CODETRACER_UNKNOWN", "x"),
         ("codetracer_log_level", "loud"), // names are exact
     ])
@@ -78,7 +79,7 @@ fn on_recorder_error() {
 #[test]
 fn boolean_variables() {
     type Get = fn(&PolicyUpdate) -> Option<bool>;
-    let vars: [(&str, Get); 6] = [
+    let vars: [(&str, Get); 8] = [
         ("CODETRACER_REQUIRE_TRACE", |u| u.require_trace),
         ("CODETRACER_KEEP_PARTIAL_TRACE", |u| u.keep_partial_trace),
         ("CODETRACER_JSON_ERRORS", |u| u.json_errors),
@@ -88,6 +89,8 @@ fn boolean_variables() {
         ("CODETRACER_PROPAGATE_SCRIPT_EXIT", |u| {
             u.propagate_script_exit
         }),
+        ("CODETRACER_FOLLOW_CHILDREN", |u| u.follow_children),
+        ("CODETRACER_INCLUDE_LIBRARIES", |u| u.include_libraries),
         ("CODETRACER_ALLOW_REPR", |u| u.allow_repr),
     ];
     for (name, get) in vars {
@@ -279,10 +282,12 @@ fn all_variables_together_and_owned_strings() {
         ("CODETRACER_CAPTURE_IO", "proxies+fd"),
         ("CODETRACER_MODULE_NAME_FROM_GLOBALS", "false"),
         ("CODETRACER_PROPAGATE_SCRIPT_EXIT", "true"),
+        ("CODETRACER_FOLLOW_CHILDREN", "false"),
         ("CODETRACER_MAX_VALUE_DEPTH", "5"),
         ("CODETRACER_MAX_CONTAINER_ELEMENTS", "20"),
         ("CODETRACER_MAX_STRING_LENGTH", "64"),
         ("CODETRACER_ALLOW_REPR", "true"),
+        ("CODETRACER_TRACE_MODE", "0644"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -298,10 +303,13 @@ fn all_variables_together_and_owned_strings() {
         io_capture: Some(IoCapture::ProxiesAndFd),
         module_name_from_globals: Some(false),
         propagate_script_exit: Some(true),
+        include_libraries: None,
+        follow_children: Some(false),
         max_value_depth: Some(5),
         max_container_elements: Some(20),
         max_string_length: Some(64),
         allow_repr: Some(true),
+        trace_mode: Some("644".parse().unwrap()),
     };
     assert_eq!(update, want);
 }

@@ -38,6 +38,9 @@ fn ctfs_steps_carry_the_statement_column() {
                 policy: RecorderPolicy::default(),
                 trace_filter: Vec::new(),
                 env_filter: None,
+                filter_dir: None,
+                parent: None,
+                test_framework: None,
             },
         )
         .map_err(|e| e.to_string())
@@ -48,7 +51,7 @@ fn ctfs_steps_carry_the_statement_column() {
         );
         py.run(&std::ffi::CString::new(code).unwrap(), None, None)
             .unwrap();
-        session::stop(py, Some(0), None)
+        session::stop(py, Some(0), None, serde_json::Map::new())
             .map_err(|e| e.to_string())
             .unwrap();
     });

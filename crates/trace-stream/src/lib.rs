@@ -11,8 +11,11 @@
 //! - id tables (paths, functions, types, variable names), chunked streaming through a
 //!   background writer thread with bounded memory, and data made durable against a kill
 //!   every [`background::TICK`];
-//! - the trace directory ([`TraceDir`]: file names, preparation, atomic JSON, cleanup) and
-//!   `trace_metadata.json` ([`Metadata`]);
+//! - the trace directory ([`TraceDir`]: file names, preparation, atomic JSON, cleanup),
+//!   `trace_metadata.json` ([`Metadata`]) and the traces of child processes under
+//!   `children/<pid>-<n>/` ([`children`]); every file created without following a planted
+//!   symlink, private (`0600`, directories `0700`) unless another mode is asked
+//!   ([`create`]);
 //! - a streaming reader ([`TraceEvents`]) that also recovers the readable prefix of a file
 //!   cut short.
 //!
@@ -44,6 +47,8 @@
 //! ```
 
 pub mod background;
+pub mod children;
+pub mod create;
 pub mod ctfs;
 pub mod dir;
 pub mod encoding;
@@ -51,6 +56,7 @@ pub mod error;
 pub mod format;
 pub mod metadata;
 pub mod reader;
+pub mod signals;
 pub mod sink;
 pub mod value;
 pub mod writer;
@@ -60,8 +66,10 @@ pub mod writer_thread;
 /// crate name the same version.
 pub use codetracer_trace_types as types;
 
+pub use children::{child_dirs, clear_children, create_child_dir, ChildDir, CHILDREN};
+pub use create::{dir_mode, PRIVATE_FILE_MODE};
 pub use ctfs::writer::RecordingInfo;
-pub use dir::{write_json_atomic, TraceDir};
+pub use dir::{write_json, write_json_atomic, TraceDir};
 pub use encoding::{Cbor, Encoding, Json};
 pub use error::{ErrorKind, Result, TraceStreamError};
 pub use format::TraceFormat;

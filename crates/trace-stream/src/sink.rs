@@ -1,12 +1,14 @@
 //! [`TraceSink`]: collects serialised records into chunks and hands them to the
 //! [`BackgroundFile`] writer thread — when a chunk is full, when asked to flush, and at each
-//! writer tick (so a killed process loses only the last fraction of a second).
+//! writer tick (so a killed process loses only the last fraction of a second). Around a
+//! `fork()` the writer thread is parked ([`TraceSink::park`] / [`TraceSink::resume`]).
 
 use std::path::{Path, PathBuf};
 
 use codetracer_trace_types::TraceLowLevelEvent;
 
 use crate::background::{BackgroundFile, FileEncoding};
+use crate::create::PRIVATE_FILE_MODE;
 use crate::encoding::{Cbor, Encoding, Json};
 use crate::error::{ErrorKind, Result, TraceStreamError};
 use crate::format::TraceFormat;
@@ -24,8 +26,14 @@ pub struct TraceSink {
 }
 
 impl TraceSink {
-    /// Creates the events file at `path` and starts its writer thread.
+    /// Creates the events file at `path` as a private file and starts its writer thread.
     pub fn create(path: &Path, format: TraceFormat) -> Result<Self> {
+        Self::create_with_mode(path, format, PRIVATE_FILE_MODE)
+    }
+
+    /// Creates the events file at `path` with file mode `mode` (never through a symlink, see
+    /// [`crate::create`]) and starts its writer thread.
+    pub fn create_with_mode(path: &Path, format: TraceFormat, mode: u32) -> Result<Self> {
         let (encoding, prologue) =
             match format {
                 TraceFormat::Binary => (FileEncoding::SeekableZstd, Cbor::prologue()),
@@ -35,7 +43,7 @@ impl TraceSink {
                     "a CTFS container is written by CtfsWriter (TraceWriter::create), not a sink",
                 )),
             };
-        let file = BackgroundFile::create(path, encoding)?;
+        let file = BackgroundFile::create(path, encoding, mode)?;
         let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
         chunk.extend_from_slice(prologue);
         Ok(Self {
@@ -103,6 +111,18 @@ impl TraceSink {
             self.hand_over(false)?;
         }
         self.file.flush()
+    }
+
+    /// Ends the writer thread before a `fork()`, keeping its state; see
+    /// [`BackgroundFile::park`]. Records may still be written meanwhile (they wait in the
+    /// chunk and the queue).
+    pub fn park(&mut self) -> Result<()> {
+        self.file.park()
+    }
+
+    /// Restarts the writer thread after [`park`](Self::park) (in the parent of a fork).
+    pub fn resume(&mut self) -> Result<()> {
+        self.file.resume()
     }
 
     /// Ends the stream; returns (records, file bytes).

@@ -16,6 +16,7 @@ use codetracer_trace_types::{
     TypeSpecificInfo, ValueRecord, VariableId,
 };
 
+use crate::create::PRIVATE_FILE_MODE;
 use crate::ctfs::writer::{CtfsWriter, RecordingInfo};
 use crate::encoding::{Cbor, Encoding, Json};
 use crate::error::{ErrorKind, Result, TraceStreamError};
@@ -80,17 +81,29 @@ pub struct Finished {
 }
 
 impl TraceWriter {
-    /// Creates the events file at `path` in `format` and starts streaming into it.
+    /// Creates the events file at `path` in `format` (a private file) and starts streaming
+    /// into it.
     pub fn create(path: &Path, format: TraceFormat) -> Result<Self> {
-        Self::create_with(path, format, &RecordingInfo::default())
+        Self::create_with_mode(path, format, PRIVATE_FILE_MODE)
     }
 
-    /// As [`Self::create`], with what a CTFS container's `meta.dat` says about the
+    /// Creates the events file at `path` in `format` with file mode `mode` and starts
+    /// streaming into it.
+    pub fn create_with_mode(path: &Path, format: TraceFormat, mode: u32) -> Result<Self> {
+        Self::create_with(path, format, mode, &RecordingInfo::default())
+    }
+
+    /// As [`Self::create_with_mode`], with what a CTFS container's `meta.dat` says about the
     /// recording (the other formats keep it in `trace_metadata.json`).
-    pub fn create_with(path: &Path, format: TraceFormat, info: &RecordingInfo) -> Result<Self> {
+    pub fn create_with(
+        path: &Path,
+        format: TraceFormat,
+        mode: u32,
+        info: &RecordingInfo,
+    ) -> Result<Self> {
         let backend = match format {
-            TraceFormat::Ctfs => Backend::Ctfs(Box::new(CtfsWriter::create(path, info)?)),
-            _ => Backend::Sink(TraceSink::create(path, format)?),
+            TraceFormat::Ctfs => Backend::Ctfs(Box::new(CtfsWriter::create(path, mode, info)?)),
+            _ => Backend::Sink(TraceSink::create_with_mode(path, format, mode)?),
         };
         Ok(Self::with_backend(backend))
     }
@@ -358,6 +371,22 @@ impl TraceWriter {
         match &mut self.backend {
             Backend::Sink(s) => s.flush(),
             Backend::Ctfs(w) => w.flush(),
+        }
+    }
+
+    /// Ends the writer thread before a `fork()` (see [`TraceSink::park`]).
+    pub fn park(&mut self) -> Result<()> {
+        match &mut self.backend {
+            Backend::Sink(s) => s.park(),
+            Backend::Ctfs(w) => w.park(),
+        }
+    }
+
+    /// Restarts the writer thread after a `fork()`, in the parent.
+    pub fn resume(&mut self) -> Result<()> {
+        match &mut self.backend {
+            Backend::Sink(s) => s.resume(),
+            Backend::Ctfs(w) => w.resume(),
         }
     }
 

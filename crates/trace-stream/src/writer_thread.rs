@@ -1,9 +1,18 @@
-//! [`WriterThread`]: the recording thread's handle on a background writer thread — the
-//! bounded channel of messages (at most [`QUEUE_DEPTH`] in flight), the channel of emptied
-//! buffers coming back for reuse, the tick flag the writer thread raises, and the join that
-//! turns the thread's failure into an error. Shared by the `trace.bin`/`trace.json` writer
-//! ([`crate::background`]) and the `trace.ct` writer ([`crate::ctfs::output`]), which define
-//! their own messages and loops.
+//! [`WriterThread`]: the recording thread's handle on the `trace.ct` writer thread
+//! ([`crate::ctfs::output`] defines its messages and loop) — the bounded channel of messages
+//! (at most [`QUEUE_DEPTH`] in flight), the channel of emptied buffers coming back for reuse,
+//! the tick flag the writer thread raises, the join that turns the thread's failure into an
+//! error, and parking across `fork()`.
+//!
+//! **Parking.** [`WriterThread::park`] hands the thread a park message; the thread answers
+//! it after the messages queued before it and ends, returning its whole state (the open
+//! container, compressors, its channel ends), which the handle keeps; the process then has no
+//! recorder thread when it forks. [`WriterThread::resume`] starts a new thread with that
+//! state. A forked child inherits a copy of the handle but is not its owner: every operation
+//! there fails instead of waiting for a thread that does not exist, and dropping it closes the
+//! child's copy of the file without writing a byte.
+//!
+//! The thread runs with every signal blocked ([`crate::signals`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,23 +50,52 @@ impl<M> ThreadEnds<M> {
     }
 }
 
-/// The writer thread's result: the bytes of the file it wrote, or what failed.
-type Outcome = std::result::Result<u64, String>;
-
-/// The recording thread's end.
-pub struct WriterThread<M> {
-    path: PathBuf,
-    sender: Option<SyncSender<M>>,
-    handle: Option<JoinHandle<Outcome>>,
-    spare: Receiver<Vec<u8>>,
-    due: Arc<AtomicBool>,
+/// How the writer thread ended: the file is complete (its size in bytes), or it parked
+/// with everything it needs to go on.
+pub enum Ended<S> {
+    /// The file is finished; its size in bytes.
+    Finished(u64),
+    /// Parked: the state for the next thread.
+    Parked(S),
 }
 
-impl<M: Send + 'static> WriterThread<M> {
-    /// Starts `run` on a thread named `codetracer-writer` for the file at `path`.
+/// The writer thread's result: how it ended, or what failed.
+pub type Outcome<S> = std::result::Result<Ended<S>, String>;
+
+/// The recording thread's end; `S` is the writer thread's state (it owns its [`ThreadEnds`]).
+pub struct WriterThread<M: Send + 'static, S: Send + 'static> {
+    path: PathBuf,
+    sender: Option<SyncSender<M>>,
+    handle: Option<JoinHandle<Outcome<S>>>,
+    /// The thread's state while it is parked.
+    parked: Option<S>,
+    run: fn(S) -> Outcome<S>,
+    spare: Receiver<Vec<u8>>,
+    due: Arc<AtomicBool>,
+    /// The process that started the thread (a forked child must not touch the file).
+    owner: u32,
+}
+
+fn spawn<S: Send + 'static>(
+    path: &Path,
+    run: fn(S) -> Outcome<S>,
+    state: S,
+) -> Result<JoinHandle<Outcome<S>>> {
+    crate::signals::with_signals_blocked(|| {
+        std::thread::Builder::new()
+            .name("codetracer-writer".into())
+            .spawn(move || run(state))
+    })
+    .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))
+}
+
+impl<M: Send + 'static, S: Send + 'static> WriterThread<M, S> {
+    /// Builds the thread's state from its channel ends (`make`) and starts `run` with it on
+    /// a thread named `codetracer-writer` for the file at `path`.
     pub fn spawn(
         path: &Path,
-        run: impl FnOnce(ThreadEnds<M>) -> Outcome + Send + 'static,
+        make: impl FnOnce(ThreadEnds<M>) -> S,
+        run: fn(S) -> Outcome<S>,
     ) -> Result<Self> {
         let (sender, receiver) = sync_channel(QUEUE_DEPTH);
         let (give_back, spare) = sync_channel(QUEUE_DEPTH + 2);
@@ -67,17 +105,88 @@ impl<M: Send + 'static> WriterThread<M> {
             give_back,
             due: Arc::clone(&due),
         };
-        let handle = std::thread::Builder::new()
-            .name("codetracer-writer".into())
-            .spawn(move || run(ends))
-            .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))?;
+        let handle = spawn(path, run, make(ends))?;
         Ok(Self {
             path: path.to_path_buf(),
             sender: Some(sender),
             handle: Some(handle),
+            parked: None,
+            run,
             spare,
             due,
+            owner: std::process::id(),
         })
+    }
+
+    /// Ends the thread, keeping its state, so that the process can `fork()` without a
+    /// recorder thread: `message` (the thread's park message) is queued after what is in
+    /// flight, and this returns once the thread wrote those and exited. A no-op when parked.
+    pub fn park(&mut self, message: M) -> Result<()> {
+        self.check_owner()?;
+        if self.handle.is_none() {
+            return Ok(());
+        }
+        self.post(message)?;
+        match self.handle.take().map(JoinHandle::join) {
+            Some(Ok(Ok(Ended::Parked(state)))) => {
+                self.parked = Some(state);
+                Ok(())
+            }
+            Some(Ok(Ok(Ended::Finished(_)))) => {
+                self.sender = None;
+                Err(TraceStreamError::new(
+                    ErrorKind::Writer,
+                    format!(
+                        "the writer thread of {} ended instead of parking",
+                        self.path.display()
+                    ),
+                ))
+            }
+            Some(Ok(Err(msg))) => {
+                self.sender = None;
+                Err(TraceStreamError::io("cannot write", &self.path, msg))
+            }
+            Some(Err(_)) => {
+                self.sender = None;
+                Err(self.panicked())
+            }
+            None => Err(self.gone()),
+        }
+    }
+
+    /// Starts a new thread with the state [`park`](Self::park) kept (a no-op when not
+    /// parked). Every operation that needs the thread resumes a parked one itself.
+    pub fn resume(&mut self) -> Result<()> {
+        self.check_owner()?;
+        if let Some(state) = self.parked.take() {
+            self.handle = Some(spawn(&self.path, self.run, state)?);
+        }
+        Ok(())
+    }
+
+    /// Asks for a resume at the next record rather than now: raises the tick flag, so the
+    /// recording side hands its data over at its next record and that hand-over starts the
+    /// thread (for a caller that must not start a thread at this moment).
+    pub fn resume_at_next_record(&self) {
+        if self.parked.is_some() {
+            self.due.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Fails in a process that did not start the thread (a forked child).
+    fn check_owner(&self) -> Result<()> {
+        if std::process::id() == self.owner {
+            return Ok(());
+        }
+        Err(TraceStreamError::new(
+            ErrorKind::Writer,
+            format!(
+                "the trace file {} belongs to process {}; this process (a fork of it) must not write it",
+                self.path.display(),
+                self.owner
+            ),
+        )
+        .at(&self.path))
     }
 
     /// Whether the writer thread asks for the partial data (a tick passed). Cheap: one
@@ -97,9 +206,11 @@ impl<M: Send + 'static> WriterThread<M> {
         self.spare.try_recv().ok()
     }
 
-    /// Sends `message` (blocks while the queue is full); a thread that ended early failed,
-    /// and its error is returned.
+    /// Sends `message` (blocks while the queue is full), resuming a parked thread first; a
+    /// thread that ended early failed, and its error is returned.
     pub fn post(&mut self, message: M) -> Result<()> {
+        self.check_owner()?;
+        self.resume()?;
         let Some(sender) = &self.sender else {
             return Err(TraceStreamError::new(
                 ErrorKind::Writer,
@@ -125,6 +236,11 @@ impl<M: Send + 'static> WriterThread<M> {
 
     fn join_error(&mut self) -> TraceStreamError {
         match self.handle.take().map(JoinHandle::join) {
+            Some(Ok(Ok(Ended::Parked(state)))) => {
+                // Cannot happen (parking is answered only to `park`): keep the state anyway.
+                self.parked = Some(state);
+                TraceStreamError::io("cannot write", &self.path, "the writer thread parked")
+            }
             Some(Ok(Err(msg))) => TraceStreamError::io("cannot write", &self.path, msg),
             Some(Err(_)) => self.panicked(),
             _ => TraceStreamError::io("cannot write", &self.path, "the writer thread stopped"),
@@ -138,25 +254,45 @@ impl<M: Send + 'static> WriterThread<M> {
         )
     }
 
+    fn gone(&self) -> TraceStreamError {
+        TraceStreamError::new(
+            ErrorKind::Writer,
+            format!("the writer thread of {} is gone", self.path.display()),
+        )
+    }
+
     /// Closes the channel (the thread finishes the file), waits for the thread and returns
     /// the file's size in bytes.
     pub fn finish(mut self) -> Result<u64> {
+        self.check_owner()?;
+        self.resume()?;
         self.sender = None;
         match self.handle.take().map(JoinHandle::join) {
-            Some(Ok(Ok(bytes))) => Ok(bytes),
+            Some(Ok(Ok(Ended::Finished(bytes)))) => Ok(bytes),
+            Some(Ok(Ok(Ended::Parked(_)))) => Err(self.gone()),
             Some(Ok(Err(msg))) => Err(TraceStreamError::io("cannot write", &self.path, msg)),
             Some(Err(_)) => Err(self.panicked()),
-            None => Err(TraceStreamError::new(
-                ErrorKind::Writer,
-                format!("the writer thread of {} is gone", self.path.display()),
-            )),
+            None => Err(self.gone()),
         }
     }
 }
 
-impl<M> Drop for WriterThread<M> {
+impl<M: Send + 'static, S: Send + 'static> Drop for WriterThread<M, S> {
     fn drop(&mut self) {
         self.sender = None;
+        if std::process::id() != self.owner {
+            // A forked child: the thread exists only in the parent; never wait for it. The
+            // parked state (if any) drops without writing a byte.
+            std::mem::forget(self.handle.take());
+            return;
+        }
+        // A parked thread is restarted so that the file gets its ending (the closed channel
+        // tells it to publish what it has).
+        if let Some(state) = self.parked.take() {
+            if let Ok(handle) = spawn(&self.path, self.run, state) {
+                self.handle = Some(handle);
+            }
+        }
         if let Some(handle) = self.handle.take() {
             let _ = handle.join();
         }

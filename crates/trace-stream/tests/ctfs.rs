@@ -18,6 +18,7 @@ use codetracer_trace_stream::ctfs::{Stream, CALLS};
 use codetracer_trace_stream::types::{EventLogKind, TypeKind, TypeSpecificInfo, ValueRecord};
 use codetracer_trace_stream::{
     Cbor, ReadMode, RecordingInfo, TraceDir, TraceEvents, TraceFormat, TraceWriter, ValueOut,
+    PRIVATE_FILE_MODE,
 };
 
 const SOURCE: &str =
@@ -34,7 +35,7 @@ fn write(dir: &Path, format: TraceFormat, src: &Path) -> u64 {
         workdir: "/w".into(),
         recorder_id: "test/1".into(),
     };
-    let mut w = TraceWriter::create_with(&layout.events, format, &info).unwrap();
+    let mut w = TraceWriter::create_with(&layout.events, format, PRIVATE_FILE_MODE, &info).unwrap();
     let p = w.path_id(&src.display().to_string()).unwrap();
     let top = w.new_function("<toplevel>", p, 1).unwrap();
     w.call(top, Vec::new()).unwrap();

@@ -3,12 +3,15 @@
 //! cannot be reused by another code object while the entry exists) — including, for `trace.ct`
 //! steps, the column of the statement each instruction starts ([`CodeInfo::column_at`]).
 
+use std::path::PathBuf;
+
 use codetracer_trace_filter::ValueAction;
 use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
 use pyo3::prelude::*;
 use pyo3::types::{PyCode, PyString, PyTuple};
 
 use crate::errors::RecorderFailure;
+use crate::runtime::ffi_str::escaped_text;
 use codetracer_trace_stream::TraceWriter;
 
 /// CPython `co_flags` bits we read.
@@ -34,8 +37,10 @@ pub struct CodeInfo {
     pub code: Py<PyCode>,
     /// Whether the scope decision says to record this code.
     pub traced: bool,
-    /// `co_filename`.
+    /// `co_filename` as text (lone surrogates of a name that is not UTF-8 escaped, `\udce9`).
     pub filename: String,
+    /// `co_filename` as the file system path it names (the bytes of the name).
+    pub file_path: PathBuf,
     /// `co_qualname`.
     pub qualname: String,
     /// `co_firstlineno`.
@@ -69,6 +74,12 @@ pub struct CodeInfo {
     pub columns: Vec<u32>,
     /// The last line any instruction of this code is on (a line-table size hint).
     pub max_line: u32,
+    /// Indices into `locals` of the variables the filters hide (redact or drop).
+    pub hidden_locals: Vec<usize>,
+    /// Indices into `globals` of the variables the filters hide.
+    pub hidden_globals: Vec<usize>,
+    /// The scope's attribute fingerprint (see `Out::attrs_token`).
+    pub attrs_token: u64,
 }
 
 fn names<'py>(code: &Bound<'py, PyCode>, attr: &str) -> PyResult<Vec<Bound<'py, PyString>>> {
@@ -90,11 +101,44 @@ fn slot(name: Bound<'_, PyString>) -> PyResult<VarSlot> {
 }
 
 impl CodeInfo {
-    /// Reads the facts of `code` (attribute reads on a code object: no user code runs).
+    /// Reads the facts of `code` the scope decision needs (attribute reads on a code object:
+    /// no user code runs); the variables are read by [`CodeInfo::read_variables`], for
+    /// recorded code only (skipped code is most code objects, e.g. all of pytest's).
     pub fn inspect(code: &Bound<'_, PyCode>) -> PyResult<Self> {
-        let filename: String = code.getattr("co_filename")?.extract()?;
-        let qualname: String = code.getattr("co_qualname")?.extract()?;
+        let file = code.getattr("co_filename")?;
+        let filename = escaped_text(file.cast::<PyString>()?)?;
+        let file_path: PathBuf = file.extract().unwrap_or_else(|_| PathBuf::from(&filename));
+        let qualname = escaped_text(code.getattr("co_qualname")?.cast::<PyString>()?)?;
         let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
+        Ok(Self {
+            code: code.clone().unbind(),
+            traced: false,
+            is_module: qualname == "<module>",
+            filename,
+            file_path,
+            qualname,
+            first_line,
+            locals: Vec::new(),
+            params: Vec::new(),
+            globals: Vec::new(),
+            path_id: None,
+            function_id: None,
+            local_events_on: false,
+            is_activation_file: false,
+            function_name: None,
+            module: None,
+            return_action: ValueAction::Allow,
+            hidden_locals: Vec::new(),
+            hidden_globals: Vec::new(),
+            attrs_token: 0,
+            columns: Vec::new(),
+            max_line: u32::try_from(first_line.max(1)).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Reads the locals (with the parameters' positions) and the global names of the code.
+    pub fn read_variables(&mut self, py: Python<'_>) -> PyResult<()> {
+        let code = self.code.bind(py);
         let flags: u32 = code.getattr("co_flags")?.extract()?;
         let argcount: usize = code.getattr("co_argcount")?.extract()?;
         let kwonly: usize = code.getattr("co_kwonlyargcount")?.extract()?;
@@ -134,26 +178,24 @@ impl CodeInfo {
                 globals.push(slot(name)?);
             }
         }
-        Ok(Self {
-            code: code.clone().unbind(),
-            traced: false,
-            is_module: qualname == "<module>",
-            filename,
-            qualname,
-            first_line,
-            locals,
-            params,
-            globals,
-            path_id: None,
-            function_id: None,
-            local_events_on: false,
-            is_activation_file: false,
-            function_name: None,
-            module: None,
-            return_action: ValueAction::Allow,
-            columns: Vec::new(),
-            max_line: u32::try_from(first_line.max(1)).unwrap_or(u32::MAX),
-        })
+        self.locals = locals;
+        self.params = params;
+        self.globals = globals;
+        Ok(())
+    }
+
+    /// Notes which variables the filters hide, once their actions are set.
+    pub fn note_hidden(&mut self) {
+        let hidden = |slots: &[VarSlot]| {
+            slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.action != ValueAction::Allow)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        self.hidden_locals = hidden(&self.locals);
+        self.hidden_globals = hidden(&self.globals);
     }
 
     /// Reads `co_positions()` (a method of code objects: no user code runs) into

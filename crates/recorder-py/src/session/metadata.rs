@@ -1,6 +1,9 @@
 //! The recorder's `trace_metadata.json`: the program, its arguments, how it ended, the
-//! filters in use — turned into the trace-stream crate's [`Metadata`] and written atomically —
-//! and the same facts for a `.ct` container's `meta.dat` ([`recording_info`]).
+//! filters in use (the arguments with secret-named options' values redacted), the process
+//! (pid, command line, parent), its children's traces and where the trace went
+//! (`trace_dir`: `{"path", "symlink"}`, the symlink it was given as resolved once) — turned
+//! into the trace-stream crate's [`Metadata`] and written atomically — and the same facts
+//! for a `.ct` container's `meta.dat` ([`recording_info`]).
 
 use codetracer_trace_stream::{
     ExitStatus, Metadata, RecorderInfo, RecordingInfo, TraceDir, TraceFormat,
@@ -17,6 +20,9 @@ pub struct Ending<'a> {
     pub code: Option<i64>,
     /// The uncaught exception's text, if it ended with one.
     pub error: Option<&'a str>,
+    /// How it ended when the code does not say (`"signal SIGTERM"`); else `"uncaught
+    /// exception"` when there is an error.
+    pub label: Option<&'a str>,
 }
 
 /// What the session says about its program.
@@ -27,6 +33,8 @@ pub struct ProgramInfo<'a> {
     pub args: &'a [String],
     /// Events file format.
     pub format: TraceFormat,
+    /// The `process` block (see [`super::children::process_block`]).
+    pub process: &'a serde_json::Value,
 }
 
 fn workdir() -> String {
@@ -39,31 +47,70 @@ fn workdir() -> String {
 pub fn recording_info(info: &ProgramInfo<'_>) -> RecordingInfo {
     RecordingInfo {
         program: info.program.to_owned(),
-        args: info.args.to_vec(),
+        // Redacted as in `trace_metadata.json`.
+        args: codetracer_trace_filter::redact_argv(info.args),
         workdir: workdir(),
         recorder_id: format!("{RECORDER_NAME}/{}", env!("CARGO_PKG_VERSION")),
     }
 }
 
-/// Writes `trace_metadata.json`; `ending` is `None` while the program runs.
+/// Writes `trace_metadata.json`; `ending` is `None` while the program runs, `children` the
+/// list of child traces (written once the recording ended).
 pub fn write_metadata(
     dir: &TraceDir,
     info: &ProgramInfo<'_>,
     ending: Option<Ending<'_>>,
     trace_filter: Option<serde_json::Value>,
+    children: Option<serde_json::Value>,
+) -> Result<(), RecorderFailure> {
+    write_metadata_with(
+        dir,
+        info,
+        ending,
+        trace_filter,
+        children,
+        serde_json::Map::new(),
+    )
+}
+
+/// [`write_metadata`] with the caller's own top-level fields added (the pytest plugin's
+/// `pytest` block); the recorder's fields win over a caller field of the same name.
+pub fn write_metadata_with(
+    dir: &TraceDir,
+    info: &ProgramInfo<'_>,
+    ending: Option<Ending<'_>>,
+    trace_filter: Option<serde_json::Value>,
+    children: Option<serde_json::Value>,
+    caller: serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), RecorderFailure> {
     let workdir = workdir();
-    let mut extra = serde_json::Map::new();
+    let mut extra = caller;
+    let where_to = std::path::absolute(&dir.dir).unwrap_or_else(|_| dir.dir.clone());
+    extra.insert(
+        "trace_dir".into(),
+        serde_json::json!({
+            "path": where_to.display().to_string(),
+            "symlink": dir.symlink.as_ref().map(|p| p.display().to_string()),
+        }),
+    );
     if let Some(filter) = trace_filter {
         extra.insert("trace_filter".into(), filter);
+    }
+    extra.insert("process".into(), info.process.clone());
+    if let Some(children) = children {
+        extra.insert("children".into(), children);
     }
     let meta = Metadata {
         workdir,
         program: info.program.to_owned(),
-        args: info.args.to_vec(),
+        // Secret-named options keep their flag, their value becomes `<redacted>`.
+        args: codetracer_trace_filter::redact_argv(info.args),
         exit_status: ending.map(|e| ExitStatus {
             code: e.code,
-            label: e.error.map(|_| "uncaught exception".to_owned()),
+            label: e
+                .label
+                .or(e.error.map(|_| "uncaught exception"))
+                .map(str::to_owned),
         }),
         format: info.format,
         recorder: RecorderInfo {

@@ -1,9 +1,15 @@
 //! The recording session: at most one per process. Start prepares the trace directory, builds
 //! the [`RuntimeTracer`] and installs it under a sys.monitoring tool id; stop finishes the
-//! trace, uninstalls, releases the id and writes the metadata. Failures follow the policy
-//! (`on_recorder_error`, `keep_partial_trace`, `require_trace`).
+//! trace, uninstalls, releases the id and writes the metadata (with the list of the traces of
+//! child processes, [`children`]). Failures follow the policy (`on_recorder_error`,
+//! `keep_partial_trace`, `require_trace`). Across `fork()`: [`fork`]; on `SIGTERM`:
+//! [`terminate`].
 
+pub mod children;
+pub mod fork;
+pub mod io;
 pub mod metadata;
+pub mod terminate;
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -15,15 +21,17 @@ use codetracer_monitoring::{
 use codetracer_policy::{OnRecorderError, RecorderPolicy};
 use pyo3::prelude::*;
 
-use codetracer_trace_stream::{TraceDir, TraceFormat};
+use codetracer_trace_stream::{clear_children, create_child_dir, TraceDir, TraceFormat};
 
 use crate::errors::{codes, RecorderFailure, RecorderResult};
 use crate::failure_injection::{self, Point};
 use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
-use metadata::{recording_info, write_metadata, Ending, ProgramInfo};
+use children::{children_list, lock_listing, process_block, refresh_parent_listing, Parent};
+use metadata::{recording_info, write_metadata, write_metadata_with, Ending, ProgramInfo};
 
 /// What `start` needs.
+#[derive(Debug, Clone)]
 pub struct StartRequest {
     /// Trace directory.
     pub dir: PathBuf,
@@ -41,15 +49,25 @@ pub struct StartRequest {
     pub trace_filter: Vec<String>,
     /// `CODETRACER_TRACE_FILTER`, when the environment applies.
     pub env_filter: Option<String>,
+    /// Where the project filter is looked for (`None`: the activation path's directory, else
+    /// the current directory); a child gets its parent's.
+    pub filter_dir: Option<PathBuf>,
+    /// The recording this one is a child of.
+    pub parent: Option<Parent>,
+    /// The test framework whose builtin filter joins the chain (`--pytest` / `--unittest`).
+    pub test_framework: Option<codetracer_trace_filter::TestFramework>,
 }
 
-struct ActiveSession {
-    tool: ToolId,
+pub(crate) struct ActiveSession {
+    pub(crate) tool: ToolId,
     paths: TraceDir,
-    format: TraceFormat,
-    program: String,
-    args: Vec<String>,
-    policy: RecorderPolicy,
+    /// The request as started (absolute directory, resolved filter directory): what a
+    /// child's recording is made from.
+    pub(crate) request: StartRequest,
+    /// The `process` block of the metadata.
+    process: serde_json::Value,
+    /// The process that started the recording (in a forked child: the parent).
+    pub(crate) pid: u32,
     started: Instant,
 }
 
@@ -71,7 +89,7 @@ pub struct StopReport {
 
 static SESSION: Mutex<Option<ActiveSession>> = Mutex::new(None);
 
-fn session() -> MutexGuard<'static, Option<ActiveSession>> {
+pub(crate) fn session() -> MutexGuard<'static, Option<ActiveSession>> {
     SESSION.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -85,8 +103,16 @@ fn monitoring_failure(err: MonitoringError) -> RecorderFailure {
     }
 }
 
+/// The command line of this process (`sys.orig_argv`).
+fn orig_argv(py: Python<'_>) -> Vec<String> {
+    py.import("sys")
+        .and_then(|sys| sys.getattr("orig_argv"))
+        .and_then(|argv| argv.extract())
+        .unwrap_or_default()
+}
+
 /// Starts recording.
-pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
+pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
     let mut guard = session();
     if guard.is_some() {
         return Err(RecorderFailure::usage(
@@ -97,40 +123,47 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
     crate::logging::apply_level(request.policy.log_level);
     failure_injection::arm_from_env();
     // Filters first: a bad filter stops the start before anything is written.
-    let start_dir = request
-        .activation_path
-        .as_deref()
-        .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
-        .or_else(|| std::env::current_dir().ok());
+    let start_dir = request.filter_dir.clone().or_else(|| {
+        request
+            .activation_path
+            .as_deref()
+            .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+            .or_else(|| std::env::current_dir().ok())
+    });
+    request.filter_dir.clone_from(&start_dir);
+    if let Ok(absolute) = std::path::absolute(&request.dir) {
+        request.dir = absolute; // children may run elsewhere
+    }
     let scope = Scope::load(
         py,
         &ScopeRequest {
             start_dir: start_dir.as_deref(),
             env_spec: request.env_filter.as_deref(),
             explicit: &request.trace_filter,
+            include_libraries: request.policy.include_libraries,
+            test_framework: request.test_framework,
         },
     )?;
     let filter_block = scope.summary_json();
-    let paths = TraceDir::prepare(&request.dir, request.format)?;
+    let paths = TraceDir::prepare_with_mode(
+        &request.dir,
+        request.format,
+        request.policy.trace_mode.file_mode(),
+    )?;
+    clear_children(&request.dir)?;
+    let process = process_block(&orig_argv(py), request.parent.as_ref());
     let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE)
         .map_err(monitoring_failure)?;
     let started = crate::errors::catch_panic("start", || -> RecorderResult<()> {
-        write_metadata(
-            &paths,
-            &ProgramInfo {
-                program: &request.program,
-                args: &request.args,
-                format: request.format,
-            },
-            None,
-            Some(filter_block),
-        )?;
-        let adopt = request.activation_path.is_none();
-        let recording = recording_info(&ProgramInfo {
+        let program = ProgramInfo {
             program: &request.program,
             args: &request.args,
             format: request.format,
-        });
+            process: &process,
+        };
+        write_metadata(&paths, &program, None, Some(filter_block), None)?;
+        let adopt = request.activation_path.is_none();
+        let recording = recording_info(&program);
         let mut tracer = RuntimeTracer::begin(
             py,
             TracerConfig {
@@ -168,13 +201,39 @@ pub fn start(py: Python<'_>, request: StartRequest) -> RecorderResult<()> {
     *guard = Some(ActiveSession {
         tool,
         paths,
-        format: request.format,
-        program: request.program,
-        args: request.args,
-        policy: request.policy,
+        request,
+        process,
+        pid: std::process::id(),
         started: Instant::now(),
     });
+    terminate::arm();
     Ok(())
+}
+
+/// Starts the recording of a child process into a new `children/<pid>-<n>/` directory of
+/// `parent`'s trace; returns that directory.
+pub fn start_child(
+    py: Python<'_>,
+    mut request: StartRequest,
+    parent: Parent,
+) -> RecorderResult<PathBuf> {
+    request.dir = create_child_dir(&parent.dir, std::process::id())?;
+    request.activation_path = None;
+    request.parent = Some(parent.clone());
+    let dir = request.dir.clone();
+    if let Err(e) = start(py, request) {
+        let _ = std::fs::remove_dir(&dir); // empty unless the start got far
+        return Err(e);
+    }
+    refresh_parent_listing(&parent); // a parent that ended (or exec'd) first lists this child
+    Ok(dir)
+}
+
+/// The `CODETRACER_CHILD_SESSION` value for the children of the active recording.
+pub fn child_session_value() -> Option<String> {
+    session()
+        .as_ref()
+        .map(|active| children::child_session_value(&active.request))
 }
 
 /// Whether a session is recording (false after a failure under `disable`).
@@ -199,15 +258,45 @@ pub fn flush(py: Python<'_>) -> RecorderResult<()> {
         .map_err(|e| RecorderFailure::io("cannot flush", &active.paths.events, e))
 }
 
-/// Stops recording; `None` when no session was running.
+/// Stops recording; `None` when no session was running. `extra` holds the caller's own
+/// top-level metadata fields (written with the final metadata).
 pub fn stop(
     py: Python<'_>,
     exit_code: Option<i64>,
     error: Option<String>,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> RecorderResult<Option<StopReport>> {
+    stop_ending(py, exit_code, error, None, extra)
+}
+
+/// [`stop`], with a label for how the program ended (`"signal SIGTERM"`).
+pub fn stop_ending(
+    py: Python<'_>,
+    exit_code: Option<i64>,
+    error: Option<String>,
+    label: Option<&str>,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> RecorderResult<Option<StopReport>> {
     let Some(active) = session().take() else {
         return Ok(None);
     };
+    let parent = active.request.parent.clone();
+    let stopped = finish_session(py, active, exit_code, error, label, extra);
+    terminate::disarm();
+    if let Some(parent) = parent {
+        refresh_parent_listing(&parent); // a parent that ended first lists this exit status
+    }
+    stopped
+}
+
+fn finish_session(
+    py: Python<'_>,
+    active: ActiveSession,
+    exit_code: Option<i64>,
+    error: Option<String>,
+    label: Option<&str>,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> RecorderResult<Option<StopReport>> {
     let error_text = error.clone();
     let outcome = crate::errors::catch_panic("stop", || {
         monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| {
@@ -236,19 +325,25 @@ pub fn stop(
         steps: 0,
         paths: Vec::new(),
         filter: serde_json::Value::Null,
+        activation: None,
+        activation_skipped: false,
     };
+    let request = &active.request;
     let info = ProgramInfo {
-        program: &active.program,
-        args: &active.args,
-        format: active.format,
+        program: &request.program,
+        args: &request.args,
+        format: request.format,
+        process: &active.process,
     };
+    let children = || Some(children_list(&active.paths.dir));
     let ending = || Ending {
         code: exit_code,
         error: error_text.as_deref(),
+        label,
     };
     let (summary, disabled_by) = match outcome {
         Ok(summary) => {
-            if active.policy.require_trace && summary.steps == 0 {
+            if request.policy.require_trace && summary.steps == 0 {
                 active.paths.remove_files();
                 return Err(RecorderFailure::environment(
                     codes::TRACE_MISSING,
@@ -256,21 +351,25 @@ pub fn stop(
                 )
                 .with("trace_dir", active.paths.dir.display().to_string()));
             }
-            write_metadata(
+            let _lock = lock_listing(&active.paths.dir);
+            write_metadata_with(
                 &active.paths,
                 &info,
                 Some(ending()),
                 Some(summary.filter.clone()),
+                children(),
+                extra,
             )?;
             (summary, None)
         }
         Err(failure) => {
-            if active.policy.keep_partial_trace {
-                let _ = write_metadata(&active.paths, &info, Some(ending()), None);
+            if request.policy.keep_partial_trace {
+                let _lock = lock_listing(&active.paths.dir);
+                let _ = write_metadata(&active.paths, &info, Some(ending()), None, children());
             } else {
                 active.paths.remove_files();
             }
-            if active.policy.on_recorder_error == OnRecorderError::Abort {
+            if request.policy.on_recorder_error == OnRecorderError::Abort {
                 return Err(failure);
             }
             (empty, Some(failure))
@@ -279,7 +378,7 @@ pub fn stop(
     let files = active.paths.existing_files();
     Ok(Some(StopReport {
         dir: active.paths.dir.clone(),
-        format: active.format,
+        format: request.format,
         summary,
         seconds,
         disabled_by,

@@ -8,8 +8,9 @@
 //! records in chunks of [`CALLS_CHUNK`] keys: a chunk is sealed (encoded and compressed) as
 //! soon as every call in it returned, which leaves in memory only the chunks that hold an
 //! open call (at most one per open call) and the children lists of open calls. Sealed chunks
-//! wait in a spill file beside the container (unlinked at once where the system allows, so a
-//! killed process leaves nothing behind) until the end copies them into `calls.dat` in order.
+//! wait in an unnamed spill file in the container's directory (a private temporary file,
+//! removed at once where the system allows, so a killed process leaves nothing behind and no
+//! name in a shared directory is ever opened) until the end copies them into `calls.dat`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -72,7 +73,7 @@ pub struct CallsBuilder {
     next_key: u64,
     open: KeyMap<OpenCall>,
     pending: BTreeMap<u64, PendingChunk>,
-    spill_path: PathBuf,
+    spill_dir: PathBuf,
     spill: Option<File>,
     spill_len: u64,
     spilled: BTreeMap<u64, (u64, u64)>,
@@ -87,15 +88,17 @@ fn damaged() -> io::Error {
 impl CallsBuilder {
     /// A builder whose spill file will be next to `container`.
     pub fn new(container: &Path) -> io::Result<Self> {
-        let mut spill_path = container.as_os_str().to_owned();
-        spill_path.push(".calls.tmp");
+        let spill_dir = match container.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         Ok(Self {
             stacks: CallStacks::new(),
             step: 0,
             next_key: 0,
             open: KeyMap::default(),
             pending: BTreeMap::new(),
-            spill_path: PathBuf::from(spill_path),
+            spill_dir,
             spill: None,
             spill_len: 0,
             spilled: BTreeMap::new(),
@@ -247,17 +250,8 @@ impl CallsBuilder {
         }
         let compressed = self.compressor.compress(&self.scratch)?;
         if self.spill.is_none() {
-            let file = File::options()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&self.spill_path)?;
-            // Where the system allows it, the file lives on unnamed until closed: a killed
-            // process leaves no spill file.
-            #[cfg(unix)]
-            std::fs::remove_file(&self.spill_path)?;
-            self.spill = Some(file);
+            // Created exclusively (`0600`) and unnamed at once where the system allows it.
+            self.spill = Some(tempfile::tempfile_in(&self.spill_dir)?);
         }
         if let Some(f) = &self.spill {
             write_at(f, &compressed, self.spill_len)?;
@@ -301,13 +295,5 @@ impl CallsBuilder {
             c.append(idx, &at.to_le_bytes())?;
         }
         Ok(())
-    }
-}
-
-impl Drop for CallsBuilder {
-    fn drop(&mut self) {
-        if self.spill.take().is_some() && self.spill_path.exists() {
-            let _ = std::fs::remove_file(&self.spill_path);
-        }
     }
 }

@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 use super::base40;
 use super::pio::write_at;
+use crate::create::create_replacing;
 
 /// Bytes per block.
 pub const BLOCK_SIZE: u64 = 4096;
@@ -96,14 +97,10 @@ fn slot_offset(block: u64, slot: u64) -> u64 {
 }
 
 impl Container {
-    /// Creates (truncates) `path` with an empty directory.
-    pub fn create(path: &Path) -> io::Result<Self> {
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)?;
+    /// Creates `path` as a new file of `mode` with an empty directory (replacing what is
+    /// there without following a symlink, see [`crate::create`]).
+    pub fn create(path: &Path, mode: u32) -> io::Result<Self> {
+        let file = create_replacing(path, mode).map_err(io::Error::other)?;
         file.set_len(BLOCK_SIZE)?;
         let mut container = Self {
             file,

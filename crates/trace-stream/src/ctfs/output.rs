@@ -24,9 +24,9 @@ use super::meta::MetaDat;
 use super::records::idx_header;
 use super::tail::Tail;
 use super::{Stream, Table, CALLS, LEVEL, META, TAIL};
-use crate::background::TICK;
+use crate::background::{run_tick_hook, TICK};
 use crate::error::{Result, TraceStreamError};
-use crate::writer_thread::{ThreadEnds, WriterThread};
+use crate::writer_thread::{Ended, Outcome, ThreadEnds, WriterThread};
 
 /// What the recording thread hands over.
 #[derive(Debug, Default)]
@@ -53,11 +53,13 @@ pub struct Finish {
 enum Message {
     Batch(Batch),
     Finish(Finish),
+    /// End the thread, keeping the state (before a `fork()`).
+    Park,
 }
 
 /// The recording thread's handle on the writer thread.
 pub struct Pipe {
-    thread: WriterThread<Message>,
+    thread: WriterThread<Message, Box<Output>>,
 }
 
 struct StreamFiles {
@@ -79,12 +81,15 @@ struct Output {
     tail_listed: Option<usize>,
     compressor: zstd::bulk::Compressor<'static>,
     calls: CallsBuilder,
+    ends: Option<ThreadEnds<Message>>,
+    /// When the last tail was written (ticks count from it, across a park too).
+    last_tail: Instant,
 }
 
 impl Output {
     /// Creates the container with every file of a recording and `meta` (before the thread).
-    fn create(path: &Path, meta: &MetaDat) -> std::io::Result<Self> {
-        let mut c = Container::create(path)?;
+    fn create(path: &Path, mode: u32, meta: &MetaDat) -> std::io::Result<Self> {
+        let mut c = Container::create(path, mode)?;
         let meta_file = c.add_file(META, true)?;
         c.rewrite(meta_file, &meta.encode())?;
         let mut tables = Vec::new();
@@ -123,6 +128,8 @@ impl Output {
             tail_listed: None,
             compressor: zstd::bulk::Compressor::new(LEVEL)?,
             calls: CallsBuilder::new(path)?,
+            ends: None,
+            last_tail: Instant::now(),
         })
     }
 
@@ -185,46 +192,80 @@ impl Output {
     }
 }
 
-fn run(mut out: Output, ends: ThreadEnds<Message>) -> std::result::Result<u64, String> {
+fn run(mut out: Box<Output>) -> Outcome<Box<Output>> {
+    let Some(ends) = out.ends.take() else {
+        return Err("the writer thread has no channel".to_owned());
+    };
+    let ended = pump(&mut out, &ends);
+    out.ends = Some(ends);
+    match ended {
+        Ok(Stop::Park) => Ok(Ended::Parked(out)),
+        Ok(Stop::Finish(f)) => out
+            .finish(f)
+            .map(Ended::Finished)
+            .map_err(|e| e.to_string()),
+        Ok(Stop::Abandoned) => {
+            // Abandoned without a finish: keep what was published.
+            out.c.publish().map_err(|e| e.to_string())?;
+            Ok(Ended::Finished(out.c.len()))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Why [`pump`] stopped.
+enum Stop {
+    Finish(Finish),
+    Park,
+    Abandoned,
+}
+
+fn pump(out: &mut Output, ends: &ThreadEnds<Message>) -> std::io::Result<Stop> {
     let due = &ends.due;
-    // Ticks are counted from the last tail, not from the last message: a busy recording
-    // (chunks arriving more often than a tick) must still hand over its tail every tick.
-    let mut last_tail = Instant::now();
+    let mut last_hook = Instant::now();
     loop {
+        // Ticks are counted from the last tail, not from the last message: a busy recording
+        // (chunks arriving more often than a tick) must still hand over its tail every tick.
         let wait = if due.load(Ordering::Relaxed) {
             TICK
         } else {
-            TICK.saturating_sub(last_tail.elapsed())
+            TICK.saturating_sub(out.last_tail.elapsed())
         };
         match ends.receiver.recv_timeout(wait) {
             Ok(Message::Batch(b)) => {
                 let tail = b.tail.is_some();
-                out.batch(b, &ends).map_err(|e| e.to_string())?;
+                out.batch(b, ends)?;
                 if tail {
-                    last_tail = Instant::now();
+                    out.last_tail = Instant::now();
                 }
             }
-            Ok(Message::Finish(f)) => return out.finish(f).map_err(|e| e.to_string()),
+            Ok(Message::Finish(f)) => return Ok(Stop::Finish(f)),
+            Ok(Message::Park) => return Ok(Stop::Park),
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                // Abandoned without a finish: keep what was published.
-                out.c.publish().map_err(|e| e.to_string())?;
-                return Ok(out.c.len());
-            }
+            Err(RecvTimeoutError::Disconnected) => return Ok(Stop::Abandoned),
         }
-        if last_tail.elapsed() >= TICK {
+        if out.last_tail.elapsed() >= TICK {
             due.store(true, Ordering::Relaxed);
+        }
+        if last_hook.elapsed() >= TICK {
+            last_hook = Instant::now();
+            run_tick_hook();
         }
     }
 }
 
 impl Pipe {
     /// Creates the container at `path` with `meta` and starts its writer thread.
-    pub fn create(path: &Path, meta: &MetaDat) -> Result<Self> {
-        let out = Output::create(path, meta)
+    pub fn create(path: &Path, mode: u32, meta: &MetaDat) -> Result<Self> {
+        let out = Output::create(path, mode, meta)
             .map_err(|e| TraceStreamError::io("cannot write", path, e))?;
+        let make = move |ends| {
+            let mut out = Box::new(out);
+            out.ends = Some(ends);
+            out
+        };
         Ok(Self {
-            thread: WriterThread::spawn(path, move |ends| run(out, ends))?,
+            thread: WriterThread::spawn(path, make, run)?,
         })
     }
 
@@ -253,6 +294,22 @@ impl Pipe {
         batch.reply = Some(reply);
         self.send(batch)?;
         self.thread.wait(&wait)
+    }
+
+    /// Ends the writer thread before a `fork()`, after the batches in flight (see
+    /// [`WriterThread::park`]).
+    pub fn park(&mut self) -> Result<()> {
+        self.thread.park(Message::Park)
+    }
+
+    /// Restarts the writer thread after [`park`](Self::park), in the parent.
+    pub fn resume(&mut self) -> Result<()> {
+        self.thread.resume()
+    }
+
+    /// Restarts the writer thread at the next hand-over instead of now.
+    pub fn resume_at_next_record(&self) {
+        self.thread.resume_at_next_record();
     }
 
     /// Finishes the container; returns its size in bytes.

@@ -111,7 +111,7 @@ fn too_big(what: &str) -> TraceStreamError {
 
 impl CtfsWriter {
     /// Creates the container at `path` and starts its writer thread.
-    pub fn create(path: &Path, info: &RecordingInfo) -> Result<Self> {
+    pub fn create(path: &Path, mode: u32, info: &RecordingInfo) -> Result<Self> {
         let meta = MetaDat {
             flags: FLAGS,
             recording_id: super::uuid::new_v7(),
@@ -121,7 +121,7 @@ impl CtfsWriter {
             recorder_id: info.recorder_id.clone(),
             paths: Vec::new(),
         };
-        let pipe = Pipe::create(path, &meta)?;
+        let pipe = Pipe::create(path, mode, &meta)?;
         Ok(Self {
             pipe,
             meta,
@@ -505,6 +505,22 @@ impl CtfsWriter {
     /// Pushes everything written so far into the container and waits until it is published.
     pub fn flush(&mut self) -> Result<()> {
         self.hand_over(true, true)
+    }
+
+    /// Ends the writer thread before a `fork()` (records written meanwhile wait in their
+    /// chunks; the next hand-over restarts it). See [`crate::writer_thread`].
+    pub fn park(&mut self) -> Result<()> {
+        self.pipe.park()
+    }
+
+    /// Restarts the writer thread after [`park`](Self::park), in the parent.
+    pub fn resume(&mut self) -> Result<()> {
+        self.pipe.resume()
+    }
+
+    /// Restarts the writer thread at the next record instead of now.
+    pub fn resume_at_next_record(&self) {
+        self.pipe.resume_at_next_record();
     }
 
     /// Ends the recording: seals every chunk, builds `calls.dat`, writes the final

@@ -1,0 +1,65 @@
+//! The session across `fork()`: the three `os.register_at_fork` hooks.
+//!
+//! - before: the writer thread of the active recording is parked (it ends, keeping its open
+//!   file and encoder), so the process is single-threaded as far as the recorder is concerned
+//!   when it forks — no inherited half-thread in the child, and no "multi-threaded fork"
+//!   warning caused by the recorder;
+//! - after, in the parent: the writer thread is restarted and the recording goes on;
+//! - after, in the child: the inherited recording is dropped — its sys.monitoring callbacks
+//!   uninstalled, its tool id released, its buffers freed without a byte written to the
+//!   parent's files and without waiting for the parent's thread — and, when the parent
+//!   follows its children, the child starts a recording of its own into
+//!   `PARENT/children/<pid>-<n>/` with the parent's settings, from the line after `fork()`.
+
+use std::path::PathBuf;
+
+use codetracer_monitoring as monitoring;
+use pyo3::prelude::*;
+
+use super::children::{Parent, StartedBy};
+use super::{session, start_child};
+use crate::errors::RecorderResult;
+use crate::runtime::tracer::RuntimeTracer;
+
+/// Before `fork()`: parks the writer thread of the active recording, if any.
+pub fn before_fork(py: Python<'_>) {
+    let guard = session();
+    if let Some(active) = guard.as_ref() {
+        monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| t.park_writer());
+    }
+}
+
+/// After `fork()`, in the parent: restarts the writer thread.
+pub fn after_fork_in_parent(py: Python<'_>) {
+    let guard = session();
+    if let Some(active) = guard.as_ref() {
+        monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| {
+            t.resume_writer()
+        });
+    }
+}
+
+/// After `fork()`, in the child: drops the recording inherited from the parent and, when
+/// it follows children, starts this child's own. Returns the child's trace directory
+/// (`None`: nothing was recording, or children are not followed).
+pub fn after_fork_in_child(py: Python<'_>) -> RecorderResult<Option<PathBuf>> {
+    let Some(inherited) = session().take() else {
+        return Ok(None);
+    };
+    // The tracer owns the parent's events file (parked, owned by the parent's pid): dropping
+    // it here frees memory and closes this process's copy of the file, nothing else.
+    let tracer = monitoring::uninstall(py, inherited.tool);
+    drop(tracer);
+    let _ = monitoring::release_tool_id(py, inherited.tool);
+    super::terminate::disarm();
+    let request = inherited.request;
+    if !request.policy.follow_children {
+        return Ok(None);
+    }
+    let parent = Parent {
+        pid: inherited.pid,
+        dir: request.dir.clone(),
+        started_by: StartedBy::Fork,
+    };
+    start_child(py, request, parent).map(Some)
+}
