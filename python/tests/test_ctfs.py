@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from support import PROGRAMS, record
+from support import PROGRAMS, Trace, decode, record, run_cli, write
 from support.reference import CONTAINER, ctfscheck, ctfscheck_path
 
 E2E = sorted(
@@ -19,7 +19,7 @@ E2E = sorted(
     for p in [*PROGRAMS.glob("*.py"), PROGRAMS / "twomods" / "main.py"]
     if not p.name.startswith("_") and not p.name.startswith("sideeffects")
 )
-THREADED = {"threads4.py", "edge_flow.py"}
+THREADED = {"threads4.py", "edge_flow.py", "threads_reuse.py"}
 NONDETERMINISTIC = THREADED  # thread scheduling and thread ids differ between two runs
 
 
@@ -62,3 +62,53 @@ def test_every_program_passes_the_independent_checker(program: str, tmp_path: Pa
         assert len(verdict["threads"]) >= 2
     else:
         assert verdict["threads"] == []
+
+
+KILLED = """
+import os, signal, time
+
+def double(i):
+    return i * 2
+
+def spin(i):
+    return i
+
+total = 0
+for i in range(9000):  # 18000 line steps: four sealed steps chunks of 4096, the rest in tail.dat
+    total += i
+for i in range(300):
+    double(i)
+began = time.monotonic()
+i = 0
+while time.monotonic() - began < 0.6:  # recording on, past a tick: all of the above is published
+    spin(i)
+    i += 1
+    time.sleep(0.01)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_container_keeps_what_the_readme_says(tmp_path: Path) -> None:
+    """README "A killed process": this project's reader gets every record older than a tick
+    (calls, returns and values included); the debugger's path (ctfscheck) sees the sealed
+    steps/values chunks and no call tree (``calls.dat`` is written at the end)."""
+    script = write(tmp_path / "killed.py", KILLED)
+    trace_dir = tmp_path / "trace"
+    proc = run_cli("--trace-dir", trace_dir, "--format", "ctfs", script, cwd=tmp_path)
+    assert proc.returncode == -9, proc.stderr
+    assert [p.name for p in trace_dir.glob("trace.*")] == [CONTAINER]
+    t = Trace(trace_dir, strict=False)
+    calls = t.calls_of("double")
+    assert len(calls) == 300
+    assert [decode(t.arg(c, "i")) for c in calls] == list(range(300))
+    assert [decode(r) for r in t.returns_of("double")] == [2 * i for i in range(300)]
+    assert sum(range(9000)) in [decode(v) for v in t.values("total")]
+    if ctfscheck_path() is None:
+        return
+    verdict = ctfscheck(trace_dir / CONTAINER)
+    assert verdict["errors"] == ["calls.dat/calls.idx missing"], verdict
+    assert verdict["calls"] == 0
+    steps = len(t.of_kind("Step"))
+    assert 4 * 4096 <= verdict["steps"] <= steps
+    assert verdict["steps"] % verdict["steps_chunk_size"] == 0  # sealed chunks only
+    assert verdict["value_records"] == verdict["steps"]

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import codetracer_python_recorder_core as core
 import pytest
 import zstandard
 from support import FORMATS, PROGRAMS, Trace, check_trace, decode, run_cli, run_python
@@ -79,7 +80,9 @@ def test_no_secret_value_reaches_the_trace_files(fmt: str, tmp_path: Path) -> No
     trace_dir = tmp_path / "t"
     files = raw_bytes(trace_dir)
     assert set(files) >= {"trace_metadata.json", "trace_paths.json"}
-    assert ("trace.bin" if fmt == "binary" else "trace.json") in files
+    assert core.EVENTS_FILES[fmt] in files
+    # trace.ct: its uncompressed parts (meta.dat's args, the name tables) are searched raw;
+    # its zstd chunks hold the records read back below.
     for name, data in files.items():
         at = data.find(SECRET)
         assert at < 0, f"{name} leaks a secret: ...{data[max(0, at - 80) : at + 40]!r}..."
