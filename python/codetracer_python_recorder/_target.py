@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
 
-from codetracer_python_recorder.exit_status import exit_status_of
 from codetracer_python_recorder.errors import RecorderError
+from codetracer_python_recorder.exit_status import exit_status_of
 
 # Modules whose frames sit between the CLI and the program (hidden from its tracebacks).
 _RUNNER_MODULES = frozenset({"runpy", __name__})

@@ -76,9 +76,11 @@ def launched_as_cli(argv: list[str] | None = None, orig_argv: list[str] | None =
 
 
 def program_of(argv: list[str] | None = None, orig_argv: list[str] | None = None) -> str:
-    """What this process runs, for the trace: the script's absolute path, the module of
-    ``-m`` (``sys.argv[0]`` is still ``-m`` while the interpreter starts), ``-c`` or
-    ``<stdin>``."""
+    """What this process runs, for the trace.
+
+    The script's absolute path, the module of ``-m`` (``sys.argv[0]`` is still ``-m`` while
+    the interpreter starts), ``-c`` or ``<stdin>``.
+    """
     argv = sys.argv if argv is None else argv
     orig_argv = list(getattr(sys, "orig_argv", [])) if orig_argv is None else orig_argv
     first = argv[0] if argv else ""
@@ -98,8 +100,10 @@ def program_of(argv: list[str] | None = None, orig_argv: list[str] | None = None
 
 
 def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | None:
-    """Start recording as ``CODETRACER_CHILD_SESSION`` or ``CODETRACER_TRACE`` asks; report
-    problems on stderr, never raise."""
+    """Start recording as ``CODETRACER_CHILD_SESSION`` or ``CODETRACER_TRACE`` asks.
+
+    Problems are reported on stderr; this never raises.
+    """
     env = os.environ if environ is None else environ
     child_value = env.get(children.ENV_CHILD_SESSION, "").strip()
     trace_dir = env.get(ENV_TRACE, "").strip()

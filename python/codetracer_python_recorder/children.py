@@ -1,5 +1,4 @@
-"""Child processes of a recording: the variable that tells them where to record, and how a
-child's own recording ends.
+"""Child processes of a recording: where they record, and how a child's recording ends.
 
 While a recording runs, the native core's ``CODETRACER_CHILD_SESSION`` value (the parent's
 trace directory, format, policy and filters, and whether children are followed at all —

@@ -106,7 +106,6 @@ def start_session(
 
     ``format`` must already be canonical (see :mod:`codetracer_python_recorder.formats`).
     """
-    global _active  # noqa: PLW0603 - the one process-wide session
     trace_dir = Path(os.fspath(path))
     activation = os.path.abspath(os.fspath(activation_path)) if activation_path else None
     core.start_tracing(
@@ -133,7 +132,9 @@ def adopt_session(path: Path, format: str) -> TraceSession:
     return session
 
 
-def stop_quietly(exit_code: int | None, error: str | None = None, *, restore_env: bool = True) -> None:
+def stop_quietly(
+    exit_code: int | None, error: str | None = None, *, restore_env: bool = True
+) -> None:
     """Stop the active recording, reporting a failure on stderr instead of raising.
 
     For the ends of a process no caller sees (interpreter exit of a child, ``SIGTERM``).

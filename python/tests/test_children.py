@@ -132,9 +132,7 @@ def _both(
     script = write(tmp_path / "prog.py", program)
     untraced = run_python(script, *args, cwd=tmp_path)
     trace_dir = tmp_path / "trace"
-    traced = run_cli(
-        "--trace-dir", trace_dir, "--format", fmt, *flags, script, *args, cwd=tmp_path
-    )
+    traced = run_cli("--trace-dir", trace_dir, "--format", fmt, *flags, script, *args, cwd=tmp_path)
     assert traced.returncode == 0, traced.stderr[-3000:]
     trace = Trace(trace_dir)
     check_trace(trace)
@@ -320,8 +318,9 @@ def test_without_the_variables_the_pth_imports_nothing(tmp_path: Path) -> None:
 
 
 def test_the_pth_names_the_variables_of_the_policy_table() -> None:
-    import codetracer_python_recorder_core as core
     import site
+
+    import codetracer_python_recorder_core as core
 
     (pth,) = [
         Path(d) / "codetracer_python_recorder.pth"

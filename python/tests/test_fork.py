@@ -84,9 +84,7 @@ def _both(
     script = write(tmp_path / "prog.py", program)
     trace_dir = tmp_path / "trace"
     untraced = run_python(script, *args, cwd=tmp_path)
-    traced = run_cli(
-        "--trace-dir", trace_dir, "--format", fmt, *flags, script, *args, cwd=tmp_path
-    )
+    traced = run_cli("--trace-dir", trace_dir, "--format", fmt, *flags, script, *args, cwd=tmp_path)
     return traced, untraced, trace_dir
 
 

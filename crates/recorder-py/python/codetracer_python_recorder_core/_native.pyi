@@ -91,7 +91,7 @@ def is_tracing() -> bool:
     """Whether a recording session is active."""
 
 def before_fork() -> None:
-    """``os.register_at_fork(before=...)``: park the writer thread (the process forks without it)."""
+    """``os.register_at_fork(before=...)``: park the writer thread (the fork happens without it)."""
 
 def after_fork_in_parent() -> None:
     """``os.register_at_fork(after_in_parent=...)``: restart the writer thread."""
@@ -107,9 +107,7 @@ def after_fork_in_child() -> str | None:
 def child_session_env() -> str | None:
     """The ``ENV_CHILD_SESSION`` value for the active recording's children (``None``: none)."""
 
-def start_child_tracing(
-    value: str, *, program: str, args: list[str]
-) -> tuple[str, str] | None:
+def start_child_tracing(value: str, *, program: str, args: list[str]) -> tuple[str, str] | None:
     """Start recording this process as the child ``value`` (an ``ENV_CHILD_SESSION``) names.
 
     Returns ``(trace_dir, format)``, or ``None`` when the parent does not follow children.
