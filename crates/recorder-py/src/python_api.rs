@@ -114,11 +114,12 @@ pub fn after_fork_in_parent(py: Python<'_>) {
 }
 
 /// `os.register_at_fork(after_in_child=...)`: drops the recording inherited from the parent
-/// (nothing is written to the parent's files) and, when the parent follows its children,
-/// starts the child's own; returns the child's trace directory, or `None`.
+/// (nothing is written to the parent's files) and, when the parent follows its children and
+/// `record` is true, starts the child's own; returns the child's trace directory, or `None`.
 #[pyfunction]
-pub fn after_fork_in_child(py: Python<'_>) -> PyResult<Option<String>> {
-    crate::errors::catch_panic("fork", || session::fork::after_fork_in_child(py))
+#[pyo3(signature = (record=true))]
+pub fn after_fork_in_child(py: Python<'_>, record: bool) -> PyResult<Option<String>> {
+    crate::errors::catch_panic("fork", || session::fork::after_fork_in_child(py, record))
         .map(|dir| dir.map(|d| d.display().to_string()))
         .map_err(|e| e.into_pyerr(py))
 }

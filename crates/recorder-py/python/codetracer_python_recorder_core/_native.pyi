@@ -96,12 +96,12 @@ def before_fork() -> None:
 def after_fork_in_parent() -> None:
     """``os.register_at_fork(after_in_parent=...)``: restart the writer thread."""
 
-def after_fork_in_child() -> str | None:
+def after_fork_in_child(record: bool = True) -> str | None:
     """``os.register_at_fork(after_in_child=...)``: drop the recording inherited from the parent.
 
-    Nothing is written to the parent's files. When the parent follows its children, the child
-    starts its own recording into ``PARENT/children/<pid>-<n>/``: returns that directory
-    (else ``None``).
+    Nothing is written to the parent's files. When the parent follows its children and
+    ``record`` is true, the child starts its own recording into ``PARENT/children/<pid>-<n>/``:
+    returns that directory (else ``None``).
     """
 
 def child_session_env() -> str | None:

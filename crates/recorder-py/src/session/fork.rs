@@ -40,9 +40,10 @@ pub fn after_fork_in_parent(py: Python<'_>) {
 }
 
 /// After `fork()`, in the child: drops the recording inherited from the parent and, when
-/// it follows children, starts this child's own. Returns the child's trace directory
-/// (`None`: nothing was recording, or children are not followed).
-pub fn after_fork_in_child(py: Python<'_>) -> RecorderResult<Option<PathBuf>> {
+/// it follows children and `record` (the child is not about to `exec`), starts this child's
+/// own. Returns the child's trace directory (`None`: nothing was recording, or no recording
+/// was started).
+pub fn after_fork_in_child(py: Python<'_>, record: bool) -> RecorderResult<Option<PathBuf>> {
     let Some(inherited) = session().take() else {
         return Ok(None);
     };
@@ -53,7 +54,7 @@ pub fn after_fork_in_child(py: Python<'_>) -> RecorderResult<Option<PathBuf>> {
     let _ = monitoring::release_tool_id(py, inherited.tool);
     super::terminate::disarm();
     let request = inherited.request;
-    if !request.policy.follow_children {
+    if !record || !request.policy.follow_children {
         return Ok(None);
     }
     let parent = Parent {
