@@ -30,7 +30,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import codetracer_python_recorder_core as core
@@ -111,20 +111,18 @@ def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | N
         return None
     if child_value:
         return _start_as_child(child_value)
-    try:
-        fmt = normalize_format(env.get(ENV_FORMAT, "").strip() or DEFAULT_FORMAT, source=ENV_FORMAT)
-        session = start_session(trace_dir, fmt, program=program_of(), args=sys.argv[1:])
-    except RecorderError as exc:
-        print(
-            f"{format_error(exc)} ({ENV_TRACE} is set; the program runs untraced)", file=sys.stderr
-        )
-        return None
-    except Exception as exc:  # noqa: BLE001 - importing the package must never fail
-        print(
-            f"codetracer: error[ERR_INTERNAL]: auto-start from {ENV_TRACE} failed: {exc!r} "
-            "(the program runs untraced)",
-            file=sys.stderr,
-        )
+    fmt = env.get(ENV_FORMAT, "")
+    session = _start_or_report(
+        lambda: start_session(
+            trace_dir,
+            normalize_format(fmt.strip() or DEFAULT_FORMAT, source=ENV_FORMAT),
+            program=program_of(),
+            args=sys.argv[1:],
+        ),
+        f"{ENV_TRACE} is set; the program runs untraced",
+        f"auto-start from {ENV_TRACE}",
+    )
+    if session is None:
         return None
     watcher = ExitWatcher()
     watcher.install()
@@ -132,23 +130,27 @@ def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | N
     return session
 
 
+def _start_or_report[T](start: Callable[[], T | None], context: str, what: str) -> T | None:
+    """``start()``, or ``None`` after one line on stderr saying why it failed (``context``)."""
+    try:
+        return start()
+    except RecorderError as exc:
+        print(f"{format_error(exc)} ({context})", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - starting from the environment must never fail
+        print(
+            f"codetracer: error[ERR_INTERNAL]: {what} failed: {exc!r} (the program runs untraced)",
+            file=sys.stderr,
+        )
+    return None
+
+
 def _start_as_child(value: str) -> TraceSession | None:
     """Record this process as the child of the recording that left ``value`` for it."""
-    try:
-        started = core.start_child_tracing(value, program=program_of(), args=sys.argv[1:])
-    except RecorderError as exc:
-        print(
-            f"{format_error(exc)} (a child of a recorded process; it runs untraced)",
-            file=sys.stderr,
-        )
-        return None
-    except Exception as exc:  # noqa: BLE001 - importing the package must never fail
-        print(
-            f"codetracer: error[ERR_INTERNAL]: recording a child process failed: {exc!r} "
-            "(it runs untraced)",
-            file=sys.stderr,
-        )
-        return None
+    started = _start_or_report(
+        lambda: core.start_child_tracing(value, program=program_of(), args=sys.argv[1:]),
+        "a child of a recorded process; it runs untraced",
+        "recording a child process",
+    )
     if started is None:
         return None  # the parent does not follow its children
     trace_dir, fmt = started
