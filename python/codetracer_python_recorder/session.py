@@ -157,28 +157,14 @@ def _stop_before_the_process_ends(status: int | None) -> None:
     stop_quietly(status, restore_env=False)  # an exec'd program is a child of this trace
 
 
-def _about_to_exec() -> bool:
-    """Whether this fork is ``subprocess``'s (it has a ``preexec_fn``).
-
-    Such a child runs no Python program of its own before its ``exec``: the program it execs
-    records, if it is Python. Called from the fork hook: frame 2 is the one that forked.
-    """
-    forker = sys._getframe(2)
-    return (
-        forker.f_code.co_name == "_execute_child"
-        and forker.f_globals.get("__name__") == "subprocess"
-    )
-
-
 def _after_fork_in_child() -> None:
-    """In a forked child: the parent's recording is replaced by the child's own, or ends."""
+    """In a forked child: follow the native core's hook with this process's session object.
+
+    The core's hook (it runs first) replaced the parent's recording by the child's own, or
+    dropped it.
+    """
     global _active  # noqa: PLW0603 - the one process-wide session
-    try:
-        child_dir = core.after_fork_in_child(not _about_to_exec())
-    except RecorderError as exc:
-        print(f"{format_error(exc)} (in the forked child {os.getpid()}, which runs untraced)",
-              file=sys.stderr)  # fmt: skip
-        child_dir = None
+    child_dir = core.active_trace_dir()
     if child_dir is None:
         _active = None
         return

@@ -15,11 +15,46 @@ use std::path::PathBuf;
 
 use codetracer_monitoring as monitoring;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use super::children::{Parent, StartedBy};
 use super::{session, start_child};
 use crate::errors::RecorderResult;
 use crate::runtime::tracer::RuntimeTracer;
+
+/// Registers the module's `before_fork`, `after_fork_in_parent` and `after_fork_in_child`
+/// with `os.register_at_fork` (when the module is imported: every way of starting a recording
+/// is covered; with nothing recording they do nothing).
+pub fn register_hooks(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    let os = py.import("os")?;
+    if !os.hasattr("register_at_fork")? {
+        return Ok(()); // no fork() here
+    }
+    let hooks = PyDict::new(py);
+    hooks.set_item("before", module.getattr("before_fork")?)?;
+    hooks.set_item("after_in_parent", module.getattr("after_fork_in_parent")?)?;
+    hooks.set_item("after_in_child", module.getattr("after_fork_in_child")?)?;
+    os.getattr("register_at_fork")?.call((), Some(&hooks))?;
+    Ok(())
+}
+
+/// Whether the fork being handled is `subprocess`'s (it has a `preexec_fn`): such a child runs
+/// no Python program of its own before it `exec`s — the program it execs records, if Python.
+pub fn forked_by_subprocess(py: Python<'_>) -> bool {
+    let Some(frame) = crate::runtime::frame::current_frame(py) else {
+        return false;
+    };
+    let name = frame
+        .getattr("f_code")
+        .and_then(|code| code.getattr("co_name"))
+        .and_then(|n| n.extract::<String>());
+    let module = frame
+        .getattr("f_globals")
+        .and_then(|g| g.get_item("__name__"))
+        .and_then(|n| n.extract::<String>());
+    matches!((name, module), (Ok(n), Ok(m)) if n == "_execute_child" && m == "subprocess")
+}
 
 /// Before `fork()`: parks the writer thread of the active recording, if any.
 pub fn before_fork(py: Python<'_>) {
