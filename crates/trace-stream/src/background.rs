@@ -203,7 +203,8 @@ impl BackgroundFile {
     }
 
     /// Starts a new writer thread with the state [`park`](Self::park) kept (a no-op when not
-    /// parked).
+    /// parked). Every operation that needs the thread (`send`, `flush`, `finish`) resumes a
+    /// parked writer itself.
     pub fn resume(&mut self) -> Result<()> {
         self.check_owner()?;
         if let Some(writer) = self.parked.take() {
@@ -215,6 +216,16 @@ impl BackgroundFile {
     /// Whether the writer thread is parked.
     pub fn is_parked(&self) -> bool {
         self.parked.is_some()
+    }
+
+    /// Asks for a resume at the next record rather than now: raises the [`due`](Self::due)
+    /// flag, so the recording side hands its partial chunk over at its next record, and that
+    /// [`send`](Self::send) starts the thread (for a caller that must not start a thread
+    /// at this moment).
+    pub fn resume_at_next_record(&self) {
+        if self.parked.is_some() {
+            self.due.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Fails in a process that did not create the file (a forked child).
@@ -249,19 +260,17 @@ impl BackgroundFile {
     /// make everything so far durable afterwards.
     pub fn send(&mut self, bytes: Vec<u8>, sync: bool) -> Result<()> {
         self.check_owner()?;
+        self.resume()?;
         if sync {
             self.due.store(false, Ordering::Relaxed);
         }
         self.post(Message::Chunk { bytes, sync })
     }
 
-    /// Pushes everything handed over so far into the file and waits until it is there
-    /// (while parked: nothing was written since the thread was parked; nothing to do).
+    /// Pushes everything handed over so far into the file and waits until it is there.
     pub fn flush(&mut self) -> Result<()> {
         self.check_owner()?;
-        if self.parked.is_some() {
-            return Ok(()); // nothing was written since: the thread would only sync
-        }
+        self.resume()?;
         let (done, wait) = sync_channel(1);
         self.post(Message::Flush(done))?;
         if wait.recv().is_err() {

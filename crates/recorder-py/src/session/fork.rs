@@ -4,7 +4,10 @@
 //!   file and encoder), so the process is single-threaded as far as the recorder is concerned
 //!   when it forks — no inherited half-thread in the child, and no "multi-threaded fork"
 //!   warning caused by the recorder;
-//! - after, in the parent: the writer thread is restarted and the recording goes on;
+//! - after, in the parent: the writer thread is restarted and the recording goes on. CPython
+//!   3.13 counts threads for its warning only *after* the parent's hooks ran, so there the
+//!   restart is deferred to just after `os.fork()` returns: to a pending call (run by the
+//!   main thread at its next bytecode boundary) or the next record, whichever comes first;
 //! - after, in the child: the inherited recording is dropped — its sys.monitoring callbacks
 //!   uninstalled, its tool id released, its buffers freed without a byte written to the
 //!   parent's files and without waiting for the parent's thread — and, when the parent
@@ -64,14 +67,43 @@ pub fn before_fork(py: Python<'_>) {
     }
 }
 
-/// After `fork()`, in the parent: restarts the writer thread.
+/// After `fork()`, in the parent: restarts the writer thread (now, or on 3.13+ just after
+/// `os.fork()` returns, see the module docs).
 pub fn after_fork_in_parent(py: Python<'_>) {
+    if py.version_info() < (3, 13) {
+        resume_writer(py);
+        return;
+    }
+    let guard = session();
+    if let Some(active) = guard.as_ref() {
+        monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| {
+            t.resume_writer_at_next_record()
+        });
+        // SAFETY: the GIL is held; `resume_pending` is a plain function without state.
+        unsafe {
+            pyo3::ffi::Py_AddPendingCall(Some(resume_pending), std::ptr::null_mut());
+        }
+    }
+}
+
+fn resume_writer(py: Python<'_>) {
     let guard = session();
     if let Some(active) = guard.as_ref() {
         monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| {
             t.resume_writer()
         });
     }
+}
+
+/// The pending call of [`after_fork_in_parent`]: restarts the writer (a no-op when the next
+/// record did already, or when the tracer is busy on this thread: the next record will).
+extern "C" fn resume_pending(_arg: *mut std::ffi::c_void) -> std::ffi::c_int {
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: CPython runs pending calls on the main thread with the GIL held.
+        let py = unsafe { Python::assume_attached() };
+        resume_writer(py);
+    });
+    0
 }
 
 /// After `fork()`, in the child: drops the recording inherited from the parent and, when
