@@ -178,7 +178,8 @@ def build_reference_reader(session: nox.Session) -> Path:
 @nox.session(python=PYTHONS[0])
 def lint(session: nox.Session) -> None:
     """Check ruff, mypy, the _native stub (stubtest), versions, rustfmt and clippy."""
-    session.install("ruff>=0.6", "mypy>=1.11")
+    # The test requirements too: the pytest plugin is type-checked against pytest's own types.
+    session.install("ruff>=0.6", "mypy>=1.11", *TEST_REQUIREMENTS)
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
     session.run("python", str(ROOT / "tools" / "check_versions.py"))
@@ -196,7 +197,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Run the criterion benches (quick mode) and the end-to-end traced-vs-untraced benches."""
+    """Run the criterion benches, the end-to-end micro-benchmarks and the real programs.
+
+    Criterion runs in quick mode; ``benches/run.py`` and ``benches/real_programs.py`` time each
+    workload traced vs untraced.
+    """
     env = _rust_env(_base_python())
     session.run(
         "cargo", "bench", "--workspace", "--bench", "*", "--",
@@ -205,6 +210,10 @@ def bench(session: nox.Session) -> None:
     )  # fmt: skip
     install_packages(session, release=True)
     session.run("python", str(ROOT / "benches" / "run.py"), *session.posargs)
+    # Real programs (benches/real/): libraries from PyPI; black from its sdist (pure Python).
+    session.install("pygments", "docutils", "sqlparse", "rich")
+    session.install("--no-binary", "black", "black")
+    session.run("python", str(ROOT / "benches" / "real_programs.py"))
 
 
 @nox.session(python=PYTHONS[0])

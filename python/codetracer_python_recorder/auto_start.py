@@ -22,7 +22,8 @@ that code; otherwise 0), and by ``os._exit``/``os.exec*`` (:mod:`.process_exit`)
 status.
 
 Nothing else happens at import. A bad variable never makes the import fail: it produces one
-line on stderr naming the variable, and the program runs untraced.
+line on stderr naming the variable, and the program runs untraced. The variables are named and
+read by the native core (:func:`session_vars`): this module spells none of them.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypedDict, cast
 
 import codetracer_python_recorder_core as core
 
 from codetracer_python_recorder import children
-from codetracer_python_recorder.errors import RecorderError, format_error
+from codetracer_python_recorder.errors import RecorderError, format_error, unexpected_error
 from codetracer_python_recorder.exit_status import ExitWatcher, exit_status_of
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
 from codetracer_python_recorder.session import (
@@ -48,9 +50,27 @@ from codetracer_python_recorder.session import (
 
 __all__ = ["ExitWatcher", "exit_status_of", "launched_as_cli", "program_of", "start_from_env"]
 
-ENV_TRACE = "CODETRACER_TRACE"
-ENV_FORMAT = "CODETRACER_FORMAT"
-ENV_TRACE_FILTER = "CODETRACER_TRACE_FILTER"
+
+class SessionVars(TypedDict):
+    """The session variables, as the core reads them: trimmed, ``None`` when unset or blank."""
+
+    trace: str | None
+    """``CODETRACER_TRACE``: the directory to record into."""
+    format: str | None
+    """``CODETRACER_FORMAT``."""
+    trace_filter: str | None
+    """``CODETRACER_TRACE_FILTER`` (read by the core itself when the recording starts)."""
+
+
+def session_vars(environ: Mapping[str, str] | None = None) -> SessionVars:
+    """The session variables of ``environ`` (default: the process environment)."""
+    return cast(SessionVars, core.session_env(environ))
+
+
+def session_var_names() -> SessionVars:
+    """The names of the session variables (``{"trace": "CODETRACER_TRACE", ...}``)."""
+    return cast(SessionVars, core.session_env_names())
+
 
 _CLI_NAMES = ("codetracer-python-recorder", "codetracer_python_recorder")
 
@@ -102,25 +122,31 @@ def program_of(argv: list[str] | None = None, orig_argv: list[str] | None = None
 def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | None:
     """Start recording as ``CODETRACER_CHILD_SESSION`` or ``CODETRACER_TRACE`` asks.
 
-    Problems are reported on stderr; this never raises.
+    Problems are reported on stderr, never raised.
     """
-    env = os.environ if environ is None else environ
-    child_value = env.get(children.ENV_CHILD_SESSION, "").strip()
-    trace_dir = env.get(ENV_TRACE, "").strip()
+    names = session_var_names()
+    untraced = f"{names['trace']} is set; the program runs untraced"
+    raw = os.environ if environ is None else environ
+    child_value = raw.get(children.ENV_CHILD_SESSION, "").strip()
+    env = _start_or_report(lambda: session_vars(environ), untraced, "auto-start")
+    if env is None:
+        return None
+    trace_dir = env["trace"]
     if not (child_value or trace_dir) or launched_as_cli():
         return None
     if child_value:
         return _start_as_child(child_value)
-    fmt = env.get(ENV_FORMAT, "")
+    if trace_dir is None:
+        return None
     session = _start_or_report(
         lambda: start_session(
             trace_dir,
-            normalize_format(fmt.strip() or DEFAULT_FORMAT, source=ENV_FORMAT),
+            normalize_format(env["format"] or DEFAULT_FORMAT, source=str(names["format"])),
             program=program_of(),
             args=sys.argv[1:],
         ),
-        f"{ENV_TRACE} is set; the program runs untraced",
-        f"auto-start from {ENV_TRACE}",
+        untraced,
+        "auto-start",
     )
     if session is None:
         return None
@@ -131,16 +157,12 @@ def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | N
 
 
 def _start_or_report[T](start: Callable[[], T | None], context: str, what: str) -> T | None:
-    """``start()``, or ``None`` after one line on stderr saying why it failed (``context``)."""
+    """``start()``, or ``None`` after one error line on stderr saying why it failed (``context``)."""
     try:
         return start()
-    except RecorderError as exc:
+    except Exception as raised:  # noqa: BLE001 - starting from the environment must never fail
+        exc = raised if isinstance(raised, RecorderError) else unexpected_error(raised, what)
         print(f"{format_error(exc)} ({context})", file=sys.stderr)
-    except Exception as exc:  # noqa: BLE001 - starting from the environment must never fail
-        print(
-            f"codetracer: error[ERR_INTERNAL]: {what} failed: {exc!r} (the program runs untraced)",
-            file=sys.stderr,
-        )
     return None
 
 
@@ -165,7 +187,4 @@ def _stop_at_exit(session: TraceSession, watcher: ExitWatcher) -> None:
     except RecorderError as exc:
         print(format_error(exc), file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - never turn a clean exit into a crash
-        print(
-            f"codetracer: error[ERR_INTERNAL]: stopping the recording failed: {exc!r}",
-            file=sys.stderr,
-        )
+        print(format_error(unexpected_error(exc, "stop")), file=sys.stderr)

@@ -1,4 +1,6 @@
-"""Child processes of a recording: where they record, and how a child's recording ends.
+"""Child processes of a recording.
+
+The variable that tells them where to record, and how a child's own recording ends.
 
 While a recording runs, the native core's ``CODETRACER_CHILD_SESSION`` value (the parent's
 trace directory, format, policy and filters, and whether children are followed at all —

@@ -22,20 +22,28 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TextIO
 
 import codetracer_python_recorder_core as core
 
-from codetracer_python_recorder import _target
+from codetracer_python_recorder import _target, frameworks
+from codetracer_python_recorder._usage import CliUsageError, UsageParser
 from codetracer_python_recorder._version import __version__
 from codetracer_python_recorder.api import split_filter_spec
+from codetracer_python_recorder.empty_trace import empty_trace_warning
 from codetracer_python_recorder.errors import (
-    EnvironmentError,
+    ERR_INTERNAL,
+    ERR_USAGE,
     RecorderError,
+    disabled_line,
     error_message,
     format_error,
     make_error,
+    unexpected_error,
 )
 from codetracer_python_recorder.formats import DEFAULT_FORMAT, normalize_format
+from codetracer_python_recorder.policy import PolicySnapshot, file_mode
+from codetracer_python_recorder.policy import resolve as resolve_policy
 from codetracer_python_recorder.session import TraceSession, TraceSummary, start_session
 from codetracer_python_recorder.summary import human_size
 from codetracer_python_recorder.summary import main as summary_main
@@ -43,32 +51,14 @@ from codetracer_python_recorder.summary import main as summary_main
 PROG = "codetracer-python-recorder"
 SUMMARY_COMMAND = "summary"
 DEFAULT_TRACE_DIR = "trace-out"
-ENV_PROPAGATE_SCRIPT_EXIT = "CODETRACER_PROPAGATE_SCRIPT_EXIT"
-ENV_ON_RECORDER_ERROR = "CODETRACER_ON_RECORDER_ERROR"
-ENV_JSON_ERRORS = "CODETRACER_JSON_ERRORS"
-ENV_LOG_LEVEL = "CODETRACER_LOG_LEVEL"
-ENV_LOG_FILE = "CODETRACER_LOG_FILE"
+INCLUDE_LIBRARIES_FLAG = "--include-libraries"
 LOGGER_NAME = "codetracer_python_recorder"
-# Policy log levels -> Python logging levels ("off" silences the logger).
-_LOG_LEVELS = {
-    "off": logging.CRITICAL + 10,
-    "none": logging.CRITICAL + 10,
-    "error": logging.ERROR,
-    "critical": logging.ERROR,
-    "warn": logging.WARNING,
-    "warning": logging.WARNING,
-    "info": logging.INFO,
-    "debug": logging.DEBUG,
-    "trace": logging.DEBUG,
-}
 EXIT_OK, EXIT_RECORDER_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
 
 USAGE = (
     f"{PROG} [options] script.py [args ...]\n"
     f"       {PROG} [options] -m package.module [args ...]\n"
+    f"       {PROG} [options] (--pytest | --unittest) [test args ...]\n"
     f"       {PROG} summary [--json] [--top N] [DIR]\n"
     f"       python -m codetracer_python_recorder [options] script.py [args ...]"
 )
@@ -85,6 +75,9 @@ EPILOG = f"""examples:
         JSON trace into /tmp/t; app.py receives --verbose
   {PROG} -m http.server 8000
         record a module run as `python -m http.server 8000`
+  {PROG} --out-dir /tmp/t --pytest tests/test_app.py -k login
+        record a pytest run (tests and code under test; pytest's internals are skipped);
+        one trace per test instead: pytest --codetracer-dir=DIR
   {PROG} summary /tmp/t
         summarise a recorded trace (records, busiest functions, threads, errors, exit
         status); `summary` is the subcommand only as the first argument: record a script
@@ -105,15 +98,13 @@ class SplitArgs:
     script: str | None = None
     module: str | None = None
     program_args: tuple[str, ...] = ()
-
-
-class CliUsageError(Exception):
-    """A command-line mistake: reported with the usage line, exit status 2."""
+    framework: str | None = None
+    """``pytest``/``unittest`` for ``--pytest ARGS``/``--unittest ARGS`` (``module`` too)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the recorder options (the target is split off beforehand)."""
-    parser = argparse.ArgumentParser(
+    parser = UsageParser(
         prog=PROG,
         usage=USAGE,
         description=DESCRIPTION,
@@ -129,6 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
         dest="module",
         metavar="MODULE",
         help="run a module as `python -m MODULE` would (instead of a script)",
+    )
+    tests = parser.add_argument_group("recording tests")
+    for flag, framework in frameworks.FRAMEWORK_FLAGS.items():
+        tests.add_argument(
+            flag,
+            metavar="ARGS",
+            nargs=argparse.REMAINDER,
+            help=f"run {framework} in-process with the rest of the command line as its "
+            f"arguments (`python -m {framework} ARGS`), recording from the start with the "
+            f"builtin-{framework} filter",
+        )
+    tests.add_argument(
+        "--no-framework-filters",
+        action="store_true",
+        default=False,
+        help="with --pytest/--unittest: also record the framework's own internals",
     )
     out = parser.add_argument_group("output")
     out.add_argument(
@@ -161,11 +168,18 @@ def build_parser() -> argparse.ArgumentParser:
         "the program starts), each into DIR/children/<pid>-<n>/ (default: on)",
     )
     out.add_argument(
+        "--trace-mode",
+        metavar="MODE",
+        default=None,
+        help="octal mode of the trace files and the log file (default: 0600, private: a trace "
+        "holds the program's memory); a directory the recorder creates gets the same bits "
+        "plus search where reading is allowed (0700)",
+    )
+    out.add_argument(
         "--propagate-script-exit",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="exit with the program's exit status instead of 0 "
-        f"(default: off, or ${ENV_PROPAGATE_SCRIPT_EXIT})",
+        help="exit with the program's exit status instead of 0 (default: off)",
     )
 
     filt = parser.add_argument_group("what to record")
@@ -175,6 +189,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=None,
         help="trace filter file (TOML); repeatable; a.toml::b.toml chains several",
+    )
+    filt.add_argument(
+        INCLUDE_LIBRARIES_FLAG,
+        dest="include_libraries",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="record installed third-party packages (site-packages) too; by default only your "
+        "own code is recorded, like the standard library is skipped "
+        "(default: off, or $CODETRACER_INCLUDE_LIBRARIES)",
     )
     filt.add_argument(
         "--module-name-from-globals",
@@ -274,6 +297,14 @@ def split_argv(argv: Sequence[str], value_flags: frozenset[str]) -> SplitArgs:
             if i + 1 >= len(argv):
                 raise CliUsageError("argument -m: expected a module name")
             return SplitArgs(list(argv[:i]), module=argv[i + 1], program_args=tuple(argv[i + 2 :]))
+        if tok in frameworks.FRAMEWORK_FLAGS:
+            framework = frameworks.FRAMEWORK_FLAGS[tok]
+            return SplitArgs(
+                list(argv[:i]),
+                module=framework,
+                program_args=tuple(argv[i + 1 :]),
+                framework=framework,
+            )
         if tok.startswith("-m") and not tok.startswith("--"):
             return SplitArgs(list(argv[:i]), module=tok[2:], program_args=tuple(argv[i + 1 :]))
         if tok.startswith("-") and tok != "-":
@@ -294,23 +325,13 @@ def version_text() -> str:
     return f"{PROG} {__version__}\n{core_line}" + (f" ({details})" if details else "")
 
 
-def _env_bool(name: str) -> bool | None:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return None
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise CliUsageError(
-        f"environment variable {name}={raw!r} is invalid; accepted: 1/true/yes/on or 0/false/no/off"
-    )
-
-
 def _policy_from(ns: argparse.Namespace) -> dict[str, object]:
     """The policy fields given as flags, as plain data for the native core (which validates them).
 
-    Each flag's dest is the field's name; the field list is the core's own.
+    Each flag's dest is the field's name; the field list is the core's own. Every policy
+    decision of the CLI (exit status, JSON errors, what a failure does, logging) is taken from
+    the policy the core resolves from these and the environment (:func:`resolve_policy`): the
+    CLI parses no ``CODETRACER_*`` variable itself.
     """
     given = vars(ns)
     return {name: given[name] for name in core.policy_snapshot() if given.get(name) is not None}
@@ -322,7 +343,13 @@ def summary_line(summary: TraceSummary, trace_dir: str, seconds: float) -> str:
     size = summary.get("bytes")
     size_text = human_size(size) if isinstance(size, int) else "? B"
     where = summary.get("trace_dir") or trace_dir
-    return f"codetracer: trace written to {where} ({events} events, {size_text}, {seconds:.2f} s)"
+    line = f"codetracer: trace written to {where} ({events} events, {size_text}, {seconds:.2f} s)"
+    skipped = summary.get("libraries_skipped")
+    if isinstance(skipped, int) and skipped > 0:
+        line += (
+            f"; library code not recorded ({skipped} code objects): add {INCLUDE_LIBRARIES_FLAG}"
+        )
+    return line
 
 
 def json_trailer(code: str, kind: str, message: str, context: dict[str, str]) -> str:
@@ -344,7 +371,7 @@ def json_trailer(code: str, kind: str, message: str, context: dict[str, str]) ->
 
 def _trailer_of(exc: RecorderError) -> str:
     return json_trailer(
-        getattr(exc, "code", None) or "ERR_INTERNAL",
+        getattr(exc, "code", None) or ERR_INTERNAL,
         getattr(exc, "kind", None) or "internal",
         error_message(exc),
         {str(k): str(v) for k, v in dict(getattr(exc, "context", None) or {}).items()},
@@ -357,60 +384,46 @@ def _report_recorder_error(exc: RecorderError, json_errors: bool) -> None:
         print(_trailer_of(exc), file=sys.stderr)
 
 
-def _env_flag(name: str) -> bool:
-    """A boolean variable read leniently (an invalid value is reported by the core at start)."""
-    return os.environ.get(name, "").strip().lower() in _TRUE
+def _open_log_file(path: str, mode: int) -> TextIO:
+    """The log file, opened by the core.
+
+    Appended to, created with ``mode``, never through a symlink (``EnvironmentError``
+    ``ERR_IO`` otherwise).
+    """
+    handle = core.open_log_file(path, mode)
+    if sys.platform == "win32":  # the core hands over a HANDLE there
+        import msvcrt  # noqa: PLC0415 - Windows only
+
+        handle = msvcrt.open_osfhandle(handle, os.O_APPEND)
+    return os.fdopen(handle, "a", encoding="utf-8")
 
 
-def _on_recorder_error(ns: argparse.Namespace) -> str:
-    """The effective ``on_recorder_error``: flag > environment > configured policy."""
-    if ns.on_recorder_error:
-        return str(ns.on_recorder_error)
-    env = os.environ.get(ENV_ON_RECORDER_ERROR, "").strip().lower()
-    if env:
-        return env
-    try:
-        return str(core.policy_snapshot().get("on_recorder_error", "abort"))
-    except Exception:  # noqa: BLE001 - the default is the answer when the core cannot say
-        return "abort"
-
-
-def configure_logging(level: str | None, log_file: str | None) -> logging.Logger:
+def configure_logging(policy: PolicySnapshot) -> logging.Logger:
     """Set up the ``codetracer_python_recorder`` logger for a CLI run.
 
-    ``level``/``log_file`` come from ``--log-level``/``--log-file`` (else the
-    ``CODETRACER_LOG_LEVEL``/``CODETRACER_LOG_FILE`` variables; default warn on stderr). The
-    handler holds the real stderr (or the file) opened *before* recording starts, and the
-    logger does not propagate, so the recorder's own messages never reach the program's
-    handlers or the captured streams. An unknown level falls back to warn here; the core
-    rejects it with ERR_INVALID_POLICY_VALUE when the session starts.
+    ``log_level``/``log_file`` of the resolved ``policy`` (``--log-level``/``--log-file``, else
+    ``CODETRACER_LOG_LEVEL``/``CODETRACER_LOG_FILE``; default warn on stderr). The handler
+    holds the real stderr (or the file, created with the policy's ``trace_mode``) opened
+    *before* recording starts, and the logger does not propagate, so the recorder's own
+    messages never reach the program's handlers or the captured streams.
 
     Raises:
-        EnvironmentError: ``ERR_IO`` when the log file cannot be opened.
+        EnvironmentError: ``ERR_IO`` when the log file cannot be opened (or is a symlink).
 
     """
-    level = level or os.environ.get(ENV_LOG_LEVEL) or "warn"
-    log_file = log_file or os.environ.get(ENV_LOG_FILE) or None
     logger = logging.getLogger(LOGGER_NAME)
     for old in list(logger.handlers):
         logger.removeHandler(old)
         old.close()
     handler: logging.Handler
+    log_file = policy["log_file"]
     if log_file:
-        try:
-            handler = logging.FileHandler(log_file, encoding="utf-8")
-        except OSError as exc:
-            raise make_error(
-                EnvironmentError,
-                "ERR_IO",
-                f"cannot open the log file {log_file}: {exc}; check --log-file",
-                path=str(log_file),
-            ) from exc
+        handler = logging.StreamHandler(_open_log_file(log_file, file_mode(policy)))
     else:
         handler = logging.StreamHandler(sys.__stderr__ or sys.stderr)
     handler.setFormatter(logging.Formatter("codetracer: %(levelname)s: %(message)s"))
     logger.addHandler(handler)
-    logger.setLevel(_LOG_LEVELS.get(level.strip().lower(), logging.WARNING))
+    logger.setLevel(core.python_log_level(policy["log_level"]))
     logger.propagate = False
     return logger
 
@@ -421,45 +434,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == [SUMMARY_COMMAND]:
         return summary_main(args[1:], prog=PROG)
     parser = build_parser()
-    json_errors = "--json-errors" in args
+    json_errors = "--json-errors" in args  # until the policy is known
     try:
         split = split_argv(args, _value_flags(parser))
         ns = parser.parse_args(split.options)
         module = split.module or ns.module
         if split.script is None and module is None:
             raise CliUsageError("missing the script to run (or -m MODULE); see --help")
+        policy = resolve_policy(_policy_from(ns))
+        json_errors = policy["json_errors"]
         fmt = normalize_format(ns.format or DEFAULT_FORMAT, source="--format")
-        propagate = ns.propagate_script_exit
-        if propagate is None:
-            propagate = bool(_env_bool(ENV_PROPAGATE_SCRIPT_EXIT))
-        if split.script is not None:
+        if split.framework is not None:
+            target = frameworks.framework_target(split.framework, list(split.program_args))
+        elif split.script is not None:
             target = _target.script_target(split.script, list(split.program_args))
         else:
             target = _target.module_target(str(module), list(split.program_args))
-    except SystemExit as exc:  # argparse: --help, --version, or a bad flag
+    except SystemExit as exc:  # argparse: --help, --version
         return exit_status_for_argparse(exc)
     except (CliUsageError, _target.TargetNotFoundError) as exc:
         parser.print_usage(sys.stderr)
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _report_recorder_error(make_error(ERR_USAGE, str(exc)), json_errors)
         return EXIT_USAGE
-    except RecorderError as exc:  # e.g. ERR_UNSUPPORTED_FORMAT
+    except RecorderError as exc:  # a bad policy value, ERR_UNSUPPORTED_FORMAT
         _report_recorder_error(exc, json_errors)
         return EXIT_USAGE
-    return record(ns, target, fmt, propagate=propagate)
+    return record(ns, target, fmt, policy, framework=split.framework)
 
 
 def exit_status_for_argparse(exc: SystemExit) -> int:
-    """Argparse exits with 0 (--help/--version) or 2 (bad flag)."""
+    """Argparse exits with 0 (--help/--version)."""
     return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
 
-def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagate: bool) -> int:
-    """Start the recording, run the target, stop, and turn the outcome into the exit status."""
-    json_errors = bool(ns.json_errors) or _env_flag(ENV_JSON_ERRORS)
+def record(
+    ns: argparse.Namespace,
+    target: _target.Target,
+    fmt: str,
+    policy: PolicySnapshot,
+    *,
+    framework: str | None = None,
+) -> int:
+    """Start the recording, run the target, stop, and turn the outcome into the exit status.
+
+    ``policy`` is the policy the core resolved for this run (flags over environment);
+    ``framework`` (``--pytest``/``--unittest``): record from the start with its filter.
+    """
+    json_errors = policy["json_errors"]
+    propagate = policy["propagate_script_exit"]
     began = time.perf_counter()
     recorder_pid = os.getpid()
     try:
-        configure_logging(ns.log_level, ns.log_file)
+        configure_logging(policy)
     except RecorderError as exc:
         _report_recorder_error(exc, json_errors)
         return EXIT_RECORDER_FAILED
@@ -470,17 +496,22 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
             session = start_session(
                 ns.trace_dir,
                 fmt,
-                activation_path=ns.activation_path or target.file,
+                activation_path=frameworks.activation_path(ns.activation_path, target, framework),
                 program=target.file,
                 args=target.args,
                 trace_filter=split_filter_spec(ns.trace_filter),
                 policy=_policy_from(ns),
+                test_framework=frameworks.filter_framework(
+                    framework, no_framework_filters=ns.no_framework_filters
+                ),
             )
-    except RecorderError as exc:
-        if getattr(exc, "kind", None) != "usage" and _on_recorder_error(ns) == "disable":
-            return run_untraced(target, exc, json_errors=json_errors, propagate=propagate)
-        _report_recorder_error(exc, json_errors)
-        return EXIT_USAGE if getattr(exc, "kind", None) == "usage" else EXIT_RECORDER_FAILED
+    except Exception as raised:  # noqa: BLE001 - whatever fails at start follows the policy
+        failure = raised if isinstance(raised, RecorderError) else unexpected_error(raised, "start")
+        usage = getattr(failure, "kind", None) == "usage"
+        if not usage and policy["on_recorder_error"] == "disable":
+            return run_untraced(target, failure, json_errors=json_errors, propagate=propagate)
+        _report_recorder_error(failure, json_errors)
+        return EXIT_USAGE if usage else EXIT_RECORDER_FAILED
     try:
         outcome = _target.run(target)
     except RecorderError as exc:
@@ -499,23 +530,20 @@ def record(ns: argparse.Namespace, target: _target.Target, fmt: str, *, propagat
         return EXIT_RECORDER_FAILED
     disabled = summary.get("disabled")
     if isinstance(disabled, dict):
-        print(
-            f"codetracer: recording disabled after error[{disabled.get('code')}]: "
-            f"{disabled.get('message')} (on-recorder-error=disable; the program ran on untraced)",
-            file=sys.stderr,
-        )
+        code = str(disabled.get("code") or ERR_INTERNAL)
+        message = str(disabled.get("message") or "")
+        print(disabled_line(code, message, started=True), file=sys.stderr)
         if json_errors:
-            print(
-                json_trailer(
-                    str(disabled.get("code") or "ERR_INTERNAL"),
-                    str(disabled.get("kind") or "internal"),
-                    str(disabled.get("message") or ""),
-                    {"on_recorder_error": "disable"},
-                ),
-                file=sys.stderr,
-            )
+            kind = str(disabled.get("kind") or "internal")
+            trailer = json_trailer(code, kind, message, {"on_recorder_error": "disable"})
+            print(trailer, file=sys.stderr)
     else:
         print(summary_line(summary, ns.trace_dir, time.perf_counter() - began), file=sys.stderr)
+        warning = empty_trace_warning(
+            summary, frameworks.activation_path(ns.activation_path, target, framework)
+        )
+        if warning:
+            print(warning, file=sys.stderr)
     if outcome.status != 0 and not propagate and not outcome.interrupted:
         print(
             f"codetracer: the program exited with status {outcome.status} (recorded in the trace; "
@@ -543,11 +571,8 @@ def run_untraced(
     target: _target.Target, exc: RecorderError, *, json_errors: bool, propagate: bool
 ) -> int:
     """``on_recorder_error=disable`` and the recording could not start: say so, run untraced."""
-    print(
-        f"codetracer: recording disabled: {format_error(exc).removeprefix('codetracer: ')} "
-        "(on-recorder-error=disable; the program runs untraced)",
-        file=sys.stderr,
-    )
+    code = getattr(exc, "code", None) or ERR_INTERNAL
+    print(disabled_line(code, error_message(exc), started=False), file=sys.stderr)
     outcome = _target.run(target)
     if json_errors:  # a trailer comes last, after the program's own output
         print(_trailer_of(exc), file=sys.stderr)

@@ -9,6 +9,7 @@ being active when children are not followed.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -18,13 +19,17 @@ from typing import Self
 
 import codetracer_python_recorder_core as core
 
-from codetracer_python_recorder import children, forks, process_exit
+from codetracer_python_recorder import children, forks, io_capture, process_exit
 from codetracer_python_recorder.errors import RecorderError, format_error
 
 TraceSummary = dict[str, object]
 """What the native core reports when a recording stops: ``trace_dir``, ``format``,
-``events``, ``steps``, ``bytes``, ``seconds``, ``files`` and ``disabled`` (the error that made
-``on_recorder_error=disable`` detach the recorder, else ``None``)."""
+``events``, ``steps``, ``bytes``, ``seconds``, ``files``, ``libraries_skipped`` (code objects of
+installed third-party packages left out by "just my code"), ``disabled`` (the error that made
+``on_recorder_error=disable`` detach the recorder, else ``None``), ``activation`` (where the
+activation gate ended: ``waiting`` = the activation file never ran, ``active``, ``done``;
+``None`` without an activation path) and ``activation_skipped`` (the filters skip the activation
+file, so the gate opened at code that is not itself recorded)."""
 
 _active: TraceSession | None = None
 
@@ -46,16 +51,35 @@ class TraceSession:
         """Whether this session is still recording."""
         return self.summary is None and _active is self and core.is_tracing()
 
-    def stop(self, *, exit_code: int | None = None, error: str | None = None) -> TraceSummary:
-        """Stop recording (idempotent) and return the summary of the written trace."""
-        return self._stop(exit_code, error, restore_env=True)
+    def stop(
+        self,
+        *,
+        exit_code: int | None = None,
+        error: str | None = None,
+        extra_metadata: Mapping[str, object] | None = None,
+    ) -> TraceSummary:
+        """Stop recording (idempotent) and return the summary of the written trace.
 
-    def _stop(self, exit_code: int | None, error: str | None, *, restore_env: bool) -> TraceSummary:
+        ``extra_metadata`` (JSON-serialisable) adds top-level fields to
+        ``trace_metadata.json``; the recorder's own fields win over one of the same name.
+        """
+        return self._stop(exit_code, error, restore_env=True, extra_metadata=extra_metadata)
+
+    def _stop(
+        self,
+        exit_code: int | None,
+        error: str | None,
+        *,
+        restore_env: bool,
+        extra_metadata: Mapping[str, object] | None = None,
+    ) -> TraceSummary:
         global _active  # noqa: PLW0603 - the one process-wide session
         if self.summary is not None:
             return self.summary
+        extra = json.dumps(dict(extra_metadata)) if extra_metadata is not None else None
         try:
-            self.summary = core.stop_tracing(exit_code, error) or {}
+            io_capture.uninstall()
+            self.summary = core.stop_tracing(exit_code, error, extra_metadata=extra) or {}
         finally:
             if _active is self:
                 _active = None
@@ -101,10 +125,13 @@ def start_session(
     trace_filter: list[str] | None = None,
     policy: Mapping[str, object] | None = None,
     apply_env_policy: bool = True,
+    test_framework: str | None = None,
 ) -> TraceSession:
     """Start the native recorder and return the new process-wide :class:`TraceSession`.
 
     ``format`` must already be canonical (see :mod:`codetracer_python_recorder.formats`).
+    ``test_framework`` (``"pytest"``/``"unittest"``) puts that framework's builtin filter in
+    the chain right after ``builtin-default``.
     """
     trace_dir = Path(os.fspath(path))
     activation = os.path.abspath(os.fspath(activation_path)) if activation_path else None
@@ -117,6 +144,7 @@ def start_session(
         trace_filter=trace_filter,
         policy=dict(policy) if policy is not None else None,
         apply_env_policy=apply_env_policy,
+        test_framework=test_framework,
     )
     return adopt_session(trace_dir, format)
 
@@ -129,6 +157,11 @@ def adopt_session(path: Path, format: str) -> TraceSession:
     children.export()
     process_exit.install(_stop_before_the_process_ends)
     forks.register(_after_fork_in_child)
+    try:
+        io_capture.install(core.io_capture_mode())
+    except BaseException:
+        session.stop()
+        raise
     return session
 
 
@@ -184,6 +217,7 @@ def stop_active(
     session = _active
     if session is not None:
         return session._stop(exit_code, error, restore_env=restore_env)
+    io_capture.uninstall()
     summary = core.stop_tracing(exit_code, error)
     if restore_env:
         children.restore()

@@ -17,8 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypedDict
 
+import codetracer_python_recorder_core as core
+
+from codetracer_python_recorder._usage import CliUsageError, UsageParser, report_usage_error
 from codetracer_python_recorder.api import PathLike, iter_trace
-from codetracer_python_recorder.errors import RecorderError, format_error
+from codetracer_python_recorder.errors import ERR_IO, RecorderError, error_line, format_error
 
 EVENT_KIND_ERROR = 11
 """runtime_tracing ``EventLogKind::Error``: an uncaught exception (type, message, traceback)."""
@@ -26,7 +29,8 @@ DEFAULT_TOP = 10
 """How many functions :func:`summarize_trace` lists by calls and by steps."""
 ERROR_TEXTS_KEPT = 3
 """How many Error event texts :func:`summarize_trace` keeps (all are counted)."""
-_EVENTS_FILES = {"trace.bin": "binary", "trace.json": "json"}
+# file name -> format, from the core (the trace-stream crate names every file once)
+_EVENTS_FILES = {name: fmt for fmt, name in core.EVENTS_FILES.items()}
 # Records that declare (intern) something; they may sit between a Step and its Call.
 _DECLARATIONS = frozenset({"Path", "Function", "Type", "VariableName", "Variable"})
 
@@ -104,7 +108,7 @@ def exit_status_from(value: object) -> ExitStatus | None:
 def _metadata(trace_dir: Path) -> dict[str, object]:
     """``trace_metadata.json``, or ``{}`` when it is missing or unreadable (as the debugger)."""
     try:
-        data = json.loads((trace_dir / "trace_metadata.json").read_text(encoding="utf-8"))
+        data = json.loads((trace_dir / core.METADATA_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -301,7 +305,7 @@ def format_summary(stats: TraceStats) -> str:
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
     """The argument parser of ``PROG summary``."""
-    parser = argparse.ArgumentParser(
+    parser = UsageParser(
         prog=f"{prog} summary",
         description="Summarise a recorded trace directory: records by kind, the busiest "
         "functions by calls and by steps, threads, errors, exit status and file sizes. "
@@ -336,11 +340,12 @@ def main(argv: Sequence[str], *, prog: str) -> int:
     parser = build_parser(prog)
     try:
         ns = parser.parse_args(list(argv))
-    except SystemExit as exc:
+        if ns.top < 0:
+            raise CliUsageError("--top must be >= 0")
+    except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 2
-    if ns.top < 0:
-        parser.print_usage(sys.stderr)
-        print(f"{prog} summary: error: --top must be >= 0", file=sys.stderr)
+    except CliUsageError as exc:
+        report_usage_error(parser, str(exc))
         return 2
     try:
         stats = summarize_trace(ns.trace_dir, top=ns.top, strict=ns.strict)
@@ -348,7 +353,7 @@ def main(argv: Sequence[str], *, prog: str) -> int:
         print(format_error(exc), file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"codetracer: error: cannot read {ns.trace_dir}: {exc}", file=sys.stderr)
+        print(error_line(ERR_IO, f"cannot read {ns.trace_dir}: {exc}"), file=sys.stderr)
         return 1
     print(json.dumps(stats, indent=2) if ns.json else format_summary(stats))
     return 0

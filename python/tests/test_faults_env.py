@@ -142,10 +142,11 @@ def test_invalid_filter(tmp_path: Path, content: str) -> None:
     assert leftover(tmp_path / "t") == []
 
 
-def test_missing_filter_file_is_an_io_error(tmp_path: Path) -> None:
-    with pytest.raises(ctr.EnvironmentError) as info:
+def test_missing_filter_file_is_an_invalid_filter(tmp_path: Path) -> None:
+    """The user's input, like a malformed filter (issue #17): the same code and class."""
+    with pytest.raises(ctr.UsageError) as info:
         ctr.start(tmp_path / "t", trace_filter=tmp_path / "missing.toml")
-    assert info.value.code == "ERR_IO"
+    assert info.value.code == "ERR_INVALID_FILTER"
     assert "missing.toml" in str(info.value)
     assert not ctr.is_tracing()
 

@@ -1,7 +1,8 @@
 """End-to-end: the builtin-default filter (SPEC §6), with no other filter in the chain.
 
 - secrets are redacted by whole-word name, for locals, arguments and attributes;
-- the standard library is skipped, site-packages and extra ``sys.path`` folders are kept.
+- the standard library and installed packages (site-packages) are skipped ("just my code";
+  ``--include-libraries`` records packages), extra ``sys.path`` folders are kept.
 """
 
 from __future__ import annotations
@@ -119,9 +120,7 @@ def _is_stdlib(path: str) -> bool:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_builtin_default_skips_stdlib_keeps_site_packages_and_extra_paths(
-    fmt: str, tmp_path: Path
-) -> None:
+def test_builtin_default_records_just_my_code(fmt: str, tmp_path: Path) -> None:
     packaging = pytest.importorskip("packaging.version")
     site_file = Path(packaging.__file__).resolve()
     project = copy_project("stdlib_site", tmp_path)
@@ -146,7 +145,62 @@ def test_builtin_default_skips_stdlib_keeps_site_packages_and_extra_paths(
     assert t.arg(shout, "word")["text"] == "hi"
     assert set(t.lines_in("extlib.py")) >= {5, 6}
 
-    # site-packages is kept, also when it lies inside a stdlib folder (a venv's platstdlib).
+    # An installed package (site-packages) is not the user's code: skipped, and said so...
+    assert not any(Path(p).resolve() == site_file for p in t.paths), t.paths
+    assert "Version.__init__" not in t.call_names()
+    stats = filter_stats(t)
+    assert stats["libraries_skipped"] > 0 and stats["scopes_skipped"] >= stats["libraries_skipped"]
+    assert "library code not recorded" in proc.stderr and "--include-libraries" in proc.stderr
+    # ...but the value it returned into recorded code is still captured.
+    assert t.values("v"), "the Version object in work() is recorded"
+
+    # --include-libraries records it (also when site-packages lies inside a stdlib folder).
+    proc, t = record_cli(
+        project / "prog.py",
+        tmp_path / "t2",
+        "--include-libraries",
+        cwd=tmp_path,
+        fmt=fmt,
+        env={"PYTHONPATH": str(project / "extlibs")},
+    )
     assert any(Path(p).resolve() == site_file for p in t.paths), t.paths
     assert "Version.__init__" in t.call_names()
-    assert filter_stats(t)["scopes_skipped"] > 0
+    assert filter_stats(t)["libraries_skipped"] == 0
+    assert "library code not recorded" not in proc.stderr
+    assert not [p for p in t.paths if _is_stdlib(p)], "the stdlib stays skipped"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_later_filter_re_enables_one_library(fmt: str, tmp_path: Path) -> None:
+    packaging = pytest.importorskip("packaging.version")
+    site_file = Path(packaging.__file__).resolve()
+    project = copy_project("stdlib_site", tmp_path)
+    rule = tmp_path / "packaging.toml"
+    rule.write_text(
+        '[meta]\nname = "mine"\nversion = 1\n[[scope.rules]]\n'
+        "selector = 'pkg:regex:^packaging(\\.|$)'\nexec = \"trace\"\n"
+    )
+    _, t = record_cli(
+        project / "prog.py",
+        tmp_path / "t",
+        "--trace-filter",
+        rule,
+        cwd=tmp_path,
+        fmt=fmt,
+        env={"CODETRACER_INCLUDE_LIBRARIES": "0", "PYTHONPATH": str(project / "extlibs")},
+    )
+    assert any(Path(p).resolve() == site_file for p in t.paths), t.paths
+    assert "Version.__init__" in t.call_names()
+
+
+def test_include_libraries_from_the_environment(tmp_path: Path) -> None:
+    packaging = pytest.importorskip("packaging.version")
+    site_file = Path(packaging.__file__).resolve()
+    project = copy_project("stdlib_site", tmp_path)
+    _, t = record_cli(
+        project / "prog.py",
+        tmp_path / "t",
+        cwd=tmp_path,
+        env={"CODETRACER_INCLUDE_LIBRARIES": "yes", "PYTHONPATH": str(project / "extlibs")},
+    )
+    assert any(Path(p).resolve() == site_file for p in t.paths), t.paths

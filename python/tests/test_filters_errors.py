@@ -1,10 +1,10 @@
 """End-to-end: invalid trace filters (SPEC §6, §7).
 
 A bad filter stops the recording before anything is written: the CLI reports
-``error[ERR_INVALID_FILTER]`` (a usage error: exit 2) or ``error[ERR_IO]`` (missing file or a
-directory: exit 1) with the file, line, column and the offending key; the program does not run;
-the trace directory is not created (or stays empty). The API raises ``UsageError`` /
-``EnvironmentError`` (both ``RecorderError``) with ``.code``.
+``error[ERR_INVALID_FILTER]`` — a usage error, exit 2, also for a missing file or a directory
+(both are the user's input, like a malformed file) — with the file, line, column and the
+offending key; the program does not run, not even under ``--on-recorder-error disable``; the
+trace directory is not created (or stays empty). The API raises ``UsageError`` with ``.code``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from support import run_cli
 from support.filters import copy_project
 
 INVALID = "ERR_INVALID_FILTER"
-IO = "ERR_IO"
 PROGRAM_OUTPUT = "the program ran"
 
 # file -> (code, location "LINE:COL" or None, substrings the message must contain)
@@ -40,10 +39,10 @@ CASES: dict[str, tuple[str, str | None, list[str]]] = {
         "9:10",
         ['"hide"', "`scope.rules[1].value_patterns[1].action`"],
     ),
-    "missing.toml": (IO, None, ["cannot read trace filter file", "No such file"]),
-    "a_directory.toml": (IO, None, ["cannot read trace filter file", "directory"]),
+    "missing.toml": (INVALID, None, ["cannot read trace filter file", "No such file"]),
+    "a_directory.toml": (INVALID, None, ["cannot read trace filter file", "directory"]),
 }
-EXIT = {INVALID: 2, IO: 1}  # usage errors exit 2, recorder failures 1 (README, SPEC §7)
+EXIT = {INVALID: 2}  # usage errors exit 2 (README, SPEC §7)
 
 
 @pytest.fixture
@@ -67,7 +66,7 @@ def assert_reported(
         assert part in stderr, (part, stderr)
     trailer = json.loads(stderr.strip().splitlines()[-1])
     assert trailer["error_code"] == code
-    assert trailer["error_kind"] == ("usage" if code == INVALID else "environment")
+    assert trailer["error_kind"] == "usage"
     assert where in trailer["message"]
 
 
@@ -162,7 +161,9 @@ def test_invalid_filter_is_not_excused_by_on_recorder_error_disable(
     assert not trace_dir.exists()
 
 
-def test_missing_filter_under_disable_runs_the_program_untraced(bad: Path, tmp_path: Path) -> None:
+def test_missing_filter_is_not_excused_by_on_recorder_error_disable(
+    bad: Path, tmp_path: Path
+) -> None:
     trace_dir = tmp_path / "trace"
     proc = run_cli(
         "--trace-dir",
@@ -174,10 +175,10 @@ def test_missing_filter_under_disable_runs_the_program_untraced(bad: Path, tmp_p
         bad / "prog.py",
         cwd=tmp_path,
     )
-    assert proc.returncode == 0, proc.stderr
-    assert PROGRAM_OUTPUT in proc.stdout
-    assert IO in proc.stderr and str(bad / "missing.toml") in proc.stderr
-    assert trace_files(trace_dir) == []
+    assert proc.returncode == 2, proc.stderr
+    assert f"error[{INVALID}]" in proc.stderr and str(bad / "missing.toml") in proc.stderr
+    assert PROGRAM_OUTPUT not in proc.stdout
+    assert not trace_dir.exists()
 
 
 # --------------------------------------------------------------------------------- API
@@ -188,8 +189,7 @@ def test_api_start_raises_with_code(name: str, bad: Path, tmp_path: Path) -> Non
     code, location, parts = CASES[name]
     filt = bad / name
     trace_dir = tmp_path / "trace"
-    expected = ctr.UsageError if code == INVALID else ctr.EnvironmentError
-    with pytest.raises(expected) as info:
+    with pytest.raises(ctr.UsageError) as info:
         ctr.start(trace_dir, format="json", trace_filter=filt)
     assert isinstance(info.value, ctr.RecorderError)
     assert info.value.code == code

@@ -26,11 +26,13 @@ DEFAULTS = {
     "io_capture": "proxies",
     "module_name_from_globals": True,
     "propagate_script_exit": False,
+    "include_libraries": False,
     "follow_children": True,
     "max_value_depth": 3,
     "max_container_elements": 100,
     "max_string_length": 1000,
     "allow_repr": False,
+    "trace_mode": "0600",
 }
 
 # Every policy variable with a value it must reject.
@@ -48,6 +50,7 @@ INVALID_ENV = {
     "CODETRACER_MAX_CONTAINER_ELEMENTS": "-5",
     "CODETRACER_MAX_STRING_LENGTH": "lots",
     "CODETRACER_ALLOW_REPR": "okay",
+    "CODETRACER_TRACE_MODE": "0755",
 }
 
 
@@ -84,10 +87,12 @@ def test_configure_policy_sets_fields_and_accepts_spellings(tmp_path: Path) -> N
         io_capture="off",
         module_name_from_globals="off",
         propagate_script_exit="on",
+        include_libraries="yes",
         max_value_depth=5,
         max_container_elements="7",
         max_string_length=64,
         allow_repr=False,
+        trace_mode=0o640,
     )
     snap = ctr.policy_snapshot()
     assert snap == {
@@ -101,10 +106,14 @@ def test_configure_policy_sets_fields_and_accepts_spellings(tmp_path: Path) -> N
         "io_capture": "off",
         "module_name_from_globals": False,
         "propagate_script_exit": True,
+        "include_libraries": True,
         "max_value_depth": 5,
         "max_container_elements": 7,
         "max_string_length": 64,
+        "trace_mode": "0640",
     }
+    ctr.configure_policy(trace_mode="0644")
+    assert ctr.policy_snapshot()["trace_mode"] == "0644"
     ctr.configure_policy(log_file=None)
     assert ctr.policy_snapshot()["log_file"] is None
 
@@ -120,6 +129,8 @@ def test_configure_policy_sets_fields_and_accepts_spellings(tmp_path: Path) -> N
         ("max_value_depth", 33),
         ("max_container_elements", 0),
         ("max_string_length", 3),
+        ("trace_mode", "0777"),
+        ("trace_mode", 0o700),
         ("no_such_field", 1),
     ],
 )

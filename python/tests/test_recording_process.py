@@ -57,6 +57,37 @@ def test_four_concurrent_threads(fmt: str, tmp_path: Path) -> None:
     assert len(exits) >= 4
 
 
+def test_reused_thread_ids_pair_their_thread_records(fmt: str, tmp_path: Path) -> None:
+    """64 threads, 4 at a time: a thread that gets the id of a finished one is a new
+    thread lifetime (ThreadStart ... ThreadExit), never a continuation of the dead one."""
+    run = record("threads_reuse.py", fmt, tmp_path)
+    total = sum(n * 2 + 1 for n in range(64))
+    assert run.proc.stdout.split() == [str(total), "64", "True"], run.proc.stdout  # ids reused
+    t = run.trace
+    live: set[int] = set()
+    started = exited = 0
+    main: int | None = None
+    for k, v in t.thread_records():
+        if k == "ThreadStart":
+            assert v not in live, f"ThreadStart of {v}, which is running"
+            live.add(v)
+            started += 1
+        elif k == "ThreadExit":
+            assert v in live, f"ThreadExit of {v} without its ThreadStart"
+            live.remove(v)
+            exited += 1
+        elif k == "ThreadSwitch" and v not in live:
+            # only the main (recording) thread runs without a ThreadStart of its own
+            assert main in (None, v), f"ThreadSwitch to {v}, which is not running"
+            main = v
+    assert live == set(), f"threads never exited: {live}"
+    assert started == exited == 64, (started, exited)
+    # every thread's calls are its own: 64 body/work/step calls, each returned in its thread
+    for name in ("body", "work", "step"):
+        assert len(t.calls_of(name)) == 64, name
+    assert sorted(decode(r) for r in t.returns_of("work")) == sorted(n * 2 + 1 for n in range(64))
+
+
 def test_single_thread_has_no_thread_records(fmt: str, tmp_path: Path) -> None:
     for program in ("recursion.py", "generators.py", "coroutines.py"):
         t = record(program, fmt, tmp_path).trace

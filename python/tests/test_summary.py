@@ -14,7 +14,8 @@ from support import FORMATS, record, run_cli, run_console_script, write
 
 # square: 5 calls x (definition step + 1 line) = 10 steps; total: 1 call, the definition
 # step, `s = 0`, the `for` line 6 times, the loop body 5 times and the return = 14 steps;
-# the module: 4 steps (its first line, the two defs, the print).
+# the module: 5 steps (its first line, the two defs, the print, and the print line stated
+# again after total's Return for the Write event of its output: IO capture is on by default).
 PROGRAM = """
 def square(x):
     return x * x
@@ -57,7 +58,7 @@ def test_counts_of_a_known_program(tmp_path: Path, fmt: str) -> None:
     assert by_name(stats["top_by_calls"]) == {
         "square": (5, 10),
         "total": (1, 14),
-        "<__main__>": (1, 4),
+        "<__main__>": (1, 5),
         "<toplevel>": (1, 0),
     }
     assert stats["top_by_calls"][0]["name"] == "square"
@@ -68,7 +69,8 @@ def test_counts_of_a_known_program(tmp_path: Path, fmt: str) -> None:
     assert stats["functions"] == 4
     kinds = stats["records_by_kind"]
     assert kinds["Call"] == kinds["Return"] == 8
-    assert kinds["Step"] == 28  # 10 + 14 + 4, every step belongs to one function
+    assert kinds["Step"] == 29  # 10 + 14 + 5, every step belongs to one function
+    assert kinds["Event"] == 1  # the Write of "30\n"
     assert stats["records"] == sum(kinds.values()) == len(ctr.read_trace(out))
     assert list(kinds.values()) == sorted(kinds.values(), reverse=True)
     assert stats["threads"] == 1
@@ -198,7 +200,7 @@ def test_summary_command(tmp_path: Path) -> None:
     assert f"trace: {out} (binary, " in text
     assert "exit status: 0" in text
     assert "threads: 1" in text
-    assert "records: " in text and "Step 28" in text
+    assert "records: " in text and "Step 29" in text
     assert "square (prog.py:1)" in text
     lines = text.splitlines()
     at = lines.index("top by steps:")

@@ -28,6 +28,10 @@ def noop(code, line):
     pass
 ";
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a bench switch, not a recorder variable"
+)]
 fn quick() -> bool {
     std::env::var_os("CODETRACER_BENCH_QUICK").is_some() || std::env::args().any(|a| a == "--quick")
 }

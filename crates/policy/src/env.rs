@@ -11,10 +11,11 @@
 //!   last value wins, like in an environment block.
 //!
 //! The session variables (`CODETRACER_TRACE`, `CODETRACER_FORMAT`, `CODETRACER_TRACE_FILTER`,
-//! `CODETRACER_CHILD_SESSION`) are listed in the table for documentation but are read by the
-//! session code, not parsed here.
+//! `CODETRACER_CHILD_SESSION`) are not policy fields: they are listed in the table for
+//! documentation, [`SessionVars::from_env`] picks the first three out (trimmed, empty = unset)
+//! for the session code, which interprets them.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -63,6 +64,8 @@ pub const ENV_CAPTURE_IO: &str = "CODETRACER_CAPTURE_IO";
 pub const ENV_MODULE_NAME_FROM_GLOBALS: &str = "CODETRACER_MODULE_NAME_FROM_GLOBALS";
 /// Policy field `propagate_script_exit`.
 pub const ENV_PROPAGATE_SCRIPT_EXIT: &str = "CODETRACER_PROPAGATE_SCRIPT_EXIT";
+/// Policy field `include_libraries`.
+pub const ENV_INCLUDE_LIBRARIES: &str = "CODETRACER_INCLUDE_LIBRARIES";
 /// Policy field `follow_children`.
 pub const ENV_FOLLOW_CHILDREN: &str = "CODETRACER_FOLLOW_CHILDREN";
 /// Set by a recording process for its children: where and how a child process records (JSON,
@@ -76,6 +79,8 @@ pub const ENV_MAX_CONTAINER_ELEMENTS: &str = "CODETRACER_MAX_CONTAINER_ELEMENTS"
 pub const ENV_MAX_STRING_LENGTH: &str = "CODETRACER_MAX_STRING_LENGTH";
 /// Policy field `allow_repr`.
 pub const ENV_ALLOW_REPR: &str = "CODETRACER_ALLOW_REPR";
+/// Policy field `trace_mode`.
+pub const ENV_TRACE_MODE: &str = "CODETRACER_TRACE_MODE";
 
 /// Accepted text shared by the boolean variables.
 const BOOL: &str = "1/true/yes/on or 0/false/no/off";
@@ -189,6 +194,14 @@ pub const ENV_VARS: &[EnvVar] = &[
         description: "Exit with the script's status instead of 0.",
     },
     EnvVar {
+        name: ENV_INCLUDE_LIBRARIES,
+        field: Some("include_libraries"),
+        accepted: BOOL,
+        default: "false",
+        cli_flag: "--[no-]include-libraries",
+        description: "Record installed third-party packages (site-packages) too; by default only your own code is recorded.",
+    },
+    EnvVar {
         name: ENV_FOLLOW_CHILDREN,
         field: Some("follow_children"),
         accepted: BOOL,
@@ -228,6 +241,14 @@ pub const ENV_VARS: &[EnvVar] = &[
         cli_flag: "--allow-repr",
         description: "Allow calling repr() on objects (runs user code).",
     },
+    EnvVar {
+        name: ENV_TRACE_MODE,
+        field: Some("trace_mode"),
+        accepted: "an octal file mode with read/write bits only, owner read+write (0600, 0640, 0644, ...)",
+        default: "0600",
+        cli_flag: "--trace-mode MODE",
+        description: "Mode of the trace files (directories the recorder creates get the same bits plus search where reading is allowed).",
+    },
 ];
 
 /// The table entry for variable `name`, if it is one of [`ENV_VARS`].
@@ -258,6 +279,46 @@ pub fn env_vars_markdown() -> String {
         );
     }
     out
+}
+
+/// The session variables of an environment, trimmed; an empty or blank value is `None`.
+/// Values are kept as they are (a path need not be UTF-8).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionVars {
+    /// `CODETRACER_TRACE`: the directory to auto-start recording into.
+    pub trace: Option<OsString>,
+    /// `CODETRACER_FORMAT`: the format of the auto-started recording.
+    pub format: Option<OsString>,
+    /// `CODETRACER_TRACE_FILTER`: extra filter files, `::`-separated.
+    pub trace_filter: Option<OsString>,
+}
+
+impl SessionVars {
+    /// The session variables of `vars` (e.g. `std::env::vars_os()`, or Python's
+    /// `os.environ.items()`); when a name occurs twice the last value wins.
+    pub fn from_env<I, K, V>(vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        let mut out = Self::default();
+        for (name, value) in vars {
+            let slot = match name.as_ref().to_str() {
+                Some(ENV_TRACE) => &mut out.trace,
+                Some(ENV_FORMAT) => &mut out.format,
+                Some(ENV_TRACE_FILTER) => &mut out.trace_filter,
+                _ => continue,
+            };
+            let value = value.as_ref();
+            *slot = match value.to_str() {
+                Some(text) if text.trim().is_empty() => None,
+                Some(text) => Some(OsString::from(text.trim())),
+                None => Some(value.to_os_string()),
+            };
+        }
+        out
+    }
 }
 
 impl PolicyUpdate {
@@ -346,6 +407,24 @@ mod tests {
             assert!(var.description.ends_with('.'), "{}", var.name);
         }
         assert!(env_var("CODETRACER_NOPE").is_none());
+    }
+
+    #[test]
+    fn session_variables_are_trimmed_and_blank_means_unset() {
+        let vars = SessionVars::from_env([
+            ("CODETRACER_TRACE", " out "),
+            ("CODETRACER_FORMAT", "  "),
+            ("CODETRACER_TRACE_FILTER", "a.toml::b.toml"),
+            ("CODETRACER_TRACE_FILTER", "c.toml"),
+            ("HOME", "/x"),
+        ]);
+        assert_eq!(vars.trace.as_deref(), Some(OsStr::new("out")));
+        assert_eq!(vars.format, None);
+        assert_eq!(vars.trace_filter.as_deref(), Some(OsStr::new("c.toml")));
+        assert_eq!(
+            SessionVars::from_env(Vec::<(&str, &str)>::new()),
+            SessionVars::default()
+        );
     }
 
     #[test]

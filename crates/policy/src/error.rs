@@ -1,9 +1,10 @@
 //! The one error type of this crate, [`PolicyError`].
 //!
 //! Every variant maps to the stable code
-//! [`ERR_INVALID_POLICY_VALUE`] and its message
+//! [`ERR_INVALID_POLICY_VALUE`] ([`PolicyError::code`]) and its message
 //! names what was wrong (the variable or field), the offending value and what is accepted, so a
-//! user can fix it without reading the source.
+//! user can fix it without reading the source. The message does not repeat the code: whoever
+//! shows the error adds it once (`codetracer: error[CODE]: message`).
 
 use crate::error_codes::ERR_INVALID_POLICY_VALUE;
 
@@ -11,10 +12,7 @@ use crate::error_codes::ERR_INVALID_POLICY_VALUE;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     /// A `CODETRACER_*` environment variable holds a value that is not accepted.
-    #[error(
-        "[{code}] environment variable {variable}={value:?} is invalid; accepted: {accepted}",
-        code = ERR_INVALID_POLICY_VALUE
-    )]
+    #[error("environment variable {variable}={value:?} is invalid; accepted: {accepted}")]
     InvalidEnv {
         /// The variable's name, e.g. `CODETRACER_LOG_LEVEL`.
         variable: String,
@@ -24,10 +22,7 @@ pub enum PolicyError {
         accepted: String,
     },
     /// A policy field (CLI flag, API argument, typed update) holds a value that is not accepted.
-    #[error(
-        "[{code}] invalid value {value:?} for policy field `{field}`; accepted: {accepted}",
-        code = ERR_INVALID_POLICY_VALUE
-    )]
+    #[error("invalid value {value:?} for policy field `{field}`; accepted: {accepted}")]
     InvalidValue {
         /// The policy field's name, e.g. `io_capture`.
         field: String,
@@ -37,10 +32,7 @@ pub enum PolicyError {
         accepted: String,
     },
     /// A field name that the policy does not have (e.g. a typo in `configure_policy(**fields)`).
-    #[error(
-        "[{code}] unknown policy field `{name}`; known fields: {known}",
-        code = ERR_INVALID_POLICY_VALUE
-    )]
+    #[error("unknown policy field `{name}`; known fields: {known}")]
     UnknownField {
         /// The unknown name, as given.
         name: String,
@@ -84,14 +76,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn messages_name_the_code_the_culprit_and_the_accepted_values() {
+    fn messages_name_the_culprit_and_the_accepted_values_not_the_code() {
         let err = PolicyError::InvalidEnv {
             variable: "CODETRACER_LOG_LEVEL".into(),
             value: "loud".into(),
             accepted: "off, error, warn".into(),
         };
         let msg = err.to_string();
-        assert!(msg.contains("ERR_INVALID_POLICY_VALUE"), "{msg}");
+        assert!(
+            !msg.contains("ERR_"),
+            "the code is added by whoever shows it: {msg}"
+        );
         assert!(msg.contains("CODETRACER_LOG_LEVEL"), "{msg}");
         assert!(msg.contains("\"loud\""), "{msg}");
         assert!(msg.contains("off, error, warn"), "{msg}");

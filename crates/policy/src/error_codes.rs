@@ -27,6 +27,8 @@ pub const ERR_ALREADY_TRACING: &str = "ERR_ALREADY_TRACING";
 pub const ERR_TOOL_ID_IN_USE: &str = "ERR_TOOL_ID_IN_USE";
 /// A bug in the recorder (an invariant was broken or a panic was caught).
 pub const ERR_INTERNAL: &str = "ERR_INTERNAL";
+/// The command line is wrong: an unknown flag, a missing or nonexistent script or module.
+pub const ERR_USAGE: &str = "ERR_USAGE";
 
 /// Every stable error code, in documentation order.
 pub const ALL: &[&str] = &[
@@ -41,6 +43,7 @@ pub const ALL: &[&str] = &[
     ERR_ALREADY_TRACING,
     ERR_TOOL_ID_IN_USE,
     ERR_INTERNAL,
+    ERR_USAGE,
 ];
 
 #[cfg(test)]
@@ -55,6 +58,6 @@ mod tests {
             assert!(seen.insert(*code), "duplicate code {code}");
             assert!(code.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
         }
-        assert_eq!(ALL.len(), 11);
+        assert_eq!(ALL.len(), 12);
     }
 }

@@ -1,13 +1,15 @@
 //! `codetracer-policy`: the recorder policy of CodeTracer recorders.
 //!
 //! This crate owns the policy data model ([`RecorderPolicy`]: error handling, partial traces,
-//! logging, IO capture, module naming, exit status, [`ValueLimits`]), its defaults and
+//! logging, IO capture, module naming, exit status, [`ValueLimits`], the trace files' [`TraceMode`]),
+//! its defaults and
 //! validation, partial updates ([`PolicyUpdate`]), the parsing of values from strings (CLI / API)
 //! and of `CODETRACER_*` variables from a caller-supplied `(name, value)` iterator
 //! ([`PolicyUpdate::from_env`], [`ENV_VARS`]), and the stable error codes of the recorder
 //! ([`error_codes`]).
 //!
-//! It never reads the process environment itself and does not depend on Python.
+//! It does not depend on Python. The process environment is read in one place only,
+//! [`process_env`] (`clippy.toml` forbids `std::env::var*` everywhere else in the workspace).
 //!
 //! ```
 //! use codetracer_policy::{IoCapture, PolicyUpdate, RecorderPolicy};
@@ -28,11 +30,14 @@ pub mod limits;
 pub mod model;
 pub mod options;
 pub mod parse;
+pub mod process_env;
+pub mod trace_mode;
 pub mod update;
 
-pub use env::{EnvVar, ENV_VARS};
+pub use env::{EnvVar, SessionVars, ENV_VARS};
 pub use error::PolicyError;
 pub use limits::ValueLimits;
 pub use model::RecorderPolicy;
 pub use options::{IoCapture, LogLevel, OnRecorderError};
+pub use trace_mode::TraceMode;
 pub use update::{PolicyUpdate, FIELDS};

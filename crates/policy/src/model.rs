@@ -8,9 +8,10 @@
 //! ```json
 //! {"on_recorder_error": "abort", "require_trace": false, "keep_partial_trace": false,
 //!  "log_level": "warn", "log_file": null, "json_errors": false, "io_capture": "proxies",
-//!  "module_name_from_globals": true, "propagate_script_exit": false, "follow_children": true,
+//!  "module_name_from_globals": true, "propagate_script_exit": false,
+//!  "include_libraries": false, "follow_children": true,
 //!  "max_value_depth": 3, "max_container_elements": 100, "max_string_length": 1000,
-//!  "allow_repr": false}
+//!  "allow_repr": false, "trace_mode": "0600"}
 //! ```
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use serde::Serialize;
 use crate::error::PolicyError;
 use crate::limits::{check_max_depth, check_max_elements, check_max_string_len, ValueLimits};
 use crate::options::{IoCapture, LogLevel, OnRecorderError};
+use crate::trace_mode::TraceMode;
 use crate::update::PolicyUpdate;
 
 /// How a recorder behaves around the recording: errors, partial traces, logging, IO capture,
@@ -45,6 +47,9 @@ pub struct RecorderPolicy {
     pub module_name_from_globals: bool,
     /// Exit with the script's status instead of 0 (default `false`).
     pub propagate_script_exit: bool,
+    /// Record installed third-party packages too (default `false`: "just my code", code in
+    /// site-packages / dist-packages is skipped like the standard library).
+    pub include_libraries: bool,
     /// Record the program's child processes too — forked children, `multiprocessing`
     /// workers, Python programs it starts — each into a trace of its own under the parent's
     /// `children/` directory (default `true`).
@@ -52,6 +57,8 @@ pub struct RecorderPolicy {
     /// Limits of value capture; flattened into the snapshot.
     #[serde(flatten)]
     pub value_limits: ValueLimits,
+    /// The mode of the trace files (default [`TraceMode::PRIVATE`], `0600`).
+    pub trace_mode: TraceMode,
 }
 
 impl Default for RecorderPolicy {
@@ -66,8 +73,10 @@ impl Default for RecorderPolicy {
             io_capture: IoCapture::default(),
             module_name_from_globals: true,
             propagate_script_exit: false,
+            include_libraries: false,
             follow_children: true,
             value_limits: ValueLimits::default(),
+            trace_mode: TraceMode::default(),
         }
     }
 }
@@ -123,11 +132,13 @@ impl RecorderPolicy {
             io_capture: Some(self.io_capture),
             module_name_from_globals: Some(self.module_name_from_globals),
             propagate_script_exit: Some(self.propagate_script_exit),
+            include_libraries: Some(self.include_libraries),
             follow_children: Some(self.follow_children),
             max_value_depth: Some(self.value_limits.max_depth),
             max_container_elements: Some(self.value_limits.max_elements),
             max_string_length: Some(self.value_limits.max_string_len),
             allow_repr: Some(self.value_limits.allow_repr),
+            trace_mode: Some(self.trace_mode),
         }
     }
 
@@ -144,11 +155,13 @@ impl RecorderPolicy {
             io_capture,
             module_name_from_globals,
             propagate_script_exit,
+            include_libraries,
             follow_children,
             max_value_depth,
             max_container_elements,
             max_string_length,
             allow_repr,
+            trace_mode,
         } = update;
         set(&mut self.on_recorder_error, on_recorder_error);
         set(&mut self.require_trace, require_trace);
@@ -159,6 +172,7 @@ impl RecorderPolicy {
         set(&mut self.io_capture, io_capture);
         set(&mut self.module_name_from_globals, module_name_from_globals);
         set(&mut self.propagate_script_exit, propagate_script_exit);
+        set(&mut self.include_libraries, include_libraries);
         set(&mut self.follow_children, follow_children);
         let limits = &mut self.value_limits;
         set(
@@ -174,6 +188,7 @@ impl RecorderPolicy {
             max_string_length.map(check_max_string_len).transpose()?,
         );
         set(&mut limits.allow_repr, allow_repr);
+        set(&mut self.trace_mode, trace_mode);
         Ok(())
     }
 }

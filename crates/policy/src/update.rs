@@ -10,6 +10,7 @@ use crate::error::PolicyError;
 use crate::limits::{MAX_DEPTH_RANGE, MAX_ELEMENTS_RANGE, MAX_STRING_LEN_RANGE};
 use crate::options::{IoCapture, LogLevel, OnRecorderError};
 use crate::parse::{parse_bool, parse_bounded};
+use crate::trace_mode::TraceMode;
 
 /// The names of all policy fields, as accepted by [`PolicyUpdate::set_field`] and used as keys
 /// of the policy snapshot.
@@ -23,11 +24,13 @@ pub const FIELDS: &[&str] = &[
     "io_capture",
     "module_name_from_globals",
     "propagate_script_exit",
+    "include_libraries",
     "follow_children",
     "max_value_depth",
     "max_container_elements",
     "max_string_length",
     "allow_repr",
+    "trace_mode",
 ];
 
 /// A partial update of the recorder policy: each `Some` field replaces the current value.
@@ -55,6 +58,8 @@ pub struct PolicyUpdate {
     pub module_name_from_globals: Option<bool>,
     /// New [`RecorderPolicy::propagate_script_exit`](crate::RecorderPolicy::propagate_script_exit).
     pub propagate_script_exit: Option<bool>,
+    /// New [`RecorderPolicy::include_libraries`](crate::RecorderPolicy::include_libraries).
+    pub include_libraries: Option<bool>,
     /// New [`RecorderPolicy::follow_children`](crate::RecorderPolicy::follow_children).
     pub follow_children: Option<bool>,
     /// New [`ValueLimits::max_depth`](crate::ValueLimits::max_depth).
@@ -65,6 +70,8 @@ pub struct PolicyUpdate {
     pub max_string_length: Option<usize>,
     /// New [`ValueLimits::allow_repr`](crate::ValueLimits::allow_repr).
     pub allow_repr: Option<bool>,
+    /// New [`RecorderPolicy::trace_mode`](crate::RecorderPolicy::trace_mode).
+    pub trace_mode: Option<TraceMode>,
 }
 
 impl PolicyUpdate {
@@ -111,6 +118,7 @@ impl PolicyUpdate {
                 self.module_name_from_globals = Some(parse_bool(&key, value)?);
             }
             "propagate_script_exit" => self.propagate_script_exit = Some(parse_bool(&key, value)?),
+            "include_libraries" => self.include_libraries = Some(parse_bool(&key, value)?),
             "follow_children" => self.follow_children = Some(parse_bool(&key, value)?),
             "max_value_depth" => {
                 let (min, max) = MAX_DEPTH_RANGE;
@@ -125,6 +133,7 @@ impl PolicyUpdate {
                 self.max_string_length = Some(parse_bounded(&key, value, min, max)?);
             }
             "allow_repr" => self.allow_repr = Some(parse_bool(&key, value)?),
+            "trace_mode" => self.trace_mode = Some(value.parse()?),
             _ => {
                 return Err(PolicyError::UnknownField {
                     name: name.to_owned(),
@@ -171,11 +180,13 @@ impl PolicyUpdate {
             io_capture,
             module_name_from_globals,
             propagate_script_exit,
+            include_libraries,
             follow_children,
             max_value_depth,
             max_container_elements,
             max_string_length,
-            allow_repr
+            allow_repr,
+            trace_mode
         );
     }
 }

@@ -79,7 +79,7 @@ fn on_recorder_error() {
 #[test]
 fn boolean_variables() {
     type Get = fn(&PolicyUpdate) -> Option<bool>;
-    let vars: [(&str, Get); 7] = [
+    let vars: [(&str, Get); 8] = [
         ("CODETRACER_REQUIRE_TRACE", |u| u.require_trace),
         ("CODETRACER_KEEP_PARTIAL_TRACE", |u| u.keep_partial_trace),
         ("CODETRACER_JSON_ERRORS", |u| u.json_errors),
@@ -90,6 +90,7 @@ fn boolean_variables() {
             u.propagate_script_exit
         }),
         ("CODETRACER_FOLLOW_CHILDREN", |u| u.follow_children),
+        ("CODETRACER_INCLUDE_LIBRARIES", |u| u.include_libraries),
         ("CODETRACER_ALLOW_REPR", |u| u.allow_repr),
     ];
     for (name, get) in vars {
@@ -286,6 +287,7 @@ fn all_variables_together_and_owned_strings() {
         ("CODETRACER_MAX_CONTAINER_ELEMENTS", "20"),
         ("CODETRACER_MAX_STRING_LENGTH", "64"),
         ("CODETRACER_ALLOW_REPR", "true"),
+        ("CODETRACER_TRACE_MODE", "0644"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -301,11 +303,13 @@ fn all_variables_together_and_owned_strings() {
         io_capture: Some(IoCapture::ProxiesAndFd),
         module_name_from_globals: Some(false),
         propagate_script_exit: Some(true),
+        include_libraries: None,
         follow_children: Some(false),
         max_value_depth: Some(5),
         max_container_elements: Some(20),
         max_string_length: Some(64),
         allow_repr: Some(true),
+        trace_mode: Some("644".parse().unwrap()),
     };
     assert_eq!(update, want);
 }

@@ -46,17 +46,20 @@ fn set_field_covers_every_field() {
         ("io_capture", "off"),
         ("module_name_from_globals", "no"),
         ("propagate_script_exit", "on"),
+        ("include_libraries", "true"),
         ("follow_children", "off"),
         ("max_value_depth", "32"),
         ("max_container_elements", "1"),
         ("max_string_length", "16"),
         ("allow_repr", "TRUE"),
+        ("trace_mode", "0o644"),
     ];
     assert_eq!(pairs.iter().map(|(k, _)| *k).collect::<Vec<_>>(), FIELDS);
     let mut p = RecorderPolicy::default();
     p.apply(PolicyUpdate::from_fields(pairs).unwrap()).unwrap();
     assert_eq!(p.on_recorder_error, OnRecorderError::Disable);
     assert!(p.require_trace && p.keep_partial_trace && p.json_errors && p.propagate_script_exit);
+    assert!(p.include_libraries);
     assert_eq!(p.log_level, LogLevel::Debug);
     assert_eq!(p.log_file, Some(PathBuf::from("/var/log/rec.log")));
     assert_eq!(p.io_capture, IoCapture::Off);
@@ -71,6 +74,7 @@ fn set_field_covers_every_field() {
             allow_repr: true
         }
     );
+    assert_eq!(p.trace_mode.file_mode(), 0o644);
 }
 
 #[test]
@@ -256,11 +260,13 @@ fn snapshot_json_shape_is_stable() {
         "io_capture": "proxies",
         "module_name_from_globals": true,
         "propagate_script_exit": false,
+        "include_libraries": false,
         "follow_children": true,
         "max_value_depth": 3,
         "max_container_elements": 100,
         "max_string_length": 1000,
-        "allow_repr": false
+        "allow_repr": false,
+        "trace_mode": "0600"
     });
     assert_eq!(json, want);
     let keys: Vec<&str> = json
@@ -289,6 +295,7 @@ fn snapshot_values_round_trip_through_set_field() {
             ("log_level", "trace"),
             ("log_file", "/tmp/x.log"),
             ("max_string_length", "77"),
+            ("trace_mode", "640"),
         ])
         .unwrap(),
     )
@@ -297,6 +304,7 @@ fn snapshot_values_round_trip_through_set_field() {
     assert_eq!(json["io_capture"], "proxies+fd");
     assert_eq!(json["on_recorder_error"], "disable");
     assert_eq!(json["log_file"], "/tmp/x.log");
+    assert_eq!(json["trace_mode"], "0640");
     // Feed the snapshot back as strings, like configure_policy(**policy_snapshot()).
     let mut update = PolicyUpdate::new();
     for (key, value) in json.as_object().unwrap() {

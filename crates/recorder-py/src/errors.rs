@@ -98,9 +98,28 @@ pub mod codes {
     pub const TOOL_ID_IN_USE: &str = shared::ERR_TOOL_ID_IN_USE;
     /// A bug in the recorder.
     pub const INTERNAL: &str = shared::ERR_INTERNAL;
+    /// The command line is wrong (the CLI's own usage errors).
+    pub const USAGE: &str = shared::ERR_USAGE;
     /// The trace could not be read back.
     pub const INVALID_TRACE: &str = "ERR_INVALID_TRACE";
 }
+
+/// Every code of [`codes`] with the exception class it always becomes.
+pub const CODE_KINDS: &[(&str, ErrorKind)] = &[
+    (codes::TRACE_DIR_CONFLICT, ErrorKind::Environment),
+    (codes::TRACE_DIR_CREATE_FAILED, ErrorKind::Environment),
+    (codes::UNSUPPORTED_FORMAT, ErrorKind::Usage),
+    (codes::INVALID_POLICY_VALUE, ErrorKind::Usage),
+    (codes::INVALID_FILTER, ErrorKind::Usage),
+    (codes::IO, ErrorKind::Environment),
+    (codes::TRACE_MISSING, ErrorKind::Environment),
+    (codes::TRACE_INCOMPLETE, ErrorKind::Environment),
+    (codes::ALREADY_TRACING, ErrorKind::Usage),
+    (codes::TOOL_ID_IN_USE, ErrorKind::Environment),
+    (codes::INTERNAL, ErrorKind::Internal),
+    (codes::USAGE, ErrorKind::Usage),
+    (codes::INVALID_TRACE, ErrorKind::Usage),
+];
 
 /// An error of the recorder, before it becomes a Python exception.
 #[derive(Debug, Clone)]
@@ -159,9 +178,10 @@ impl RecorderFailure {
         self
     }
 
-    /// Converts into the matching Python exception, setting `code`, `kind` and `context`.
+    /// Converts into the matching Python exception, setting `code`, `kind` and `context`;
+    /// its text (`str(exc)`) is the [`Display`](fmt::Display) form, `[CODE] message`.
     pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
-        let text = format!("[{}] {}", self.code, self.message);
+        let text = self.to_string();
         let err = match self.kind {
             ErrorKind::Usage => UsageError::new_err(text),
             ErrorKind::Environment => EnvironmentError::new_err(text),
@@ -183,6 +203,8 @@ impl RecorderFailure {
     }
 }
 
+/// `[CODE] message`: the one text form of an error with its code (the message itself never
+/// repeats the code; the CLI shows it as `codetracer: error[CODE]: message`).
 impl fmt::Display for RecorderFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[{}] {}", self.code, self.message)
@@ -243,13 +265,56 @@ pub fn catch_panic<T>(what: &str, f: impl FnOnce() -> RecorderResult<T>) -> Reco
     })
 }
 
-/// Registers the exception classes on the `_native` module.
+/// `new_error(code, message, context=None)`: the exception of the stable `code` (its class,
+/// `code`, `kind`, `message`, `context` and text set exactly as for the core's own errors), for
+/// Python code that reports an error of its own (the CLI's usage errors).
+///
+/// # Errors
+/// `ValueError` for a code that is not one of [`CODE_KINDS`].
+#[pyfunction]
+#[pyo3(signature = (code, message, context=None))]
+pub fn new_error(
+    py: Python<'_>,
+    code: &str,
+    message: &str,
+    context: Option<BTreeMap<String, String>>,
+) -> PyResult<Py<PyAny>> {
+    let Some((code, kind)) = CODE_KINDS.iter().find(|(c, _)| *c == code) else {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "unknown recorder error code {code:?}"
+        )));
+    };
+    let mut failure = RecorderFailure::new(code, *kind, message);
+    failure.context = context.unwrap_or_default();
+    Ok(failure.into_pyerr(py).into_value(py).into_any())
+}
+
+/// Registers the exception classes and the error codes (`ERR_…` constants) on the `_native`
+/// module.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
+    for (code, _) in CODE_KINDS {
+        module.add(*code, *code)?;
+    }
     module.add("RecorderError", py.get_type::<RecorderError>())?;
     module.add("UsageError", py.get_type::<UsageError>())?;
     module.add("EnvironmentError", py.get_type::<EnvironmentError>())?;
     module.add("TargetError", py.get_type::<TargetError>())?;
     module.add("InternalError", py.get_type::<InternalError>())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stable_code_has_one_exception_class() {
+        for code in codetracer_policy::error_codes::ALL {
+            assert!(CODE_KINDS.iter().any(|(c, _)| c == code), "{code}");
+        }
+        for (i, (code, _)) in CODE_KINDS.iter().enumerate() {
+            assert!(CODE_KINDS[i + 1..].iter().all(|(c, _)| c != code), "{code}");
+        }
+    }
 }

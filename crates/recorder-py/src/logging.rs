@@ -1,4 +1,5 @@
-//! The logging bridge: Rust `log` records reach Python's `logging` through `pyo3-log`.
+//! The logging bridge: Rust `log` records reach Python's `logging` through `pyo3-log`; and the
+//! recorder's log file, opened by [`open_log_file`] without following a symlink.
 //!
 //! [`init`] runs once when `_native` is imported. Every record, whatever its Rust target
 //! (`codetracer_recorder_py::session`, `codetracer_monitoring::install`, ...), is handed to
@@ -12,10 +13,14 @@
 //! logger's own level. Logger objects are cached by `pyo3-log`, levels are not, so changing the
 //! Python logger's level takes effect at once.
 
+use std::path::PathBuf;
+
 use codetracer_policy::LogLevel;
 use log::{LevelFilter, Log, Metadata, Record};
 use pyo3::prelude::*;
 use pyo3_log::{Caching, Logger};
+
+use crate::errors::RecorderFailure;
 
 /// The Python logger every record of the recorder goes to.
 pub const LOGGER_NAME: &str = "codetracer_python_recorder";
@@ -78,6 +83,45 @@ pub fn level_filter(level: LogLevel) -> LevelFilter {
 /// Rust, before any Python call).
 pub fn apply_level(level: LogLevel) {
     log::set_max_level(level_filter(level));
+}
+
+/// `python_log_level(level)`: the Python `logging` level of a policy `log_level` (`trace` is 5,
+/// below `DEBUG`; `off` is above `CRITICAL`), so the CLI's handler lets exactly the recorder's
+/// records through.
+///
+/// # Errors
+/// `UsageError` (`ERR_INVALID_POLICY_VALUE`) for a level that is not one.
+#[pyfunction]
+pub fn python_log_level(py: Python<'_>, level: &str) -> PyResult<u32> {
+    level
+        .parse::<LogLevel>()
+        .map(LogLevel::python_level)
+        .map_err(|e| crate::policy_ffi::policy_failure(&e).into_pyerr(py))
+}
+
+/// `open_log_file(path, mode)`: opens the recorder's log file for appending and returns its
+/// file descriptor (the caller owns it: `os.fdopen`). A missing file is created with `mode`
+/// (the policy's `trace_mode`); an existing regular file is appended to; a symlink, or
+/// anything that is not a regular file, is refused (`EnvironmentError`, `ERR_IO`) — the log is
+/// never written through a link planted at its name.
+#[pyfunction]
+pub fn open_log_file(py: Python<'_>, path: PathBuf, mode: u32) -> PyResult<i64> {
+    let file = codetracer_trace_stream::create::open_append(&path, mode)
+        .map_err(|e| RecorderFailure::from(e).into_pyerr(py))?;
+    Ok(into_descriptor(file))
+}
+
+#[cfg(unix)]
+fn into_descriptor(file: std::fs::File) -> i64 {
+    use std::os::unix::io::IntoRawFd;
+    i64::from(file.into_raw_fd())
+}
+
+#[cfg(windows)]
+fn into_descriptor(file: std::fs::File) -> i64 {
+    use std::os::windows::io::IntoRawHandle;
+    // A Windows HANDLE: Python wraps it with `msvcrt.open_osfhandle`.
+    file.into_raw_handle() as i64
 }
 
 #[cfg(test)]

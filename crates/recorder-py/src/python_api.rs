@@ -4,31 +4,53 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 
 use crate::errors::RecorderFailure;
 use crate::json_py::json_to_py;
 use crate::policy_ffi;
+use crate::runtime::ffi_str::escaped_text;
 use crate::session::{self, StartRequest};
+use codetracer_policy::process_env;
+use codetracer_trace_filter::TestFramework;
+use codetracer_trace_stream::format::FORMAT_NAMES;
 use codetracer_trace_stream::TraceFormat;
 
-/// Starts recording into the trace directory `path`.
+/// Starts recording into the trace directory `path`. `program` and `args` may hold text
+/// that is not valid UTF-8 (surrogate-escaped, as Python holds such a file name or
+/// argument): it is recorded with the escapes Python shows (`\udcff`).
 #[pyfunction]
-#[pyo3(signature = (path, format, activation_path=None, *, program=None, args=None, trace_filter=None, policy=None, apply_env_policy=true))]
+#[pyo3(signature = (path, format, activation_path=None, *, program=None, args=None, trace_filter=None, policy=None, apply_env_policy=true, test_framework=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_tracing(
     py: Python<'_>,
     path: PathBuf,
     format: &str,
     activation_path: Option<PathBuf>,
-    program: Option<String>,
-    args: Option<Vec<String>>,
+    program: Option<Bound<'_, PyString>>,
+    args: Option<Vec<Bound<'_, PyString>>>,
     trace_filter: Option<Vec<String>>,
     policy: Option<Bound<'_, PyDict>>,
     apply_env_policy: bool,
+    test_framework: Option<String>,
 ) -> PyResult<()> {
+    let program = program.as_ref().map(escaped_text).transpose()?;
+    let args = args
+        .iter()
+        .flatten()
+        .map(escaped_text)
+        .collect::<PyResult<Vec<String>>>()?;
     let run = || -> Result<(), RecorderFailure> {
         let format = TraceFormat::parse(format)?;
+        let test_framework = match test_framework.as_deref() {
+            None => None,
+            Some(name) => Some(TestFramework::from_name(name).ok_or_else(|| {
+                RecorderFailure::usage(
+                    crate::errors::codes::INVALID_FILTER,
+                    format!("unknown test framework {name:?}; accepted: pytest, unittest"),
+                )
+            })?),
+        };
         let explicit = policy_ffi::update_from_kwargs(policy.as_ref())?;
         let policy = policy_ffi::effective(apply_env_policy, explicit)?;
         let program = program.unwrap_or_else(|| {
@@ -44,33 +66,55 @@ pub fn start_tracing(
                 format,
                 activation_path,
                 program,
-                args: args.unwrap_or_default(),
+                args,
                 policy,
                 trace_filter: trace_filter.unwrap_or_default(),
                 env_filter: if apply_env_policy {
-                    std::env::var(codetracer_policy::env::ENV_TRACE_FILTER)
-                        .ok()
-                        .filter(|s| !s.trim().is_empty())
+                    process_env::session()
+                        .trace_filter
+                        .map(|s| s.to_string_lossy().into_owned())
                 } else {
                     None
                 },
                 filter_dir: None,
                 parent: None,
+                test_framework,
             },
         )
     };
     crate::errors::catch_panic("start", run).map_err(|e| e.into_pyerr(py))
 }
 
-/// Stops recording; returns a summary dict, or `None` when nothing was recording.
+/// Stops recording; returns a summary dict, or `None` when nothing was recording. `error` (a
+/// traceback) may name files that are not valid UTF-8: see [`start_tracing`].
+///
+/// `extra_metadata` is a JSON object (as text) whose fields are added to the top level of
+/// `trace_metadata.json` (the pytest plugin's `pytest` block).
 #[pyfunction]
-#[pyo3(signature = (exit_code=None, error=None))]
+#[pyo3(signature = (exit_code=None, error=None, *, extra_metadata=None))]
 pub fn stop_tracing(
     py: Python<'_>,
     exit_code: Option<i64>,
-    error: Option<String>,
+    error: Option<Bound<'_, PyString>>,
+    extra_metadata: Option<String>,
 ) -> PyResult<Option<Py<PyAny>>> {
-    let Some(report) = session::stop(py, exit_code, error).map_err(|e| e.into_pyerr(py))? else {
+    let error = error.as_ref().map(escaped_text).transpose()?;
+    let extra = match extra_metadata
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>)
+    {
+        None => serde_json::Map::new(),
+        Some(Ok(serde_json::Value::Object(map))) => map,
+        Some(_) => {
+            return Err(RecorderFailure::usage(
+                crate::errors::codes::INVALID_POLICY_VALUE,
+                "extra_metadata must be the text of a JSON object",
+            )
+            .into_pyerr(py))
+        }
+    };
+    let Some(report) = session::stop(py, exit_code, error, extra).map_err(|e| e.into_pyerr(py))?
+    else {
         return Ok(None);
     };
     let summary = serde_json::json!({
@@ -80,7 +124,15 @@ pub fn stop_tracing(
         "steps": report.summary.steps,
         "bytes": report.summary.bytes,
         "seconds": report.seconds,
+        "activation": report.summary.activation,
+        "activation_skipped": report.summary.activation_skipped,
         "files": report.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "libraries_skipped": report
+            .summary
+            .filter
+            .pointer("/stats/libraries_skipped")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0),
         "disabled": report.disabled_by.as_ref().map(|f| serde_json::json!({
             "code": f.code, "kind": f.kind.as_str(), "message": f.message,
         })),
@@ -167,6 +219,47 @@ pub fn start_child_tracing(
         Ok(Some((dir.display().to_string(), format)))
     };
     crate::errors::catch_panic("start", run).map_err(|e| e.into_pyerr(py))
+}
+
+/// `normalize_format(name, source="format")`: the canonical name of the trace format `name`
+/// (case and spaces ignored, aliases accepted: the one table is the trace-stream crate's).
+/// `source` says where the value came from (`--format`, `CODETRACER_FORMAT`) in the error.
+///
+/// # Errors
+/// `UsageError` (`ERR_UNSUPPORTED_FORMAT`) for anything else, a non-`str` included.
+#[pyfunction]
+#[pyo3(signature = (name, source="format"))]
+pub fn normalize_format(
+    py: Python<'_>,
+    name: &Bound<'_, PyAny>,
+    source: &str,
+) -> PyResult<&'static str> {
+    let text = name.cast::<PyString>().ok().map(escaped_text).transpose()?;
+    if let Some(format) = text.as_deref().and_then(|t| TraceFormat::parse(t).ok()) {
+        return Ok(format.name());
+    }
+    let shown = match &text {
+        Some(t) => format!("'{t}'"),
+        None => name
+            .repr()
+            .map_or_else(|_| "?".to_owned(), |r| r.to_string()),
+    };
+    // The canonical names, in the table's order (`binary, json`).
+    let names: Vec<&str> = FORMAT_NAMES
+        .iter()
+        .filter(|(n, f)| *n == f.name())
+        .map(|(n, _)| *n)
+        .collect();
+    Err(RecorderFailure::usage(
+        crate::errors::codes::UNSUPPORTED_FORMAT,
+        format!(
+            "unsupported trace format {shown} (from {source}); use one of: {}",
+            names.join(", ")
+        ),
+    )
+    .with("format", text.unwrap_or(shown))
+    .with("source", source)
+    .into_pyerr(py))
 }
 
 /// Facts about this build of the native module.

@@ -393,3 +393,70 @@ def run(i):
         });
     }
 }
+
+/// Dict entries whose `str` key the attribute filter hides keep the key and record a marker,
+/// at every depth; the container cache never copies bytes made under another filter (a dict
+/// first seen where its keys are allowed is redacted where they are not, and back).
+#[test]
+fn dict_keys_named_like_secrets_are_redacted_even_from_the_cache() {
+    use codetracer_trace_filter::ValueAction;
+    const SETUP: &str = r#"
+d = {f"k{i}": i for i in range(10)}
+d["password"] = "S3CR3T"
+nested = [{"id": 1, "token": "S3CR3T"}, {"db": {"api_key": "S3CR3T"}}]
+from collections import namedtuple
+Login = namedtuple("Login", "a b c d e f g h user password")
+logins = [Login(*range(8), "ann", "S3CR3T")]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trace");
+    let mut rec = TraceWriter::create(&path, TraceFormat::Json).unwrap();
+    let mut types = TypeRegistry::new();
+    types.declare_none(&mut rec).unwrap();
+    Python::attach(|py| {
+        let globals = pyo3::types::PyDict::new(py);
+        py.run(
+            &std::ffi::CString::new(SETUP).unwrap(),
+            Some(&globals),
+            None,
+        )
+        .unwrap();
+        let mut enc = FormatEncoder::new(TraceFormat::Json, defaults());
+        let secret = |name: &str| {
+            if ["password", "token", "api_key"].contains(&name) {
+                ValueAction::Redact
+            } else {
+                ValueAction::Allow
+            }
+        };
+        for round in 0..3 {
+            for expr in ["d", "nested", "logins"] {
+                let obj = py
+                    .eval(&std::ffi::CString::new(expr).unwrap(), Some(&globals), None)
+                    .unwrap();
+                // Allowed: the secret is there (the cache now remembers these bytes).
+                let mut allow_all = |_: &str| ValueAction::Allow;
+                let mut out = Out::new(&mut types, &mut rec);
+                out.attrs = Some(&mut allow_all);
+                out.attrs_token = 7;
+                let plain =
+                    String::from_utf8(enc.encode(py, &obj, &mut out).unwrap().to_vec()).unwrap();
+                assert!(plain.contains("S3CR3T"), "{round} {expr}: {plain}");
+                // Redacted, twice (the second may reuse its own cached bytes).
+                for _ in 0..2 {
+                    let mut hide = secret;
+                    let mut out = Out::new(&mut types, &mut rec);
+                    out.attrs = Some(&mut hide);
+                    out.attrs_token = 9;
+                    let text = String::from_utf8(enc.encode(py, &obj, &mut out).unwrap().to_vec())
+                        .unwrap();
+                    assert!(!text.contains("S3CR3T"), "{round} {expr}: {text}");
+                    assert!(text.contains("<redacted>"), "{round} {expr}: {text}");
+                    assert!(text.contains("\"k9\"") || expr != "d", "{text}");
+                }
+            }
+            py.run(c"d['k1'] = d['k1'] + 1", Some(&globals), None)
+                .unwrap();
+        }
+    });
+}

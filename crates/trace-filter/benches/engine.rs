@@ -59,6 +59,7 @@ fn engine(extra: Option<String>) -> FilterEngine {
     let env = FilterEnv {
         stdlib_dirs: vec![PathBuf::from("/usr/lib/python3.12")],
         site_packages_dirs: vec![PathBuf::from("/usr/lib/python3.12/site-packages")],
+        library_dirs: vec![PathBuf::from("/usr/lib/python3.12/site-packages")],
         project_root: Some(PathBuf::from("/home/user/proj")),
     };
     FilterEngine::new(load_chain(&sources).unwrap(), env)

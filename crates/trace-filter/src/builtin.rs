@@ -3,8 +3,9 @@
 //!
 //! They are ordinary filter files, except that they may use two builtin-only spellings:
 //! the scope selectors `env:stdlib` (a file under one of [`crate::engine::FilterEnv`]'s
-//! `stdlib_dirs` and not under any of its `site_packages_dirs`) and `env:synthetic` (a file
-//! name of the form `<...>`: `<string>`, `<stdin>`, `<frozen importlib._bootstrap>`), and
+//! `stdlib_dirs` and not under any of its `site_packages_dirs`), `env:libraries` (a file
+//! under one of its `library_dirs`: an installed third-party package) and `env:synthetic`
+//! (a file name of the form `<...>`: `<string>`, `<stdin>`, `<frozen importlib._bootstrap>`), and
 //! the match kind `words` (whole-word name matching, see [`crate::words`]).
 
 use crate::error::FilterError;
@@ -18,16 +19,19 @@ pub const BUILTIN_PYTEST: &str = "builtin-pytest";
 /// Name of the unittest internals filter (test mode).
 pub const BUILTIN_UNITTEST: &str = "builtin-unittest";
 
-/// The word sequences builtin-default redacts (see [`crate::words`]).
-pub const SECRET_WORDS: &str = "password|passwords|passwd|secret|secrets|token|tokens|\
-api_key|api_keys|apikey|apikeys|auth_token|access_token|refresh_token|private_key|\
-private_keys|credential|credentials|cookie|cookies|session_id|session_ids|ssn|\
-credit_card|credit_cards|cvv|iban|jwt|bearer";
+/// The word sequences builtin-default redacts: a name that ends with one of them is a secret
+/// (see [`crate::words`] for the rule, its trailing form words and the counting words before
+/// a plural).
+pub const SECRET_WORDS: &str = "password|passwords|passwd|passphrase|secret|secrets|\
+token|tokens|api_key|api_keys|apikey|apikeys|auth|authorization|auth_token|access_token|\
+refresh_token|private_key|private_keys|secret_key|secret_keys|access_key|access_keys|\
+signing_key|encryption_key|credential|credentials|cookie|cookies|session_id|session_ids|\
+ssn|credit_card|credit_cards|cvv|iban|jwt|bearer";
 
 const DEFAULT_TOML: &str = r#"[meta]
 name = "builtin-default"
 version = 1
-description = "Skip the standard library, the recorder and synthetic code; redact secrets."
+description = "Just my code: skip the standard library, installed packages, the recorder and synthetic code; redact secrets."
 
 [scope]
 default_exec = "trace"
@@ -37,6 +41,11 @@ default_value_action = "allow"
 selector = "env:stdlib"
 exec = "skip"
 reason = "standard library (site-packages excluded)"
+
+[[scope.rules]]
+selector = "env:libraries"
+exec = "skip"
+reason = "installed third-party package (record it with --include-libraries)"
 
 [[scope.rules]]
 selector = "env:synthetic"
@@ -76,21 +85,21 @@ action = "redact"
 const PYTEST_TOML: &str = r#"[meta]
 name = "builtin-pytest"
 version = 1
-description = "Skip pytest, pluggy, py and iniconfig internals; test modules and conftest stay traced."
+description = "Skip pytest, pluggy, py, iniconfig and the machinery of installed pytest plugins; test modules, conftest, fixtures and the code under test stay traced."
 
 [scope]
 default_exec = "inherit"
 default_value_action = "inherit"
 
 [[scope.rules]]
-selector = "pkg:regex:^(pytest|_pytest|pluggy|py|iniconfig)(\\.|$)"
+selector = "pkg:regex:^(pytest|_pytest|pluggy|py|iniconfig|xdist|execnet|anyio\\.pytest_plugin)(\\.|$)"
 exec = "skip"
 reason = "pytest internals"
 
 [[scope.rules]]
-selector = "file:regex:(^|/)(site|dist)-packages/(pytest|_pytest|pluggy|py|iniconfig)(/|\\.py$)"
+selector = "file:regex:(^|/)(site|dist)-packages/(pytest|_pytest|pluggy|py|iniconfig|xdist|execnet|pytest_[^/]+)(/|\\.py$)"
 exec = "skip"
-reason = "pytest internals, by path"
+reason = "pytest internals and installed pytest plugins (pytest_timeout, pytest_asyncio, ...), by path"
 "#;
 
 const UNITTEST_TOML: &str = r#"[meta]

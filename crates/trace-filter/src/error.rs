@@ -1,5 +1,5 @@
 //! [`FilterError`]: every way loading a filter chain can fail, with the file, line, column,
-//! key and what is allowed, plus a stable code for the recorder (`ERR_INVALID_FILTER`, `ERR_IO`).
+//! key and what is allowed, plus the stable code for the recorder (`ERR_INVALID_FILTER`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -115,12 +115,11 @@ pub enum FilterError {
 }
 
 impl FilterError {
-    /// The stable error code: `ERR_IO` for [`FilterError::Io`], else `ERR_INVALID_FILTER`.
+    /// The stable error code: always `ERR_INVALID_FILTER`. A filter file that cannot be read
+    /// (missing, a directory) is the user's input like a malformed one, so both are the same
+    /// kind of error and a CLI exits alike for both.
     pub fn code(&self) -> &'static str {
-        match self {
-            FilterError::Io { .. } => "ERR_IO",
-            _ => "ERR_INVALID_FILTER",
-        }
+        "ERR_INVALID_FILTER"
     }
 
     /// The location in the source, when the error has one.

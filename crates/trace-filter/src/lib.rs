@@ -30,6 +30,7 @@
 //! # Ok::<(), FilterError>(())
 //! ```
 
+pub mod argv;
 pub mod builtin;
 pub mod engine;
 pub mod error;
@@ -40,6 +41,7 @@ pub mod selector;
 pub mod summary;
 pub mod words;
 
+pub use argv::redact_argv;
 pub use builtin::{BUILTIN_DEFAULT, BUILTIN_PYTEST, BUILTIN_UNITTEST};
 pub use engine::{FilterEngine, FilterEnv, RuleRef, ScopeDecision, ScopeInput, ValuePlan};
 pub use error::{FilterError, Location};
@@ -47,5 +49,7 @@ pub use loader::{
     chain_sources, find_project_filter, find_project_root, load_chain, load_source,
     parse_filter_spec, ChainOptions, FilterChain, FilterSource, TestFramework,
 };
-pub use model::{Exec, FilterFile, FilterOrigin, ValueAction, ValueKind};
+pub use model::{
+    Exec, FilterFile, FilterOrigin, ValueAction, ValueKind, DROPPED_MARKER, REDACTED_MARKER,
+};
 pub use summary::{FilterCounters, FilterEntry, FilterSummary, KindCounts};

@@ -114,6 +114,17 @@ pub enum TestFramework {
     Unittest,
 }
 
+impl TestFramework {
+    /// The framework named `pytest` or `unittest`; `None` for any other name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "pytest" => Some(Self::Pytest),
+            "unittest" => Some(Self::Unittest),
+            _ => None,
+        }
+    }
+}
+
 /// What [`chain_sources`] assembles, in SPEC §6 order.
 #[derive(Debug, Clone, Default)]
 pub struct ChainOptions<'a> {

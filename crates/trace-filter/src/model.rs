@@ -55,6 +55,12 @@ impl ExecDirective {
     }
 }
 
+/// The text recorded in place of a redacted value.
+pub const REDACTED_MARKER: &str = "<redacted>";
+/// The text recorded in place of a dropped value that must keep its place (a return value, a
+/// dict entry's value).
+pub const DROPPED_MARKER: &str = "<dropped>";
+
 /// What happens to a value (a variable, argument, return value or attribute).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,7 +9,7 @@
 //! for `file`, nor `.` for `pkg`, `obj` and value kinds. Other characters match themselves.
 //!
 //! Builtin filters may also use two kinds user files cannot spell: the scope kind `env`
-//! (`env:stdlib`, `env:synthetic`, resolved against [`crate::engine::FilterEnv`]) and the
+//! (`env:stdlib`, `env:synthetic`, `env:libraries`, resolved against [`crate::engine::FilterEnv`]) and the
 //! match kind `words` (`local:words:password|api_key`, see [`crate::words`]).
 
 use std::fmt;
@@ -28,7 +28,7 @@ pub enum SelectorKind {
     File,
     /// `obj`: `module.qualname`.
     Obj,
-    /// `env` (builtin filters only): `stdlib` or `synthetic`.
+    /// `env` (builtin filters only): `stdlib`, `synthetic` or `libraries`.
     Env,
     /// A value kind: `local`, `global`, `arg`, `ret`, `attr`.
     Value(ValueKind),
@@ -134,7 +134,7 @@ pub enum SelectorError {
     EmptyPattern,
     /// The regex (or the regex a glob compiles to) is invalid.
     InvalidRegex(String),
-    /// `env:` with something other than `stdlib` / `synthetic`.
+    /// `env:` with something other than `stdlib` / `synthetic` / `libraries`.
     UnknownEnv(String),
 }
 
@@ -150,7 +150,10 @@ impl fmt::Display for SelectorError {
             ),
             Self::EmptyPattern => f.write_str("the pattern is empty"),
             Self::InvalidRegex(msg) => write!(f, "invalid regex: {msg}"),
-            Self::UnknownEnv(p) => write!(f, "unknown env selector `{p}` (stdlib, synthetic)"),
+            Self::UnknownEnv(p) => write!(
+                f,
+                "unknown env selector `{p}` (stdlib, synthetic, libraries)"
+            ),
         }
     }
 }
@@ -192,6 +195,7 @@ impl Selector {
             return match self.pattern.as_str() {
                 "stdlib" => Ok(Matcher::Stdlib),
                 "synthetic" => Ok(Matcher::Synthetic),
+                "libraries" => Ok(Matcher::Libraries),
                 other => Err(SelectorError::UnknownEnv(other.to_string())),
             };
         }
@@ -260,17 +264,20 @@ pub enum Matcher {
     Stdlib,
     /// `env:synthetic`: resolved by the engine from the file name (`<...>`).
     Synthetic,
+    /// `env:libraries`: a file of an installed third-party package (under one of
+    /// [`crate::engine::FilterEnv`]'s `library_dirs`).
+    Libraries,
 }
 
 impl Matcher {
-    /// Matches a text target. `Stdlib`/`Synthetic` never match here (the engine resolves them).
+    /// Matches a text target. The `env:` matchers never match here (the engine resolves them).
     pub fn is_match(&self, text: &str) -> bool {
         match self {
             Matcher::Any => true,
             Matcher::Literal(lit) => **lit == *text,
             Matcher::Regex(re) => re.is_match(text),
             Matcher::Words(words) => words.is_match(text),
-            Matcher::Stdlib | Matcher::Synthetic => false,
+            Matcher::Stdlib | Matcher::Synthetic | Matcher::Libraries => false,
         }
     }
 }

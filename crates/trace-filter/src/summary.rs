@@ -4,7 +4,7 @@
 //! ```json
 //! {"filters": [{"name": "builtin-default", "version": 1,
 //!               "path": "<inline:builtin-default>", "sha256": "…"}],
-//!  "stats": {"scopes_skipped": 3,
+//!  "stats": {"scopes_skipped": 3, "libraries_skipped": 1,
 //!            "value_redactions": {"local": 1, "global": 0, "arg": 0, "ret": 0, "attr": 0},
 //!            "value_drops": {"local": 0, "global": 0, "arg": 0, "ret": 0, "attr": 0}}}
 //! ```
@@ -76,6 +76,9 @@ impl KindCounts {
 pub struct FilterCounters {
     /// Scopes (code objects) decided `skip`.
     pub scopes_skipped: u64,
+    /// Of those, scopes skipped by an `env:libraries` rule: the installed third-party
+    /// code "just my code" left out (not the recorder's own, skipped by its own rule).
+    pub libraries_skipped: u64,
     /// Values recorded as redacted, per kind.
     pub value_redactions: KindCounts,
     /// Values dropped, per kind.

@@ -2,24 +2,63 @@
 //!
 //! A name is split into words at `_`, `-`, `.`, spaces, camelCase boundaries
 //! (`userToken` → `user token`, `APIKey` → `api key`) and letter/digit boundaries
-//! (`password2` → `password 2`); words compare ASCII-case-insensitively. A name matches when
-//! its word list contains one of the pattern's word sequences contiguously: `db_password`,
-//! `API-KEY`, `userToken` match `password` / `api_key` / `token`; `tokenizer`, `passage`,
-//! `company_name`, `author`, `span` do not.
+//! (`password2` → `password 2`); words compare ASCII-case-insensitively.
+//!
+//! **The rule, in one sentence:** a name matches when it *ends* with one of the pattern's word
+//! sequences — ignoring trailing numbers and words that only say how the value is held
+//! ([`FORM_WORDS`]: `_value`, `_str`, `_bytes`, `_b64`, `_input`, `_confirmation`, …) —
+//! unless that sequence is a plural following a counting word ([`COUNT_WORDS`]: `max`, `num`,
+//! `total`, …). The last word of an identifier says what the value *is*: `db_password`,
+//! `userToken`, `API_KEY`, `password2`, `password_confirmation`, `auth_tokens` are secrets;
+//! `token_count` (a count), `cookie_cutter` (a cutter), `tokenizer` (one other word),
+//! `max_tokens` and `num_tokens` (numbers of tokens) are not. Names of any length are matched
+//! (only their last words matter).
+
+/// Words after a secret that only say how it is held: the value is still the secret.
+pub const FORM_WORDS: &[&str] = &[
+    "value",
+    "str",
+    "string",
+    "text",
+    "bytes",
+    "raw",
+    "plain",
+    "plaintext",
+    "b64",
+    "base64",
+    "hex",
+    "encoded",
+    "input",
+    "confirm",
+    "confirmation",
+    "header",
+];
+
+/// Words before a plural that make it a number of things (`max_tokens`), not the things.
+pub const COUNT_WORDS: &[&str] = &["max", "min", "num", "n", "nb", "number", "count", "total"];
+
+/// The last words of a name kept for matching (more than any sequence plus its count word).
+const WINDOW: usize = 16;
+
+/// One alternative: its words, lower case, and whether it is the plural of another one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sequence {
+    words: Vec<String>,
+    plural: bool,
+}
 
 /// A set of word sequences, e.g. parsed from `password|api_key|session_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WordSequences {
-    sequences: Vec<Vec<String>>,
+    sequences: Vec<Sequence>,
 }
-
-/// Names with more words than this are matched on their first `MAX_WORDS` words only.
-const MAX_WORDS: usize = 32;
 
 impl WordSequences {
     /// Parses `|`-separated alternatives; each alternative is split into words like a name.
+    /// An alternative whose last word is another one's plus `s` (`tokens`, `api_keys`) is a
+    /// plural.
     pub fn parse(pattern: &str) -> Self {
-        let sequences = pattern
+        let words: Vec<Vec<String>> = pattern
             .split('|')
             .map(|alt| {
                 split_words(alt)
@@ -28,29 +67,68 @@ impl WordSequences {
             })
             .filter(|seq| !seq.is_empty())
             .collect();
+        let sequences = words
+            .iter()
+            .map(|seq| {
+                let plural = seq
+                    .last()
+                    .and_then(|w| w.strip_suffix('s'))
+                    .is_some_and(|stem| {
+                        words.iter().any(|other| {
+                            other.len() == seq.len()
+                                && other[..other.len() - 1] == seq[..seq.len() - 1]
+                                && other.last().is_some_and(|w| w == stem)
+                        })
+                    });
+                Sequence {
+                    words: seq.clone(),
+                    plural,
+                }
+            })
+            .collect();
         WordSequences { sequences }
     }
 
-    /// Whether `name` contains one of the sequences as whole words. Allocation-free.
+    /// Whether `name` ends with one of the sequences (see the module docs). Allocation-free.
     pub fn is_match(&self, name: &str) -> bool {
-        let mut buf: [&str; MAX_WORDS] = [""; MAX_WORDS];
-        let mut len = 0;
+        // The last WINDOW words, in a ring.
+        let mut ring: [&str; WINDOW] = [""; WINDOW];
+        let mut count = 0usize;
         for word in split_words(name) {
-            if len == MAX_WORDS {
+            ring[count % WINDOW] = word;
+            count += 1;
+        }
+        let kept = count.min(WINDOW);
+        let word_at = |i: usize| ring[(count - kept + i) % WINDOW];
+        // Drop trailing numbers and form words.
+        let mut end = kept;
+        while end > 0 {
+            let w = word_at(end - 1);
+            let is_number = w.chars().all(char::is_numeric);
+            if !is_number && !FORM_WORDS.iter().any(|f| w.eq_ignore_ascii_case(f)) {
                 break;
             }
-            buf[len] = word;
-            len += 1;
+            end -= 1;
         }
-        let words = &buf[..len];
         self.sequences.iter().any(|seq| {
-            seq.len() <= words.len()
-                && words.windows(seq.len()).any(|window| {
-                    window
-                        .iter()
-                        .zip(seq)
-                        .all(|(w, s)| w.eq_ignore_ascii_case(s))
-                })
+            let n = seq.words.len();
+            if n > end {
+                return false;
+            }
+            let start = end - n;
+            let ends_with = (0..n).all(|i| word_at(start + i).eq_ignore_ascii_case(&seq.words[i]));
+            if !ends_with {
+                return false;
+            }
+            if seq.plural && start > 0 {
+                let mut before = start - 1;
+                if word_at(before).eq_ignore_ascii_case("of") && before > 0 {
+                    before -= 1;
+                }
+                let counted = word_at(before);
+                return !COUNT_WORDS.iter().any(|c| counted.eq_ignore_ascii_case(c));
+            }
+            true
         })
     }
 }
@@ -145,21 +223,66 @@ mod tests {
     }
 
     #[test]
-    fn matches_whole_word_sequences() {
-        let seq = WordSequences::parse("password|api_key|token|session_id");
+    fn matches_names_that_end_with_a_sequence() {
+        let seq = WordSequences::parse("password|api_key|token|tokens|session_id|cookie");
         for name in [
             "password",
             "db_password",
             "API-KEY",
             "apiKey",
+            "X-Api-Key",
             "userToken",
             "SESSION_ID",
             "sessionId",
+            "password2",
+            "password_confirmation",
+            "token_value",
+            "auth_header_token",
+            "tokens",
+            "auth_tokens",
+            "Set-Cookie",
         ] {
             assert!(seq.is_match(name), "{name}");
         }
-        for name in ["tokenizer", "passage", "api", "key_api", "session", "ids"] {
+        for name in [
+            "tokenizer",
+            "passage",
+            "api",
+            "key_api",
+            "session",
+            "ids",
+            "token_count",
+            "cookie_cutter",
+            "max_tokens",
+            "num_tokens",
+            "number_of_tokens",
+            "password_strength",
+        ] {
             assert!(!seq.is_match(name), "{name}");
         }
+    }
+
+    #[test]
+    fn only_the_last_words_matter_however_long_the_name() {
+        let seq = WordSequences::parse("password");
+        let long = format!("{}_password", vec!["word"; 60].join("_"));
+        assert!(seq.is_match(&long));
+        let buried = format!("password_{}", vec!["word"; 60].join("_"));
+        assert!(!seq.is_match(&buried));
+        assert!(!seq.is_match(""));
+        assert!(!seq.is_match("2"));
+        assert!(!seq.is_match("value"));
+    }
+
+    #[test]
+    fn plurals_are_the_alternatives_ending_in_s_of_another() {
+        let seq = WordSequences::parse("token|tokens|credentials|api_key|api_keys");
+        let plural: Vec<bool> = seq.sequences.iter().map(|s| s.plural).collect();
+        assert_eq!(plural, [false, true, false, false, true]);
+        assert!(
+            seq.is_match("max_credentials"),
+            "no singular listed: not a plural"
+        );
+        assert!(!seq.is_match("max_api_keys"));
     }
 }

@@ -10,6 +10,7 @@ fn env() -> FilterEnv {
     FilterEnv {
         stdlib_dirs: vec![PathBuf::from("/usr/lib/python3.12")],
         site_packages_dirs: vec![PathBuf::from("/usr/lib/python3.12/site-packages")],
+        library_dirs: vec![PathBuf::from("/usr/lib/python3.12/site-packages")],
         project_root: Some(PathBuf::from("/proj")),
     }
 }
@@ -73,6 +74,13 @@ fn builtin_default_redacts_whole_word_secrets() {
         "Bearer-Token",
         "passwords",
         "tokens",
+        "Authorization",
+        "X-Api-Key",
+        "AWS_SECRET_ACCESS_KEY",
+        "password_confirmation",
+        "token_value",
+        "basic_auth",
+        "auth_tokens",
     ] {
         for kind in ValueKind::ALL {
             assert_eq!(
@@ -95,6 +103,12 @@ fn builtin_default_redacts_whole_word_secrets() {
         "cookiecutter",
         "assn",
         "x",
+        "max_tokens",
+        "num_tokens",
+        "token_count",
+        "cookie_cutter",
+        "password_strength",
+        "auth_method",
     ] {
         assert_eq!(
             e.decide_value(&d, ValueKind::Local, name),
@@ -102,6 +116,22 @@ fn builtin_default_redacts_whole_word_secrets() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn a_name_of_any_length_is_matched_by_its_last_words() {
+    let e = with_default(&[]);
+    let d = e.resolve_scope(&scope(Some("app"), "/proj/app.py", "f"));
+    let long = format!("{}_password", vec!["word"; 40].join("_"));
+    assert_eq!(
+        e.decide_value(&d, ValueKind::Local, &long),
+        ValueAction::Redact
+    );
+    let buried = format!("password_{}", vec!["word"; 40].join("_"));
+    assert_eq!(
+        e.decide_value(&d, ValueKind::Local, &buried),
+        ValueAction::Allow
+    );
 }
 
 #[test]
@@ -122,8 +152,8 @@ fn builtin_default_skips_stdlib_recorder_and_synthetic() {
             "/usr/lib/python3.12/site-packages/requests/api.py",
             "get"
         ),
-        Exec::Trace,
-        "site-packages inside the stdlib folder is kept"
+        Exec::Skip,
+        "an installed package is not the user's code"
     );
     assert_eq!(
         exec(&e, None, "/usr/lib/python3.120/x.py", "f"),
@@ -166,6 +196,53 @@ fn builtin_default_skips_stdlib_recorder_and_synthetic() {
 }
 
 #[test]
+fn builtin_default_skips_installed_libraries_unless_asked() {
+    let lib = "/usr/lib/python3.12/site-packages/pygments/lexer.py";
+    let e = with_default(&[]);
+    assert_eq!(
+        exec(&e, Some("pygments.lexer"), lib, "get_tokens"),
+        Exec::Skip
+    );
+    // Local code, an editable install's source folder, the project: recorded.
+    assert_eq!(
+        exec(&e, Some("mylib.core"), "/proj/src/mylib/core.py", "f"),
+        Exec::Trace
+    );
+    // Libraries asked for: the recorder leaves `library_dirs` empty.
+    let with_libraries = FilterEngine::new(
+        load_chain(&[FilterSource::Builtin(BUILTIN_DEFAULT.into())]).unwrap(),
+        FilterEnv {
+            library_dirs: Vec::new(),
+            ..env()
+        },
+    );
+    assert_eq!(
+        exec(&with_libraries, Some("pygments.lexer"), lib, "get_tokens"),
+        Exec::Trace
+    );
+    // A later filter re-enables one library as it can any builtin rule.
+    let e = with_default(&[FilterSource::Inline {
+        name: "mine".into(),
+        toml: "[meta]\nname = \"mine\"\nversion = 1\n[[scope.rules]]\n\
+               selector = 'pkg:regex:^pygments(\\.|$)'\nexec = \"trace\"\n"
+            .into(),
+    }]);
+    assert_eq!(
+        exec(&e, Some("pygments.lexer"), lib, "get_tokens"),
+        Exec::Trace
+    );
+    assert_eq!(
+        exec(
+            &e,
+            Some("requests.api"),
+            "/usr/lib/python3.12/site-packages/requests/api.py",
+            "get"
+        ),
+        Exec::Skip
+    );
+}
+
+#[test]
 fn test_framework_builtins() {
     let e = with_default(&[FilterSource::Builtin(BUILTIN_PYTEST.into())]);
     let site = "/venv/lib/python3.12/site-packages";
@@ -175,6 +252,16 @@ fn test_framework_builtins() {
         ("pluggy._hooks", format!("{site}/pluggy/_hooks.py")),
         ("py", format!("{site}/py.py")),
         ("iniconfig", format!("{site}/iniconfig/__init__.py")),
+        ("xdist.remote", format!("{site}/xdist/remote.py")),
+        (
+            "execnet.gateway_base",
+            format!("{site}/execnet/gateway_base.py"),
+        ),
+        ("pytest_timeout", format!("{site}/pytest_timeout.py")),
+        (
+            "pytest_asyncio.plugin",
+            format!("{site}/pytest_asyncio/plugin.py"),
+        ),
     ] {
         assert_eq!(exec(&e, Some(module), &file, "f"), Exec::Skip, "{module}");
         assert_eq!(exec(&e, None, &file, "f"), Exec::Skip, "{file}");

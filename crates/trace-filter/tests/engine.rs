@@ -17,6 +17,7 @@ fn env() -> FilterEnv {
     FilterEnv {
         stdlib_dirs: vec![PathBuf::from("/usr/lib/python3.12")],
         site_packages_dirs: vec![PathBuf::from("/usr/lib/python3.12/site-packages")],
+        library_dirs: vec![PathBuf::from("/usr/lib/python3.12/site-packages")],
         project_root: Some(PathBuf::from("/proj")),
     }
 }

@@ -212,16 +212,16 @@ fn unknown_actions() {
 }
 
 #[test]
-fn missing_file_and_directory_are_io_errors() {
+fn missing_file_and_directory_are_invalid_filters_like_malformed_ones() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.toml");
     let err = load_chain(&[FilterSource::File(missing.clone())]).unwrap_err();
-    assert_eq!(err.code(), "ERR_IO");
+    assert_eq!(err.code(), "ERR_INVALID_FILTER");
     assert!(matches!(err, FilterError::Io { ref path, .. } if *path == missing));
     assert!(err.to_string().contains(&missing.display().to_string()));
 
     let err = load_source(&FilterSource::File(dir.path().to_path_buf())).unwrap_err();
-    assert_eq!(err.code(), "ERR_IO");
+    assert_eq!(err.code(), "ERR_INVALID_FILTER");
     let msg = err.to_string();
     assert!(msg.contains("is a directory"), "{msg}");
     assert!(msg.contains(&dir.path().display().to_string()), "{msg}");

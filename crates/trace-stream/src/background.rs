@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use zeekstd::{EncodeOptions, FrameSizePolicy};
 
-use crate::dir::create_file;
+use crate::create::create_replacing;
 use crate::error::{ErrorKind, Result, TraceStreamError};
 
 /// Chunks in flight between the recording thread and the writer thread.
@@ -121,9 +121,10 @@ pub struct BackgroundFile {
 }
 
 impl BackgroundFile {
-    /// Creates `path` and starts the writer thread.
-    pub fn create(path: &Path, encoding: FileEncoding) -> Result<Self> {
-        let mut file = OwnedFile::new(create_file(path)?);
+    /// Creates `path` as a new file of `mode` (replacing what is there without following a
+    /// symlink, see [`crate::create`]) and starts the writer thread.
+    pub fn create(path: &Path, encoding: FileEncoding, mode: u32) -> Result<Self> {
+        let mut file = OwnedFile::new(create_replacing(path, mode)?);
         if encoding == FileEncoding::SeekableZstd {
             // Straight to the file: a reader of the live file finds a header at once.
             file.write_all(&HEADER_V1)

@@ -1,11 +1,12 @@
 //! The trace directory: the name of every file in it (one constant each), its layout
 //! ([`TraceDir`]), preparing it for a recording, atomic writes of its small JSON files and
-//! cleanup of a failed recording.
+//! cleanup of a failed recording. Every file is created by [`crate::create`]: never through
+//! a planted symlink, with the trace's mode (private by default).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::create::{create_dirs, write_replacing, PRIVATE_FILE_MODE};
 use crate::error::{ErrorKind, Result, TraceStreamError};
 use crate::format::TraceFormat;
 
@@ -21,7 +22,7 @@ pub const PATHS: &str = "trace_paths.json";
 /// The files of one trace directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceDir {
-    /// The trace directory.
+    /// The trace directory (a symlink given as the directory is resolved once, here).
     pub dir: PathBuf,
     /// `trace.bin` or `trace.json`.
     pub events: PathBuf,
@@ -29,34 +30,71 @@ pub struct TraceDir {
     pub metadata: PathBuf,
     /// `trace_paths.json`.
     pub paths: PathBuf,
+    /// The mode of the files created (directories get [`crate::create::dir_mode`] of it).
+    pub mode: u32,
+    /// The symlink the directory was given as, when it was one (`dir` is its target).
+    pub symlink: Option<PathBuf>,
 }
 
 impl TraceDir {
-    /// The layout of `dir` for `format` (nothing is touched on disk).
+    /// The layout of `dir` for `format`, private files (nothing is touched on disk).
     pub fn new(dir: &Path, format: TraceFormat) -> Self {
         Self {
             dir: dir.to_path_buf(),
             events: dir.join(format.events_file_name()),
             metadata: dir.join(METADATA),
             paths: dir.join(PATHS),
+            mode: PRIVATE_FILE_MODE,
+            symlink: None,
         }
     }
 
-    /// Creates `dir` if needed and checks it can hold a trace. Removes a stale events file
-    /// of another format: CodeTracer opens `trace.json` before `trace.bin`, so both must
-    /// never be there at once.
+    /// [`TraceDir::prepare_with_mode`] with private files (`0600`, directories `0700`).
     pub fn prepare(dir: &Path, format: TraceFormat) -> Result<Self> {
-        if dir.exists() && !dir.is_dir() {
-            return Err(TraceStreamError::new(
+        Self::prepare_with_mode(dir, format, PRIVATE_FILE_MODE)
+    }
+
+    /// Creates `dir` if needed (missing directories get the directory mode of `mode`; an
+    /// existing one keeps its own) and checks it can hold a trace whose files get `mode`. The
+    /// layout's paths are absolute (resolved against the current directory now).
+    /// A `dir` that is a symlink is resolved once: the trace goes to its target, which must
+    /// be an existing directory (a dangling link is never followed to create one), and
+    /// [`TraceDir::symlink`] records the link. Removes a stale events file of another
+    /// format: CodeTracer opens `trace.json` before `trace.bin`, so both must never be there
+    /// at once.
+    pub fn prepare_with_mode(dir: &Path, format: TraceFormat, mode: u32) -> Result<Self> {
+        let conflict = |why: &str| {
+            TraceStreamError::new(
                 ErrorKind::DirConflict,
                 format!(
-                    "the trace directory {} exists and is not a directory; remove it or choose another --trace-dir",
+                    "the trace directory {} {why}; remove it or choose another --trace-dir",
                     dir.display()
                 ),
             )
-            .at(dir));
-        }
-        fs::create_dir_all(dir).map_err(|e| {
+            .at(dir)
+        };
+        let (target, symlink) = match fs::symlink_metadata(dir) {
+            Ok(meta) if meta.is_symlink() => match fs::canonicalize(dir) {
+                Ok(target) if target.is_dir() => (target, Some(dir.to_path_buf())),
+                Ok(_) => {
+                    return Err(conflict(
+                        "is a symbolic link to something that is not a directory",
+                    ))
+                }
+                Err(_) => {
+                    return Err(conflict(
+                        "is a symbolic link to a directory that does not exist",
+                    ))
+                }
+            },
+            Ok(meta) if !meta.is_dir() => return Err(conflict("exists and is not a directory")),
+            // Absolute: a program that changes its directory still writes its trace here.
+            _ => (
+                std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
+                None,
+            ),
+        };
+        create_dirs(&target, mode).map_err(|e| {
             TraceStreamError::new(
                 ErrorKind::DirCreate,
                 format!(
@@ -67,13 +105,17 @@ impl TraceDir {
             .at(dir)
         })?;
         for other in TraceFormat::ALL.into_iter().filter(|f| *f != format) {
-            let stale = dir.join(other.events_file_name());
-            if stale.is_file() {
+            let stale = target.join(other.events_file_name());
+            // A file, or a symlink (removed, never followed).
+            if fs::symlink_metadata(&stale).is_ok_and(|m| !m.is_dir()) {
                 fs::remove_file(&stale)
                     .map_err(|e| TraceStreamError::io("cannot remove the stale", &stale, e))?;
             }
         }
-        Ok(Self::new(dir, format))
+        let mut layout = Self::new(&target, format);
+        layout.mode = mode;
+        layout.symlink = symlink;
+        Ok(layout)
     }
 
     /// Every file of the layout.
@@ -99,38 +141,29 @@ impl TraceDir {
 
     /// Writes `trace_paths.json` (the path table, index = `PathId`) atomically.
     pub fn write_paths(&self, list: &[String]) -> Result<()> {
-        write_json_atomic(&self.paths, &serde_json::json!(list))
+        write_json(&self.paths, &serde_json::json!(list), self.mode)
     }
 }
 
-/// Creates (or truncates) a file of the trace. The one place trace files are created.
-pub(crate) fn create_file(path: &Path) -> Result<fs::File> {
-    fs::File::create(path).map_err(|e| TraceStreamError::io("cannot create", path, e))
+/// Writes `value` as pretty JSON to `path` atomically, as a private file: see
+/// [`write_json`].
+pub fn write_json_atomic(path: &Path, value: &serde_json::Value) -> Result<()> {
+    write_json(path, value, PRIVATE_FILE_MODE)
 }
 
-/// Writes `value` as pretty JSON to `path` atomically: into a temporary sibling, synced,
-/// then renamed over `path`, so a reader never sees a half-written file.
-pub fn write_json_atomic(path: &Path, value: &serde_json::Value) -> Result<()> {
-    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(".tmp");
-    let tmp = path.with_file_name(tmp_name);
-    let text = serde_json::to_vec_pretty(value).map_err(|e| {
+/// Writes `value` as pretty JSON to `path` atomically with file mode `mode`: into a new
+/// temporary sibling with an unpredictable name, synced, then renamed over `path` (see
+/// [`crate::create::write_replacing`]), so a reader never sees a half-written file and a
+/// planted symlink is never written through.
+pub fn write_json(path: &Path, value: &serde_json::Value, mode: u32) -> Result<()> {
+    let mut text = serde_json::to_vec_pretty(value).map_err(|e| {
         TraceStreamError::new(
             ErrorKind::Encode,
             format!("cannot serialise {}: {e}", path.display()),
         )
     })?;
-    let write = || -> Result<()> {
-        let mut f = create_file(&tmp)?;
-        let io = |e| TraceStreamError::io("cannot write", &tmp, e);
-        f.write_all(&text).map_err(io)?;
-        f.write_all(b"\n").map_err(io)?;
-        f.sync_data().map_err(io)?;
-        fs::rename(&tmp, path).map_err(|e| TraceStreamError::io("cannot write", path, e))
-    };
-    write().inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
+    text.push(b'\n');
+    write_replacing(path, &text, mode)
 }
 
 #[cfg(test)]
@@ -171,5 +204,41 @@ mod tests {
         assert_eq!(names.len(), 1);
         layout.remove_files();
         assert!(layout.existing_files().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_symlink_is_resolved_once_and_a_dangling_one_refused() {
+        use std::os::unix::fs::symlink;
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        fs::create_dir(&real).unwrap();
+        let link = tmp.path().join("link");
+        symlink(&real, &link).unwrap();
+        let layout = TraceDir::prepare(&link, TraceFormat::Binary).unwrap();
+        assert_eq!(layout.dir, real.canonicalize().unwrap());
+        assert_eq!(layout.symlink.as_deref(), Some(link.as_path()));
+        assert_eq!(layout.events, layout.dir.join(EVENTS_BINARY));
+
+        let dangling = tmp.path().join("dangling");
+        symlink(tmp.path().join("nowhere"), &dangling).unwrap();
+        let err = TraceDir::prepare(&dangling, TraceFormat::Binary).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::DirConflict);
+        assert!(!tmp.path().join("nowhere").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stale_events_symlink_is_removed_not_followed() {
+        use std::os::unix::fs::symlink;
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let dir = tmp.path().join("t");
+        fs::create_dir(&dir).unwrap();
+        symlink(&victim, dir.join(EVENTS_JSON)).unwrap();
+        TraceDir::prepare(&dir, TraceFormat::Binary).unwrap();
+        assert!(fs::symlink_metadata(dir.join(EVENTS_JSON)).is_err());
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
     }
 }

@@ -13,7 +13,9 @@
 //!   every [`background::TICK`];
 //! - the trace directory ([`TraceDir`]: file names, preparation, atomic JSON, cleanup),
 //!   `trace_metadata.json` ([`Metadata`]) and the traces of child processes under
-//!   `children/<pid>-<n>/` ([`children`]);
+//!   `children/<pid>-<n>/` ([`children`]); every file created without following a planted
+//!   symlink, private (`0600`, directories `0700`) unless another mode is asked
+//!   ([`create`]);
 //! - a streaming reader ([`TraceEvents`]) that also recovers the readable prefix of a file
 //!   cut short.
 //!
@@ -46,6 +48,7 @@
 
 pub mod background;
 pub mod children;
+pub mod create;
 pub mod dir;
 pub mod encoding;
 pub mod error;
@@ -62,7 +65,8 @@ pub mod writer;
 pub use codetracer_trace_types as types;
 
 pub use children::{child_dirs, clear_children, create_child_dir, ChildDir, CHILDREN};
-pub use dir::{write_json_atomic, TraceDir};
+pub use create::{dir_mode, PRIVATE_FILE_MODE};
+pub use dir::{write_json, write_json_atomic, TraceDir};
 pub use encoding::{Cbor, Encoding, Json};
 pub use error::{ErrorKind, Result, TraceStreamError};
 pub use format::TraceFormat;

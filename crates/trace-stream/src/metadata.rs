@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::dir::{write_json_atomic, TraceDir};
+use crate::dir::{write_json, TraceDir};
 use crate::error::Result;
 use crate::format::TraceFormat;
 
@@ -73,9 +73,9 @@ impl Metadata {
         doc
     }
 
-    /// Writes `trace_metadata.json` of `dir` atomically.
+    /// Writes `trace_metadata.json` of `dir` atomically, with the directory's file mode.
     pub fn write(&self, dir: &TraceDir) -> Result<()> {
-        write_json_atomic(&dir.metadata, &self.to_json())
+        write_json(&dir.metadata, &self.to_json(), dir.mode)
     }
 }
 

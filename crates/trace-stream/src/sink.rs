@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use codetracer_trace_types::TraceLowLevelEvent;
 
 use crate::background::{BackgroundFile, FileEncoding};
+use crate::create::PRIVATE_FILE_MODE;
 use crate::encoding::{Cbor, Encoding, Json};
 use crate::error::Result;
 use crate::format::TraceFormat;
@@ -25,13 +26,19 @@ pub struct TraceSink {
 }
 
 impl TraceSink {
-    /// Creates the events file at `path` and starts its writer thread.
+    /// Creates the events file at `path` as a private file and starts its writer thread.
     pub fn create(path: &Path, format: TraceFormat) -> Result<Self> {
+        Self::create_with_mode(path, format, PRIVATE_FILE_MODE)
+    }
+
+    /// Creates the events file at `path` with file mode `mode` (never through a symlink, see
+    /// [`crate::create`]) and starts its writer thread.
+    pub fn create_with_mode(path: &Path, format: TraceFormat, mode: u32) -> Result<Self> {
         let (encoding, prologue) = match format {
             TraceFormat::Binary => (FileEncoding::SeekableZstd, Cbor::prologue()),
             TraceFormat::Json => (FileEncoding::Plain, Json::prologue()),
         };
-        let file = BackgroundFile::create(path, encoding)?;
+        let file = BackgroundFile::create(path, encoding, mode)?;
         let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
         chunk.extend_from_slice(prologue);
         Ok(Self {

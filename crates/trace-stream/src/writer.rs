@@ -64,9 +64,16 @@ pub struct Finished {
 }
 
 impl TraceWriter {
-    /// Creates the events file at `path` in `format` and starts streaming into it.
+    /// Creates the events file at `path` in `format` (a private file) and starts streaming
+    /// into it.
     pub fn create(path: &Path, format: TraceFormat) -> Result<Self> {
         Ok(Self::new(TraceSink::create(path, format)?))
+    }
+
+    /// Creates the events file at `path` in `format` with file mode `mode` and starts
+    /// streaming into it.
+    pub fn create_with_mode(path: &Path, format: TraceFormat, mode: u32) -> Result<Self> {
+        Ok(Self::new(TraceSink::create_with_mode(path, format, mode)?))
     }
 
     /// Wraps a fresh sink.

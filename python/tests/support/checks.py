@@ -189,6 +189,7 @@ def check_trace(trace: Trace) -> None:
             last_step.setdefault(v, None)
             since_step_clean.setdefault(v, False)
         elif k == "ThreadSwitch":
+            assert v not in exited, f"{where}: switch to thread {v}, which exited"
             cur = v if v in started else alias.setdefault(v, "main")
         elif k == "ThreadExit":
             assert v in started, f"{where}: ThreadExit of an unknown thread {v}"

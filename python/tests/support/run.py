@@ -67,17 +67,17 @@ def write(path: Path, text: str) -> Path:
 
 
 def run_python(
-    *args: str | Path, cwd: Path, env: Mapping[str, str] | None = None
+    *args: str | Path, cwd: Path, env: Mapping[str, str] | None = None, **kwargs: Any
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python ARGS...`` in ``cwd`` and capture its output."""
-    return run([sys.executable, *args], cwd=cwd, env=env)
+    """Run ``python ARGS...`` in ``cwd`` and capture its output (``kwargs``: as for :func:`run`)."""
+    return run([sys.executable, *args], cwd=cwd, env=env, **kwargs)
 
 
 def run_cli(
-    *args: str | Path, cwd: Path, env: Mapping[str, str] | None = None
+    *args: str | Path, cwd: Path, env: Mapping[str, str] | None = None, **kwargs: Any
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m codetracer_python_recorder ARGS...`` in ``cwd``."""
-    return run_python("-m", "codetracer_python_recorder", *args, cwd=cwd, env=env)
+    return run_python("-m", "codetracer_python_recorder", *args, cwd=cwd, env=env, **kwargs)
 
 
 def console_script() -> Path:

@@ -5,10 +5,27 @@ the built module with ``python -m mypy.stubtest``.
 """
 
 import builtins
+from collections.abc import Mapping
 from typing import final
 
 __all__ = [
     "ENV_CHILD_SESSION",
+    "ERR_ALREADY_TRACING",
+    "ERR_INTERNAL",
+    "ERR_INVALID_FILTER",
+    "ERR_INVALID_POLICY_VALUE",
+    "ERR_INVALID_TRACE",
+    "ERR_IO",
+    "ERR_TOOL_ID_IN_USE",
+    "ERR_TRACE_DIR_CONFLICT",
+    "ERR_TRACE_DIR_CREATE_FAILED",
+    "ERR_TRACE_INCOMPLETE",
+    "ERR_TRACE_MISSING",
+    "ERR_UNSUPPORTED_FORMAT",
+    "ERR_USAGE",
+    "EVENTS_FILES",
+    "METADATA_FILE",
+    "PATHS_FILE",
     "EnvironmentError",
     "InternalError",
     "RecorderError",
@@ -19,24 +36,59 @@ __all__ = [
     "active_trace_dir",
     "after_fork_in_child",
     "after_fork_in_parent",
+    "announce_fd_write",
     "before_fork",
     "build_info",
     "child_session_env",
     "configure_policy",
     "configure_policy_from_env",
+    "fd_capture_after_fork",
     "flush_tracing",
+    "io_capture_mode",
     "is_tracing",
     "iter_trace",
+    "new_error",
+    "normalize_format",
+    "open_log_file",
     "policy_snapshot",
+    "python_log_level",
     "read_trace",
+    "record_io",
+    "resolve_policy",
+    "session_env",
+    "session_env_names",
     "start_child_tracing",
+    "start_fd_capture",
     "start_tracing",
+    "stop_fd_capture",
     "stop_tracing",
 ]
 
 __version__: str
 ENV_CHILD_SESSION: str
 """The variable a recording leaves in its environment for its child processes."""
+
+EVENTS_FILES: dict[str, str]
+"""The events file of each format: ``{"json": "trace.json", "binary": "trace.bin"}``."""
+METADATA_FILE: str
+"""``trace_metadata.json``."""
+PATHS_FILE: str
+"""``trace_paths.json``."""
+
+ERR_ALREADY_TRACING: str
+ERR_INTERNAL: str
+ERR_INVALID_FILTER: str
+ERR_INVALID_POLICY_VALUE: str
+ERR_INVALID_TRACE: str
+ERR_IO: str
+ERR_TOOL_ID_IN_USE: str
+ERR_TRACE_DIR_CONFLICT: str
+ERR_TRACE_DIR_CREATE_FAILED: str
+ERR_TRACE_INCOMPLETE: str
+ERR_TRACE_MISSING: str
+ERR_UNSUPPORTED_FORMAT: str
+ERR_USAGE: str
+"""The stable error codes (each constant's value is its name)."""
 
 class RecorderError(Exception):
     """Base class of every error raised by the recorder; has ``code``, ``kind`` and ``context``."""
@@ -71,11 +123,15 @@ def start_tracing(
     trace_filter: builtins.list[str] | None = None,
     policy: dict[str, object] | None = None,
     apply_env_policy: bool = True,
+    test_framework: str | None = None,
 ) -> None:
     """Start recording into the trace directory ``path``."""
 
 def stop_tracing(
-    exit_code: int | None = None, error: str | None = None
+    exit_code: int | None = None,
+    error: str | None = None,
+    *,
+    extra_metadata: str | None = None,
 ) -> dict[str, object] | None:
     """Stop recording and finish the trace files; a summary, or ``None`` if nothing recorded.
 
@@ -92,7 +148,7 @@ def is_tracing() -> bool:
     """Whether a recording session is active."""
 
 def before_fork() -> None:
-    """``os.register_at_fork(before=...)``: park the writer thread (the fork happens without it)."""
+    """``os.register_at_fork(before=...)``: park the writer thread (fork without it)."""
 
 def after_fork_in_parent() -> None:
     """``os.register_at_fork(after_in_parent=...)``: restart the writer thread."""
@@ -147,3 +203,65 @@ def configure_policy_from_env() -> None:
 
 def policy_snapshot() -> dict[str, object]:
     """The current recorder policy as a dict."""
+
+def io_capture_mode() -> str | None:
+    """IO capture mode of the running session (``off``, ``proxies``, ``proxies+fd``), or None."""
+
+def record_io(stream: int, text: str) -> bool:
+    """Record ``text`` as an IO event of ``stream`` (0 stdout, 1 stderr, 2 stdin).
+
+    Attributed to the calling thread's innermost recorded line. Returns whether the event
+    was recorded.
+    """
+
+def announce_fd_write(fd: int, data: bytes) -> None:
+    """A proxy is about to write ``data`` to captured fd ``fd``: not to be recorded again."""
+
+def start_fd_capture() -> None:
+    """Redirect fds 1 and 2 through pipes whose readers forward and record raw writes."""
+
+def stop_fd_capture() -> None:
+    """Restore fds 1 and 2 once the readers drained the pipes."""
+
+def fd_capture_after_fork() -> None:
+    """In a forked child: restore fds 1 and 2 at once."""
+
+def resolve_policy(
+    policy: dict[str, object] | None = None, apply_env_policy: bool = True
+) -> dict[str, object]:
+    """The policy a recording started now would use: configured < environment < ``policy``.
+
+    Changes nothing. Raises ``UsageError`` (``ERR_INVALID_POLICY_VALUE``) for a bad value.
+    """
+
+def open_log_file(path: str, mode: int) -> int:
+    """Open the recorder's log file for appending; return its descriptor (caller owns it).
+
+    A missing file is created with ``mode``; a symlink or a non-regular file is refused with
+    ``EnvironmentError`` (``ERR_IO``).
+    """
+
+def new_error(code: str, message: str, context: Mapping[str, str] | None = None) -> RecorderError:
+    """The exception of the stable ``code``, built as the core builds its own.
+
+    Class, ``code``, ``kind``, ``message``, ``context`` and text; ``ValueError`` for an unknown
+    code.
+    """
+
+def normalize_format(name: object, source: str = "format") -> str:
+    """The canonical name of a trace format (aliases, case and spaces accepted).
+
+    Raises ``UsageError`` (``ERR_UNSUPPORTED_FORMAT``) naming ``source``.
+    """
+
+def python_log_level(level: str) -> int:
+    """The Python ``logging`` level of a policy ``log_level`` (``trace`` is 5)."""
+
+def session_env(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """The session variables of ``environ`` (default: the process environment).
+
+    ``{"trace", "format", "trace_filter"}``, trimmed, ``None`` when unset or blank.
+    """
+
+def session_env_names() -> dict[str, str]:
+    """The names of the session variables, keyed like ``session_env()``."""

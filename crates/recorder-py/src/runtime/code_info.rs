@@ -2,12 +2,15 @@
 //! first sighting and cached (keyed by address, keeping the code object alive so the address
 //! cannot be reused by another code object while the entry exists).
 
+use std::path::PathBuf;
+
 use codetracer_trace_filter::ValueAction;
 use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
 use pyo3::prelude::*;
 use pyo3::types::{PyCode, PyString, PyTuple};
 
 use crate::errors::RecorderFailure;
+use crate::runtime::ffi_str::escaped_text;
 use codetracer_trace_stream::TraceWriter;
 
 /// CPython `co_flags` bits we read.
@@ -33,8 +36,10 @@ pub struct CodeInfo {
     pub code: Py<PyCode>,
     /// Whether the scope decision says to record this code.
     pub traced: bool,
-    /// `co_filename`.
+    /// `co_filename` as text (lone surrogates of a name that is not UTF-8 escaped, `\udce9`).
     pub filename: String,
+    /// `co_filename` as the file system path it names (the bytes of the name).
+    pub file_path: PathBuf,
     /// `co_qualname`.
     pub qualname: String,
     /// `co_firstlineno`.
@@ -62,6 +67,12 @@ pub struct CodeInfo {
     pub module: Option<String>,
     /// What the filters say about this code's return values.
     pub return_action: ValueAction,
+    /// Indices into `locals` of the variables the filters hide (redact or drop).
+    pub hidden_locals: Vec<usize>,
+    /// Indices into `globals` of the variables the filters hide.
+    pub hidden_globals: Vec<usize>,
+    /// The scope's attribute fingerprint (see `Out::attrs_token`).
+    pub attrs_token: u64,
 }
 
 fn names<'py>(code: &Bound<'py, PyCode>, attr: &str) -> PyResult<Vec<Bound<'py, PyString>>> {
@@ -83,11 +94,42 @@ fn slot(name: Bound<'_, PyString>) -> PyResult<VarSlot> {
 }
 
 impl CodeInfo {
-    /// Reads the facts of `code` (attribute reads on a code object: no user code runs).
+    /// Reads the facts of `code` the scope decision needs (attribute reads on a code object:
+    /// no user code runs); the variables are read by [`CodeInfo::read_variables`], for
+    /// recorded code only (skipped code is most code objects, e.g. all of pytest's).
     pub fn inspect(code: &Bound<'_, PyCode>) -> PyResult<Self> {
-        let filename: String = code.getattr("co_filename")?.extract()?;
-        let qualname: String = code.getattr("co_qualname")?.extract()?;
+        let file = code.getattr("co_filename")?;
+        let filename = escaped_text(file.cast::<PyString>()?)?;
+        let file_path: PathBuf = file.extract().unwrap_or_else(|_| PathBuf::from(&filename));
+        let qualname = escaped_text(code.getattr("co_qualname")?.cast::<PyString>()?)?;
         let first_line: i64 = code.getattr("co_firstlineno")?.extract()?;
+        Ok(Self {
+            code: code.clone().unbind(),
+            traced: false,
+            is_module: qualname == "<module>",
+            filename,
+            file_path,
+            qualname,
+            first_line,
+            locals: Vec::new(),
+            params: Vec::new(),
+            globals: Vec::new(),
+            path_id: None,
+            function_id: None,
+            local_events_on: false,
+            is_activation_file: false,
+            function_name: None,
+            module: None,
+            return_action: ValueAction::Allow,
+            hidden_locals: Vec::new(),
+            hidden_globals: Vec::new(),
+            attrs_token: 0,
+        })
+    }
+
+    /// Reads the locals (with the parameters' positions) and the global names of the code.
+    pub fn read_variables(&mut self, py: Python<'_>) -> PyResult<()> {
+        let code = self.code.bind(py);
         let flags: u32 = code.getattr("co_flags")?.extract()?;
         let argcount: usize = code.getattr("co_argcount")?.extract()?;
         let kwonly: usize = code.getattr("co_kwonlyargcount")?.extract()?;
@@ -127,24 +169,24 @@ impl CodeInfo {
                 globals.push(slot(name)?);
             }
         }
-        Ok(Self {
-            code: code.clone().unbind(),
-            traced: false,
-            is_module: qualname == "<module>",
-            filename,
-            qualname,
-            first_line,
-            locals,
-            params,
-            globals,
-            path_id: None,
-            function_id: None,
-            local_events_on: false,
-            is_activation_file: false,
-            function_name: None,
-            module: None,
-            return_action: ValueAction::Allow,
-        })
+        self.locals = locals;
+        self.params = params;
+        self.globals = globals;
+        Ok(())
+    }
+
+    /// Notes which variables the filters hide, once their actions are set.
+    pub fn note_hidden(&mut self) {
+        let hidden = |slots: &[VarSlot]| {
+            slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.action != ValueAction::Allow)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        self.hidden_locals = hidden(&self.locals);
+        self.hidden_globals = hidden(&self.globals);
     }
 
     /// Assigns trace ids to every variable name of this code (once per recording).

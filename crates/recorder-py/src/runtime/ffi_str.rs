@@ -1,6 +1,30 @@
 //! Reading Python `str` objects as Rust strings without running Python code.
 
 use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+
+/// The text of `s` as UTF-8, with lone surrogates — how Python holds bytes that are not
+/// UTF-8 in a file name or argument (`caf\xe9.py` is `'caf\udce9.py'`) — written as the
+/// escape Python shows, `\udce9` (`backslashreplace`), so a name that is not valid UTF-8
+/// still has a faithful, readable text. Only the builtin UTF-8 codec runs.
+pub fn escaped_text(s: &Bound<'_, PyString>) -> PyResult<String> {
+    if let Ok(text) = s.to_str() {
+        return Ok(text.to_owned());
+    }
+    // SAFETY: `s` is a live str and the GIL is held (`Bound`); the codec and error-handler
+    // names are NUL-terminated literals; the result is a new reference owned by the `Bound`.
+    let bytes = unsafe {
+        let encoded = ffi::PyUnicode_AsEncodedString(
+            s.as_ptr(),
+            c"utf-8".as_ptr(),
+            c"backslashreplace".as_ptr(),
+        );
+        Bound::from_owned_ptr_or_err(s.py(), encoded)?
+    };
+    let bytes = bytes.cast_into::<PyBytes>()?;
+    Ok(String::from_utf8_lossy(bytes.as_bytes()).into_owned())
+}
 
 /// Borrows the UTF-8 form of a `str` object (cached inside the object by CPython).
 ///

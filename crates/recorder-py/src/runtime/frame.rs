@@ -67,14 +67,16 @@ pub fn for_each_local(
     }
 }
 
-/// Calls `visit` with each name of `slots` bound in the frame's globals.
+/// Calls `visit` with each name of `slots` (those at `indices` only, when given) bound in the
+/// frame's globals.
 pub fn for_each_global(
     py: Python<'_>,
     frame: &Bound<'_, PyAny>,
     slots: &[VarSlot],
+    indices: Option<&[usize]>,
     mut visit: impl FnMut(&VarSlot, *mut ffi::PyObject),
 ) {
-    if slots.is_empty() {
+    if slots.is_empty() || indices.is_some_and(<[usize]>::is_empty) {
         return;
     }
     // SAFETY: `frame` is live and the GIL held; `PyFrame_GetGlobals` returns a new reference
@@ -87,11 +89,15 @@ pub fn for_each_global(
             return;
         }
         if ffi::PyDict_Check(globals) != 0 {
-            for slot in slots {
+            let mut one = |slot: &VarSlot| {
                 let value = ffi::PyDict_GetItem(globals, slot.name.bind(py).as_ptr());
                 if !value.is_null() {
                     visit(slot, value);
                 }
+            };
+            match indices {
+                Some(idx) => idx.iter().filter_map(|i| slots.get(*i)).for_each(&mut one),
+                None => slots.iter().for_each(&mut one),
             }
         }
         ffi::Py_DECREF(globals);
@@ -114,6 +120,15 @@ pub fn frame_globals<'py>(
         Bound::from_owned_ptr(py, g)
     };
     globals.cast_into::<pyo3::types::PyDict>().ok()
+}
+
+/// The current thread's interpreter thread-state id (`PyThreadState_GetID`): unlike its
+/// ident, never given to another thread while the interpreter lives.
+#[inline]
+pub fn thread_key() -> u64 {
+    // SAFETY: callbacks run with the GIL held, so the current thread has a thread state.
+    let id = unsafe { ffi::PyThreadState_GetID(ffi::PyThreadState_Get()) };
+    id as u64
 }
 
 /// The current thread's identifier (`threading.get_ident()`).

@@ -10,35 +10,31 @@ use std::path::{Path, PathBuf};
 
 use codetracer_trace_filter::{
     chain_sources, find_project_root, load_chain, parse_filter_spec, ChainOptions, FilterEngine,
-    FilterEnv, FilterError, FilterSource, ScopeInput, ValueAction, ValueKind,
+    FilterEnv, FilterError, FilterSource, ScopeInput, TestFramework, ValueAction, ValueKind,
 };
 use pyo3::prelude::*;
 
-use crate::errors::{ErrorKind, RecorderFailure};
+use crate::errors::RecorderFailure;
 
 /// The compiled filters of one recording.
 pub struct Scope {
     engine: FilterEngine,
 }
 
-/// Converts a filter error into `UsageError` (`ERR_INVALID_FILTER`) or `EnvironmentError`
-/// (`ERR_IO`), keeping the loader's message (file, line, key, what is allowed).
+/// Converts a filter error — a malformed file or one that cannot be read, both the user's
+/// input — into `UsageError` (`ERR_INVALID_FILTER`), keeping the loader's message (file, line,
+/// key, what is allowed).
 pub fn filter_failure(err: &FilterError) -> RecorderFailure {
-    let code = if err.code() == "ERR_IO" {
-        crate::errors::codes::IO
-    } else {
-        crate::errors::codes::INVALID_FILTER
-    };
-    let kind = if code == crate::errors::codes::IO {
-        ErrorKind::Environment
-    } else {
-        ErrorKind::Usage
-    };
-    RecorderFailure::new(code, kind, format!("{err}"))
+    RecorderFailure::usage(crate::errors::codes::INVALID_FILTER, format!("{err}"))
 }
 
-/// The interpreter's stdlib and site-packages directories.
-fn filter_env(py: Python<'_>, project_root: Option<PathBuf>) -> PyResult<FilterEnv> {
+/// The interpreter's stdlib and site-packages directories; the site-packages ones are also
+/// the installed-library folders "just my code" skips, unless `include_libraries`.
+fn filter_env(
+    py: Python<'_>,
+    project_root: Option<PathBuf>,
+    include_libraries: bool,
+) -> PyResult<FilterEnv> {
     let sysconfig = py.import("sysconfig")?;
     let paths = sysconfig.call_method0("get_paths")?;
     let get = |key: &str| -> Option<PathBuf> {
@@ -64,6 +60,13 @@ fn filter_env(py: Python<'_>, project_root: Option<PathBuf>) -> PyResult<FilterE
         {
             site_packages_dirs.extend(list.into_iter().map(PathBuf::from));
         }
+        // The user site (`pip install --user`) holds installed packages too.
+        if let Ok(user) = site
+            .call_method0("getusersitepackages")
+            .and_then(|v| v.extract::<String>())
+        {
+            site_packages_dirs.push(PathBuf::from(user));
+        }
     }
     let canon = |v: &mut Vec<PathBuf>| {
         let extra: Vec<PathBuf> = v.iter().filter_map(|p| p.canonicalize().ok()).collect();
@@ -73,9 +76,15 @@ fn filter_env(py: Python<'_>, project_root: Option<PathBuf>) -> PyResult<FilterE
     };
     canon(&mut stdlib_dirs);
     canon(&mut site_packages_dirs);
+    let library_dirs = if include_libraries {
+        Vec::new()
+    } else {
+        site_packages_dirs.clone()
+    };
     Ok(FilterEnv {
         stdlib_dirs,
         site_packages_dirs,
+        library_dirs,
         project_root,
     })
 }
@@ -88,6 +97,10 @@ pub struct ScopeRequest<'a> {
     pub env_spec: Option<&'a str>,
     /// Explicit filter specs (`--trace-filter` / `trace_filter=`), each possibly `a::b`.
     pub explicit: &'a [String],
+    /// Record installed third-party packages too (policy `include_libraries`).
+    pub include_libraries: bool,
+    /// The test framework whose builtin filter follows `builtin-default` (`--pytest`).
+    pub test_framework: Option<TestFramework>,
 }
 
 impl Scope {
@@ -121,14 +134,14 @@ impl Scope {
             .collect::<Vec<_>>()
             .join("::");
         let sources = chain_sources(&ChainOptions {
-            test_framework: None,
+            test_framework: request.test_framework,
             project_start_dir: request.start_dir,
             env_spec: (!env_spec.is_empty()).then_some(env_spec.as_str()),
             explicit: &explicit,
         });
         let chain = load_chain(&sources).map_err(|e| filter_failure(&e))?;
         let project_root = request.start_dir.and_then(find_project_root);
-        let env = filter_env(py, project_root).map_err(|e| {
+        let env = filter_env(py, project_root, request.include_libraries).map_err(|e| {
             RecorderFailure::internal(format!("cannot read the interpreter's paths: {e}"))
         })?;
         Ok(Self {
@@ -158,7 +171,16 @@ impl Scope {
         }
     }
 
-    /// The action for an attribute (struct field) named `name` in scope `key` (cached).
+    /// What decides attributes and dict keys in the (already decided) scope `key`: scopes with
+    /// the same fingerprint treat every name alike (never 0).
+    pub fn attr_fingerprint(&self, key: u64) -> u64 {
+        self.engine
+            .cached_scope(key)
+            .map_or(1, |d| d.value_fingerprint(ValueKind::Attr))
+    }
+
+    /// The action for an attribute (struct field) or `str` dict key named `name` in scope
+    /// `key` (cached).
     pub fn attr_action(&mut self, key: u64, name: &str) -> ValueAction {
         self.engine
             .value_action(key, ValueKind::Attr, name)

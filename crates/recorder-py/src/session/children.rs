@@ -144,6 +144,7 @@ pub fn child_request(
         env_filter: doc["env_filter"].as_str().map(str::to_owned),
         filter_dir: doc["filter_dir"].as_str().map(PathBuf::from),
         parent: None,
+        test_framework: None,
     };
     let parent = Parent {
         pid: parent_pid,
@@ -157,7 +158,8 @@ pub fn child_request(
 pub fn process_block(argv: &[String], parent: Option<&Parent>) -> Value {
     json!({
         "pid": std::process::id(),
-        "argv": argv,
+        // The command line as `args` is: secret-named options' values redacted.
+        "argv": codetracer_trace_filter::redact_argv(argv),
         "started_by": parent.map(|p| p.started_by.as_str()),
         "parent": parent.map(|p| json!({"pid": p.pid, "trace_dir": p.dir.display().to_string()})),
     })

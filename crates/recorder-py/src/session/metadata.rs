@@ -1,6 +1,8 @@
 //! The recorder's `trace_metadata.json`: the program, its arguments, how it ended, the
-//! filters in use, the process (pid, command line, parent) and its children's traces —
-//! turned into the trace-stream crate's [`Metadata`] and written atomically.
+//! filters in use (the arguments with secret-named options' values redacted), the process
+//! (pid, command line, parent), its children's traces and where the trace went
+//! (`trace_dir`: `{"path", "symlink"}`, the symlink it was given as resolved once) — turned
+//! into the trace-stream crate's [`Metadata`] and written atomically.
 
 use codetracer_trace_stream::{ExitStatus, Metadata, RecorderInfo, TraceDir, TraceFormat};
 
@@ -41,10 +43,38 @@ pub fn write_metadata(
     trace_filter: Option<serde_json::Value>,
     children: Option<serde_json::Value>,
 ) -> Result<(), RecorderFailure> {
+    write_metadata_with(
+        dir,
+        info,
+        ending,
+        trace_filter,
+        children,
+        serde_json::Map::new(),
+    )
+}
+
+/// [`write_metadata`] with the caller's own top-level fields added (the pytest plugin's
+/// `pytest` block); the recorder's fields win over a caller field of the same name.
+pub fn write_metadata_with(
+    dir: &TraceDir,
+    info: &ProgramInfo<'_>,
+    ending: Option<Ending<'_>>,
+    trace_filter: Option<serde_json::Value>,
+    children: Option<serde_json::Value>,
+    caller: serde_json::Map<String, serde_json::Value>,
+) -> Result<(), RecorderFailure> {
     let workdir = std::env::current_dir()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let mut extra = serde_json::Map::new();
+    let mut extra = caller;
+    let where_to = std::path::absolute(&dir.dir).unwrap_or_else(|_| dir.dir.clone());
+    extra.insert(
+        "trace_dir".into(),
+        serde_json::json!({
+            "path": where_to.display().to_string(),
+            "symlink": dir.symlink.as_ref().map(|p| p.display().to_string()),
+        }),
+    );
     if let Some(filter) = trace_filter {
         extra.insert("trace_filter".into(), filter);
     }
@@ -55,7 +85,8 @@ pub fn write_metadata(
     let meta = Metadata {
         workdir,
         program: info.program.to_owned(),
-        args: info.args.to_vec(),
+        // Secret-named options keep their flag, their value becomes `<redacted>`.
+        args: codetracer_trace_filter::redact_argv(info.args),
         exit_status: ending.map(|e| ExitStatus {
             code: e.code,
             label: e

@@ -7,6 +7,7 @@
 
 pub mod children;
 pub mod fork;
+pub mod io;
 pub mod metadata;
 pub mod terminate;
 
@@ -27,7 +28,7 @@ use crate::failure_injection::{self, Point};
 use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
 use children::{children_list, lock_listing, process_block, refresh_parent_listing, Parent};
-use metadata::{write_metadata, Ending, ProgramInfo};
+use metadata::{write_metadata, write_metadata_with, Ending, ProgramInfo};
 
 /// What `start` needs.
 #[derive(Debug, Clone)]
@@ -53,6 +54,8 @@ pub struct StartRequest {
     pub filter_dir: Option<PathBuf>,
     /// The recording this one is a child of.
     pub parent: Option<Parent>,
+    /// The test framework whose builtin filter joins the chain (`--pytest` / `--unittest`).
+    pub test_framework: Option<codetracer_trace_filter::TestFramework>,
 }
 
 pub(crate) struct ActiveSession {
@@ -137,10 +140,16 @@ pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
             start_dir: start_dir.as_deref(),
             env_spec: request.env_filter.as_deref(),
             explicit: &request.trace_filter,
+            include_libraries: request.policy.include_libraries,
+            test_framework: request.test_framework,
         },
     )?;
     let filter_block = scope.summary_json();
-    let paths = TraceDir::prepare(&request.dir, request.format)?;
+    let paths = TraceDir::prepare_with_mode(
+        &request.dir,
+        request.format,
+        request.policy.trace_mode.file_mode(),
+    )?;
     clear_children(&request.dir)?;
     let process = process_block(&orig_argv(py), request.parent.as_ref());
     let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE)
@@ -257,13 +266,15 @@ pub fn flush(py: Python<'_>) -> RecorderResult<()> {
         .map_err(|e| RecorderFailure::io("cannot flush", &active.paths.events, e))
 }
 
-/// Stops recording; `None` when no session was running.
+/// Stops recording; `None` when no session was running. `extra` holds the caller's own
+/// top-level metadata fields (written with the final metadata).
 pub fn stop(
     py: Python<'_>,
     exit_code: Option<i64>,
     error: Option<String>,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> RecorderResult<Option<StopReport>> {
-    stop_ending(py, exit_code, error, None)
+    stop_ending(py, exit_code, error, None, extra)
 }
 
 /// [`stop`], with a label for how the program ended (`"signal SIGTERM"`).
@@ -272,12 +283,13 @@ pub fn stop_ending(
     exit_code: Option<i64>,
     error: Option<String>,
     label: Option<&str>,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> RecorderResult<Option<StopReport>> {
     let Some(active) = session().take() else {
         return Ok(None);
     };
     let parent = active.request.parent.clone();
-    let stopped = finish_session(py, active, exit_code, error, label);
+    let stopped = finish_session(py, active, exit_code, error, label, extra);
     terminate::disarm();
     if let Some(parent) = parent {
         refresh_parent_listing(&parent); // a parent that ended first lists this exit status
@@ -291,6 +303,7 @@ fn finish_session(
     exit_code: Option<i64>,
     error: Option<String>,
     label: Option<&str>,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> RecorderResult<Option<StopReport>> {
     let error_text = error.clone();
     let outcome = crate::errors::catch_panic("stop", || {
@@ -320,6 +333,8 @@ fn finish_session(
         steps: 0,
         paths: Vec::new(),
         filter: serde_json::Value::Null,
+        activation: None,
+        activation_skipped: false,
     };
     let request = &active.request;
     let info = ProgramInfo {
@@ -345,12 +360,13 @@ fn finish_session(
                 .with("trace_dir", active.paths.dir.display().to_string()));
             }
             let _lock = lock_listing(&active.paths.dir);
-            write_metadata(
+            write_metadata_with(
                 &active.paths,
                 &info,
                 Some(ending()),
                 Some(summary.filter.clone()),
                 children(),
+                extra,
             )?;
             (summary, None)
         }

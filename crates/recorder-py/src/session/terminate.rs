@@ -76,6 +76,7 @@ fn finish_then_die() {
                 Some(-i64::from(sys::SIGTERM)),
                 None,
                 Some("signal SIGTERM"),
+                serde_json::Map::new(),
             );
         });
     });

@@ -45,6 +45,13 @@ pub(super) struct Compiled {
 }
 
 impl Compiled {
+    /// Whether `rule` is an `env:libraries` rule (the "just my code" skip).
+    pub(super) fn is_libraries_rule(&self, rule: RuleRef) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.origin == rule && matches!(r.matcher, Matcher::Libraries))
+    }
+
     /// Compiles every selector. Selectors were validated by the loader, so a compile
     /// failure here (only possible for hand-built chains) makes the rule/pattern inert and
     /// is logged.
@@ -116,6 +123,7 @@ impl Compiled {
             let hit = match (&rule.kind, &rule.matcher) {
                 (_, Matcher::Stdlib) => is_stdlib(env, scope.file),
                 (_, Matcher::Synthetic) => is_synthetic(scope.file),
+                (_, Matcher::Libraries) => is_library(env, scope.file),
                 (SelectorKind::Pkg, m) => scope.module.is_some_and(|module| m.is_match(module)),
                 (SelectorKind::File, m) => m.is_match(&file),
                 (SelectorKind::Obj, m) => obj.as_deref().is_some_and(|o| m.is_match(o)),
@@ -182,6 +190,12 @@ fn relative_file<'a>(env: &FilterEnv, file: &'a str) -> Cow<'a, str> {
 /// `<string>`, `<stdin>`, `<frozen importlib._bootstrap>`, ...
 pub(super) fn is_synthetic(file: &str) -> bool {
     file.starts_with('<') && file.ends_with('>')
+}
+
+/// Under one of the installed-library folders.
+pub(super) fn is_library(env: &FilterEnv, file: &str) -> bool {
+    let path = Path::new(file);
+    env.library_dirs.iter().any(|dir| path.starts_with(dir))
 }
 
 /// Under a stdlib dir and not under a site-packages dir (which often lives inside it).

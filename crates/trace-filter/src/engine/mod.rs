@@ -29,6 +29,9 @@ pub struct FilterEnv {
     /// site-packages / dist-packages folders (`site.getsitepackages()`, user site, venv);
     /// files under them are never "standard library" even inside a stdlib folder.
     pub site_packages_dirs: Vec<PathBuf>,
+    /// Folders of installed third-party packages for `env:libraries` (usually the
+    /// site-packages folders; empty when the user asked to record libraries too).
+    pub library_dirs: Vec<PathBuf>,
     /// The project root (see [`crate::loader::find_project_root`]); `file` selectors match
     /// paths relative to it.
     pub project_root: Option<PathBuf>,
@@ -86,6 +89,18 @@ impl ScopeDecision {
     pub fn is_traced(&self) -> bool {
         self.exec == Exec::Trace
     }
+
+    /// A fingerprint of everything that decides the values of `kind` in this scope (its
+    /// default action and its patterns of that kind): two decisions of one engine with the
+    /// same fingerprint give every name of that kind the same action. Never 0, so callers can
+    /// use 0 for "no filtering".
+    pub fn value_fingerprint(&self, kind: ValueKind) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = FxHasher::default();
+        self.value_default.hash(&mut h);
+        self.values.by_kind[kind.index()].hash(&mut h);
+        h.finish() | 1
+    }
 }
 
 /// A compiled chain with its caches and counters.
@@ -125,6 +140,12 @@ impl FilterEngine {
             let decision = compiled.resolve(env, scope);
             if decision.exec == Exec::Skip {
                 counters.scopes_skipped += 1;
+                if decision
+                    .exec_rule
+                    .is_some_and(|rule| compiled.is_libraries_rule(rule))
+                {
+                    counters.libraries_skipped += 1;
+                }
             }
             decision
         })

@@ -32,6 +32,16 @@ impl RuntimeTracer {
         }
     }
 
+    /// Writes a gathered IO event before the record an event handler is about to write.
+    #[inline]
+    fn flush_io(&mut self) -> Result<(), RecorderFailure> {
+        if self.io_pending.is_some() {
+            self.emit_pending_io()
+        } else {
+            Ok(())
+        }
+    }
+
     /// Shared by PY_START / PY_RESUME / PY_THROW.
     fn on_entry(
         &mut self,
@@ -48,6 +58,19 @@ impl RuntimeTracer {
             Err(e) => return Err(TracerError::Python(e)),
         };
         if !traced {
+            let key = code.as_ptr() as usize;
+            if matches!(entry, Entry::Start) {
+                if self.activation.is_gate(key) && self.activation.is_active() {
+                    self.activation.gate_entered();
+                    return CONTINUE;
+                }
+                if is_activation_file && self.activation.open_gate(key) {
+                    // Activation decides when, the filters what: the skipped activation code
+                    // opens the gate; only its returns are watched, to close it again.
+                    let result = self.watch_gate_returns(py, key);
+                    return self.outcome(result);
+                }
+            }
             return Ok(if can_disable {
                 CallbackOutcome::Disable
             } else {
@@ -61,7 +84,9 @@ impl RuntimeTracer {
             }
             Phase::Waiting | Phase::Done => return CONTINUE,
         };
-        let result = self.record_entry(py, code, entry, activation);
+        let result = self
+            .flush_io()
+            .and_then(|()| self.record_entry(py, code, entry, activation));
         self.outcome(result)
     }
 
@@ -75,11 +100,18 @@ impl RuntimeTracer {
         if !self.activation.is_active() || self.failure.is_some() {
             return CONTINUE;
         }
-        match self.codes.get(&(code.as_ptr() as usize)) {
+        let key = code.as_ptr() as usize;
+        match self.codes.get(&key) {
             Some(info) if info.traced => {}
+            Some(_) if self.activation.is_gate(key) => {
+                self.gate_exit(value, unwinding);
+                return CONTINUE;
+            }
             _ => return CONTINUE,
         }
-        let result = self.record_exit(py, code, value, unwinding);
+        let result = self
+            .flush_io()
+            .and_then(|()| self.record_exit(py, code, value, unwinding));
         self.outcome(result)
     }
 }
@@ -162,7 +194,9 @@ impl Tracer for RuntimeTracer {
             Some(info) if info.traced => {}
             _ => return Ok(CallbackOutcome::Disable),
         }
-        let result = self.record_line(py, code, line);
+        let result = self
+            .flush_io()
+            .and_then(|()| self.record_line(py, code, line));
         self.outcome(result)
     }
 

@@ -2,10 +2,14 @@
 //!
 //! `mod.rs` holds the state and its lifecycle (begin, flush, finish); `events.rs` the
 //! [`Tracer`](codetracer_monitoring::Tracer) implementation (one handler per event);
-//! `recording.rs` the record-writing steps the handlers share.
+//! `recording.rs` the record-writing steps the handlers share; `io_events.rs` the IO events
+//! of the captured standard streams.
 
 mod events;
+mod io_events;
 mod recording;
+
+pub use io_events::{IoOrigin, IoStream};
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -59,12 +63,19 @@ pub struct FinishSummary {
     pub paths: Vec<String>,
     /// The `trace_filter` metadata block (chain and counters).
     pub filter: serde_json::Value,
+    /// Where the activation gate ended (`waiting`, `active`, `done`); `None` without an
+    /// activation path.
+    pub activation: Option<&'static str>,
+    /// Whether the filters skip the activation file (the gate opened at skipped code).
+    pub activation_skipped: bool,
 }
 
 /// The recorder's sys.monitoring tracer.
 pub struct RuntimeTracer {
     tool: ToolId,
     local_events: EventSet,
+    /// PY_RETURN alone: the local events of the gate code (see [`Activation`]).
+    local_events_only_return: EventSet,
     paths: TraceDir,
     scope: Scope,
     activation: Activation,
@@ -81,6 +92,10 @@ pub struct RuntimeTracer {
     last_flush: Instant,
     /// Entries of the path table already in `trace_paths.json`.
     paths_written: usize,
+    /// The last line step (or IO event) position, for attributing IO events.
+    io_anchor: Option<io_events::Anchor>,
+    /// The IO event being gathered (written before the next record).
+    io_pending: Option<io_events::PendingIo>,
 }
 
 /// How often (in steps) the tracer looks at the clock for a periodic flush.
@@ -95,7 +110,8 @@ impl RuntimeTracer {
         let events = MonitoringEvents::load(py).map_err(|e| {
             RecorderFailure::internal(format!("sys.monitoring is unavailable: {e}"))
         })?;
-        let mut rec = TraceWriter::create(&config.paths.events, config.format)?;
+        let mut rec =
+            TraceWriter::create_with_mode(&config.paths.events, config.format, config.paths.mode)?;
         let mut types = TypeRegistry::new();
         let program_path = rec.path_id(&config.program)?;
         let toplevel = rec.new_function("<toplevel>", program_path, 1)?;
@@ -110,6 +126,7 @@ impl RuntimeTracer {
         Ok(Self {
             tool: config.tool,
             local_events: events.line | events.py_return | events.py_yield,
+            local_events_only_return: events.py_return,
             paths: config.paths,
             scope: config.scope,
             activation: Activation::new(config.activation_path.as_deref()),
@@ -117,7 +134,7 @@ impl RuntimeTracer {
             rec: Some(rec),
             types,
             encoder: FormatEncoder::new(config.format, config.limits),
-            threads: ThreadStacks::new(super::frame::thread_ident()),
+            threads: ThreadStacks::new(super::frame::thread_key(), super::frame::thread_ident()),
             modules: ModuleIdentityResolver::from_sys_path(py)
                 .map_err(|e| RecorderFailure::internal(format!("cannot read sys.path: {e}")))?,
             module_name_from_globals: config.module_name_from_globals,
@@ -126,6 +143,8 @@ impl RuntimeTracer {
             steps_at_last_flush_check: 0,
             last_flush: Instant::now(),
             paths_written,
+            io_anchor: None,
+            io_pending: None,
         })
     }
 
@@ -147,6 +166,7 @@ impl RuntimeTracer {
 
     /// Pushes everything recorded so far to the files.
     pub fn flush_files(&mut self) -> Result<(), RecorderFailure> {
+        self.emit_pending_io()?;
         if let Some(rec) = self.rec.as_mut() {
             rec.flush()?;
             // The table only grows: rewrite (and fsync) the file only when it did.
@@ -198,24 +218,19 @@ impl RuntimeTracer {
         exit_code: Option<i64>,
         error: Option<String>,
     ) -> Result<FinishSummary, RecorderFailure> {
+        self.emit_pending_io()?;
         let Some(mut rec) = self.rec.take() else {
             return Err(RecorderFailure::internal(
                 "the recording was already finished",
             ));
         };
         let unfinished = self.types.fixed(Fixed::Elided, &mut rec)?;
-        for tid in self.threads.open_threads() {
-            self.threads.switch_to(tid, &mut rec)?;
-            while self.threads.stack().pop().is_some() {
-                rec.ret(ValueRecord::Raw {
-                    r: "<recording stopped>".into(),
-                    type_id: unfinished,
-                })?;
-            }
-            if tid != self.threads.main() {
-                rec.thread_exit(tid)?;
-            }
-        }
+        self.threads.close_all(&mut rec, |rec| {
+            Ok(rec.ret(ValueRecord::Raw {
+                r: "<recording stopped>".into(),
+                type_id: unfinished,
+            })?)
+        })?;
         if let Some(text) = error.or_else(|| self.uncaught.take()) {
             rec.event(EventLogKind::Error, String::new(), text)?;
         }
@@ -235,6 +250,11 @@ impl RuntimeTracer {
             steps: done.steps,
             paths: done.paths,
             filter: self.scope.summary_json(),
+            activation: self
+                .activation
+                .has_path()
+                .then(|| self.activation.phase_name()),
+            activation_skipped: self.activation.opened_at_skipped_code(),
         })
     }
 
@@ -313,10 +333,15 @@ impl RuntimeTracer {
             &info.filename,
             &info.qualname,
         );
+        // Looked at while waiting only (it touches the filesystem), and for skipped code too:
+        // a skipped activation file still opens the gate.
+        if self.activation.phase() == super::activation::Phase::Waiting {
+            info.is_activation_file = self.activation.is_activation_file(&info.file_path);
+        }
         if !info.traced {
             return Ok(info);
         }
-        info.is_activation_file = self.activation.is_activation_file(&info.filename);
+        info.read_variables(py)?;
         use codetracer_trace_filter::ValueKind;
         let params = info.params.clone();
         for (i, slot) in info.locals.iter_mut().enumerate() {
@@ -341,7 +366,38 @@ impl RuntimeTracer {
         info.return_action = self
             .scope
             .value_action(key as u64, ValueKind::Return, &info.qualname);
+        info.note_hidden();
+        info.attrs_token = self.scope.attr_fingerprint(key as u64);
         Ok(info)
+    }
+
+    /// The gate code (a skipped activation code object) gets PY_RETURN as its only local
+    /// event, so the recorder sees its frames return (PY_UNWIND is global).
+    fn watch_gate_returns(&mut self, py: Python<'_>, key: usize) -> Result<(), RecorderFailure> {
+        let Some(info) = self.codes.get(&key) else {
+            return Ok(());
+        };
+        let returns = self.local_events_only_return;
+        codetracer_monitoring::set_local_events(py, self.tool, info.code.bind(py), returns).map_err(
+            |e| {
+                RecorderFailure::internal(format!(
+                    "cannot watch the returns of the activation code {}: {e}",
+                    info.qualname
+                ))
+            },
+        )
+    }
+
+    /// A frame of the gate code exited: the outermost one closes the gate, and an uncaught
+    /// exception leaving it is the program's (as for a recorded activation frame).
+    fn gate_exit(&mut self, value: &Bound<'_, PyAny>, unwinding: bool) {
+        if self.activation.gate_exited()
+            && unwinding
+            && !value.is_instance_of::<pyo3::exceptions::PySystemExit>()
+        {
+            // SAFETY: `value` is a live exception instance and the GIL is held.
+            self.uncaught = Some(unsafe { super::value_encoder::exception_text(value.as_ptr()) });
+        }
     }
 
     fn enable_local_events(&mut self, py: Python<'_>, key: usize) -> Result<(), RecorderFailure> {

@@ -9,13 +9,15 @@ use pyo3::types::PyCode;
 use super::RuntimeTracer;
 use crate::errors::RecorderFailure;
 use crate::failure_injection::{self, Point};
+use crate::runtime::code_info::CodeInfo;
 use crate::runtime::code_info::VarSlot;
-use crate::runtime::frame::{self, thread_ident};
+use crate::runtime::frame::{self, thread_ident, thread_key};
+use crate::runtime::scope::stricter;
 use crate::runtime::scope::Scope;
 use crate::runtime::threads::OpenCall;
 use crate::runtime::types::Fixed;
 use crate::runtime::value_encoder::{exception_text, FormatEncoder, Out};
-use codetracer_trace_filter::{ValueAction, ValueKind};
+use codetracer_trace_filter::{ValueAction, ValueKind, DROPPED_MARKER, REDACTED_MARKER};
 
 /// What kind of entry a `Call` records.
 pub(super) enum Entry<'a, 'py> {
@@ -75,7 +77,7 @@ impl RuntimeTracer {
         else {
             return Ok(());
         };
-        threads.switch_to(thread_ident(), rec)?;
+        threads.switch_to(thread_key(), thread_ident, rec)?;
         let Some(info) = codes.get(&key) else {
             return Ok(());
         };
@@ -105,6 +107,7 @@ impl RuntimeTracer {
                                 types,
                                 rec,
                                 attrs: Some(&mut attrs),
+                                attrs_token: info.attrs_token,
                             };
                             // SAFETY: `value` is a live reference for the duration of the visit.
                             match unsafe {
@@ -170,7 +173,7 @@ impl RuntimeTracer {
             else {
                 return Ok(());
             };
-            threads.switch_to(thread_ident(), rec)?;
+            threads.switch_to(thread_key(), thread_ident, rec)?;
             let Some(info) = codes.get(&key) else {
                 return Ok(());
             };
@@ -194,6 +197,7 @@ impl RuntimeTracer {
                             types: &mut *types,
                             rec: &mut *rec,
                             attrs: Some(&mut attrs),
+                            attrs_token: info.attrs_token,
                         };
                         // SAFETY: `value` is a live reference for the duration of the visit.
                         let result =
@@ -213,7 +217,9 @@ impl RuntimeTracer {
                         visit(s, v, &mut locals)
                     });
                 }
-                frame::for_each_global(py, &f, &info.globals, |s, v| visit(s, v, &mut globals));
+                frame::for_each_global(py, &f, &info.globals, None, |s, v| {
+                    visit(s, v, &mut globals)
+                });
             }
             if let Some(e) = failure {
                 return Err(e);
@@ -221,6 +227,7 @@ impl RuntimeTracer {
             locals.apply(scope, codetracer_trace_filter::ValueKind::Local);
             globals.apply(scope, codetracer_trace_filter::ValueKind::Global);
         }
+        self.anchor_io(path_id, i64::from(line));
         self.maybe_periodic_flush()
     }
 
@@ -235,10 +242,15 @@ impl RuntimeTracer {
     ) -> Result<(), RecorderFailure> {
         failure_injection::check(Point::Return)?;
         let key = code.as_ptr() as usize;
-        let return_action = self
-            .codes
-            .get(&key)
-            .map_or(ValueAction::Allow, |i| i.return_action);
+        let (return_action, attrs_token) = match self.codes.get(&key) {
+            // A value held by a variable the filters hide is hidden as it leaves, too.
+            Some(info) if !unwinding => (
+                stricter(info.return_action, hidden_holder(py, info, value.as_ptr())),
+                info.attrs_token,
+            ),
+            Some(info) => (info.return_action, info.attrs_token),
+            None => (ValueAction::Allow, 0),
+        };
         let Self {
             rec: Some(rec),
             types,
@@ -252,7 +264,7 @@ impl RuntimeTracer {
         else {
             return Ok(());
         };
-        threads.switch_to(thread_ident(), rec)?;
+        threads.switch_to(thread_key(), thread_ident, rec)?;
         let Some(open) = threads.pop_if(key) else {
             return Ok(());
         };
@@ -272,6 +284,7 @@ impl RuntimeTracer {
             types,
             rec: &mut *rec,
             attrs: Some(&mut attrs),
+            attrs_token,
         };
         let encoded: &[u8] = if unwinding {
             encoder.encode(py, value, &mut out)?
@@ -284,12 +297,38 @@ impl RuntimeTracer {
                 encoder.last_bytes()
             } else {
                 // A dropped return value keeps its Return, with a marker.
-                encoder.marker(Fixed::Redacted, "<dropped>", &mut out)?
+                encoder.marker(Fixed::Redacted, DROPPED_MARKER, &mut out)?
             }
         };
         out.rec.ret_bytes(encoded)?;
         threads.maybe_exit(rec)
     }
+}
+
+/// The strictest action of the variables of `info`'s running frame that the filters hide and
+/// that hold exactly `obj`: a function returning its secret-named variable's value
+/// (`return api_key`, also a closure's free variable, or a secret-named global) has its return
+/// value hidden too. A value *computed* from a secret (`api_key.strip()`) is a new object and
+/// is not recognised.
+fn hidden_holder(py: Python<'_>, info: &CodeInfo, obj: *mut pyo3::ffi::PyObject) -> ValueAction {
+    if info.hidden_locals.is_empty() && info.hidden_globals.is_empty() {
+        return ValueAction::Allow;
+    }
+    let Some(f) = frame::current_frame(py).filter(|f| frame::frame_runs(f, info.code.as_ptr()))
+    else {
+        return ValueAction::Allow;
+    };
+    let mut action = ValueAction::Allow;
+    let mut note = |slot: &VarSlot, value: *mut pyo3::ffi::PyObject| {
+        if value == obj {
+            action = stricter(action, slot.action);
+        }
+    };
+    if !info.is_module {
+        frame::for_each_local(py, &f, &info.locals, Some(&info.hidden_locals), &mut note);
+    }
+    frame::for_each_global(py, &f, &info.globals, Some(&info.hidden_globals), &mut note);
+    action
 }
 
 /// Redactions and drops seen while writing one record, counted into the filter summary after.
@@ -334,7 +373,9 @@ unsafe fn filtered_value<'e>(
             // SAFETY: forwarded contract.
             unsafe { encoder.encode_raw(py, value, out) }.map(Some)
         }
-        ValueAction::Redact => encoder.marker(Fixed::Redacted, "<redacted>", out).map(Some),
+        ValueAction::Redact => encoder
+            .marker(Fixed::Redacted, REDACTED_MARKER, out)
+            .map(Some),
         ValueAction::Drop => Ok(None),
     }
 }

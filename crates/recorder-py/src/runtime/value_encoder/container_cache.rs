@@ -9,6 +9,10 @@
 //! element made of the very same objects (by identity) has the very same bytes, so runs of
 //! such elements are copied in one go instead of being encoded again.
 //!
+//! Bytes are reused only under the same attribute filtering ([`Entry`]'s token: the scope's
+//! fingerprint), since a dict entry's bytes also depend on whether its key is redacted; a
+//! redacted entry is never remembered (it is encoded, and counted, again each time).
+//!
 //! Soundness: the cache holds a strong reference to every atom it remembers, so no other
 //! object can be allocated at a remembered address while the entry lives: identity is a sound
 //! test. It never holds the containers themselves (a container's address only says which entry
@@ -54,6 +58,8 @@ pub struct Entry {
     items: Vec<Item>,
     /// For a dict made of atoms only: its version tag then (see [`dict_version`]).
     version: Option<u64>,
+    /// The attribute filtering the bytes were made under ([`super::Out::attrs_token`]).
+    token: u64,
 }
 
 /// The head of a `dict` object in CPython 3.12 and 3.13.
@@ -97,9 +103,16 @@ pub struct ContainerCache {
 
 impl ContainerCache {
     /// Takes the entry of the container at `addr` out of the cache (put it back with
-    /// [`Reuse::finish`]); a fresh one if there is none.
-    pub fn take(&mut self, addr: usize) -> Entry {
-        self.map.remove(&addr).unwrap_or_default()
+    /// [`Reuse::finish`]); a fresh one if there is none or if it was made under another
+    /// attribute filtering than `token`.
+    pub fn take(&mut self, addr: usize, token: u64) -> Entry {
+        self.map
+            .remove(&addr)
+            .filter(|e| e.token == token)
+            .unwrap_or(Entry {
+                token,
+                ..Entry::default()
+            })
     }
 
     /// Remembers `entry` for the container at `addr`.
@@ -236,7 +249,8 @@ impl Reuse {
     }
 
     /// Records the element just encoded fresh, at `start..` (absolute output offsets; `start`
-    /// is what `element_start` returned), made of `key` and `value` (null for list items).
+    /// is what `element_start` returned), made of `key` and `value` (null for list items;
+    /// pass a null `key` for an element that must never be reused, such as a redacted entry).
     ///
     /// # Safety
     /// `key` and `value` must be null or live objects, and the GIL must be held.
@@ -305,6 +319,7 @@ impl Reuse {
             bytes: self.old.bytes,
             items: Vec::with_capacity(written.len()),
             version: None,
+            token: self.old.token,
         };
         entry.bytes.clear();
         entry

@@ -1,8 +1,12 @@
 //! Containers: `list`, `tuple`, `dict`, `set`, `frozenset` and their subclasses, read from the
 //! builtin storage (never a Python-level `__len__`, `__iter__` or `__getitem__`), cut at the
 //! element limit, summarised at the depth limit, cycle-safe; lists, tuples and dicts copy the
-//! bytes of unchanged elements from the [`container_cache`].
+//! bytes of unchanged elements from the [`container_cache`]. A dict entry whose `str` key the
+//! attribute filters redact (a key named like a secret: `{"password": v}`,
+//! `headers["Authorization"]`) keeps its key and records a marker instead of its value, at any
+//! depth; so does a namedtuple field (`Login(user, password)`), by its name in `_fields`.
 
+use codetracer_trace_filter::{ValueAction, DROPPED_MARKER, REDACTED_MARKER};
 use codetracer_trace_stream::types::{TypeId, TypeKind};
 use codetracer_trace_stream::Encoding;
 use pyo3::ffi;
@@ -10,6 +14,7 @@ use pyo3::prelude::*;
 
 use super::container_cache::{self, Reuse};
 use super::{Out, Res, ValueEncoder};
+use crate::runtime::ffi_str::borrow_str;
 use crate::runtime::types::{class_name, Fixed};
 use codetracer_trace_stream::Shape;
 
@@ -95,16 +100,26 @@ impl<E: Encoding> ValueEncoder<E> {
             self.out.begin(shape, take + usize::from(elided > 0));
             self.in_progress.push(o as usize);
             let mut written = 0usize;
-            // Lists, tuples and dicts of some size reuse the bytes of unchanged elements.
+            // A namedtuple's fields have names: the filters hide them like attributes.
+            let fields = if is_tuple && !std::ptr::eq(tp, exact_tp) && out.attrs.is_some() {
+                field_actions(tp, take, out)
+            } else {
+                Vec::new()
+            };
+            let hides_a_field = fields.iter().any(|a| *a != ValueAction::Allow);
+            // Lists, tuples and dicts of some size reuse the bytes of unchanged elements (not
+            // a namedtuple hiding a field: its field names are not part of what is compared).
             let mut reuse = ((is_list || is_tuple || is_dict)
-                && take >= container_cache::MIN_ELEMENTS)
+                && take >= container_cache::MIN_ELEMENTS
+                && !hides_a_field)
                 .then(|| {
                     let version = if is_dict {
                         container_cache::dict_version(o)
                     } else {
                         None
                     };
-                    Reuse::begin(self.containers.take(o as usize), &self.out, version)
+                    let old = self.containers.take(o as usize, out.attrs_token);
+                    Reuse::begin(old, &self.out, version)
                 });
             if let Some(r) = reuse.as_mut() {
                 if r.copy_all_if_unchanged(&mut self.out, take) {
@@ -127,6 +142,11 @@ impl<E: Encoding> ValueEncoder<E> {
                             break;
                         }
                         written += 1;
+                        let action = fields.get(i).copied().unwrap_or(ValueAction::Allow);
+                        if action != ValueAction::Allow {
+                            self.hidden_marker(action, out)?;
+                            continue;
+                        }
                         if let Some(r) = reuse.as_mut() {
                             if r.try_copy(&mut self.out, item, null) {
                                 continue;
@@ -144,18 +164,33 @@ impl<E: Encoding> ValueEncoder<E> {
                     while written < take && ffi::PyDict_Next(o, &mut pos, &mut key, &mut value) != 0
                     {
                         written += 1;
+                        // A remembered entry was allowed under these same filters (the cache
+                        // is per filter token, and never holds a redacted entry).
                         if let Some(r) = reuse.as_mut() {
                             if r.try_copy(&mut self.out, key, value) {
                                 continue;
                             }
                         }
+                        let action = match borrow_str(key) {
+                            Some(name) => out.attr_action(name),
+                            None => ValueAction::Allow,
+                        };
                         let start = self.out.element_start();
                         self.out.begin(Shape::Tuple, 2);
                         self.encode_ptr(py, key, depth + 1, out)?;
-                        self.encode_ptr(py, value, depth + 1, out)?;
+                        if action == ValueAction::Allow {
+                            self.encode_ptr(py, value, depth + 1, out)?;
+                        } else {
+                            self.hidden_marker(action, out)?;
+                        }
                         self.out.end(Shape::Tuple, tuple_type);
                         if let Some(r) = reuse.as_mut() {
-                            r.encoded(&self.out, start, key, value);
+                            let reusable = if action == ValueAction::Allow {
+                                key
+                            } else {
+                                null
+                            };
+                            r.encoded(&self.out, start, reusable, value);
                         }
                     }
                 } else {
@@ -208,5 +243,70 @@ impl<E: Encoding> ValueEncoder<E> {
             self.out.end(shape, type_id);
             Ok(())
         }
+    }
+
+    /// An element whose value the filters hide: `<redacted>`, or `<dropped>` (a container
+    /// element keeps its place).
+    fn hidden_marker(&mut self, action: ValueAction, out: &mut Out<'_>) -> Res {
+        let t = out.types.fixed(Fixed::Redacted, out.rec)?;
+        self.out.element_start();
+        let marker = if action == ValueAction::Drop {
+            DROPPED_MARKER
+        } else {
+            REDACTED_MARKER
+        };
+        self.out.raw(marker, t);
+        Ok(())
+    }
+}
+
+/// The filters' actions for the first `n` fields of a namedtuple class `tp` (by the names in
+/// the `_fields` tuple of its class dict or a base's, read without running user code); empty
+/// for any other tuple subclass.
+///
+/// # Safety
+/// `tp` must be a live type object and the GIL must be held.
+unsafe fn field_actions(
+    tp: *mut ffi::PyTypeObject,
+    n: usize,
+    out: &mut Out<'_>,
+) -> Vec<ValueAction> {
+    // SAFETY: (whole body) `tp` is live (contract); its MRO tuple, the classes' dicts and the
+    // `_fields` tuple and its strings are borrowed from objects that outlive this call.
+    unsafe {
+        let mro = (*tp).tp_mro;
+        if mro.is_null() || ffi::PyTuple_Check(mro) == 0 {
+            return Vec::new();
+        }
+        for i in 0..ffi::PyTuple_Size(mro) {
+            let cls = ffi::PyTuple_GetItem(mro, i).cast::<ffi::PyTypeObject>();
+            if cls.is_null() || ((*cls).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) == 0 {
+                continue;
+            }
+            let dict = (*cls).tp_dict;
+            if dict.is_null() {
+                continue;
+            }
+            let names = ffi::PyDict_GetItemString(dict, c"_fields".as_ptr());
+            if names.is_null() || ffi::PyTuple_Check(names) == 0 {
+                continue;
+            }
+            let count = usize::try_from(ffi::PyTuple_Size(names))
+                .unwrap_or(0)
+                .min(n);
+            return (0..count)
+                .map(|j| {
+                    let name = ffi::PyTuple_GetItem(names, j as ffi::Py_ssize_t);
+                    match borrow_str(name) {
+                        Some(text) => out.attr_action(text),
+                        None => ValueAction::Allow,
+                    }
+                })
+                .collect();
+        }
+        if !ffi::PyErr_Occurred().is_null() {
+            ffi::PyErr_Clear();
+        }
+        Vec::new()
     }
 }

@@ -59,14 +59,18 @@ pub struct ValueEncoder<E: Encoding> {
 type Res = Result<(), RecorderFailure>;
 
 /// What the encoder needs besides the value: the type table and the records it declares
-/// types in, and the filters' verdict on attributes.
+/// types in, and the filters' verdict on attributes and dict keys.
 pub struct Out<'a> {
     /// The type table.
     pub types: &'a mut TypeRegistry,
     /// Where new `Type` records go.
     pub rec: &'a mut TraceWriter,
-    /// The filters' action for struct fields (attributes), by name; `None`: allow all.
+    /// The filters' action for struct fields (attributes) and `str` dict keys, by name, at
+    /// every depth; `None`: allow all.
     pub attrs: Option<&'a mut dyn FnMut(&str) -> ValueAction>,
+    /// Identifies what `attrs` decides (the scope's attribute fingerprint; 0 without
+    /// `attrs`): the container cache reuses bytes only under the same one.
+    pub attrs_token: u64,
 }
 
 impl<'a> Out<'a> {
@@ -76,6 +80,15 @@ impl<'a> Out<'a> {
             types,
             rec,
             attrs: None,
+            attrs_token: 0,
+        }
+    }
+
+    /// The filters' action for the attribute or dict key `name` (allow without filters).
+    pub fn attr_action(&mut self, name: &str) -> ValueAction {
+        match self.attrs.as_mut() {
+            Some(decide) => decide(name),
+            None => ValueAction::Allow,
         }
     }
 }
@@ -139,7 +152,8 @@ impl<E: Encoding> ValueEncoder<E> {
         self.out.bytes()
     }
 
-    /// A `Raw` marker value of a fixed type (`<redacted>`, `<dropped>`, ...); returns its bytes.
+    /// A `Raw` marker value of a fixed type ([`REDACTED_MARKER`](codetracer_trace_filter::REDACTED_MARKER),
+    /// `<dropped>`, ...); returns its bytes.
     pub fn marker(
         &mut self,
         fixed: Fixed,

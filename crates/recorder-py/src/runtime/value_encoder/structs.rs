@@ -4,7 +4,7 @@
 //! attribute filters (dropped fields leave the struct, redacted ones keep their name),
 //! summarised at the depth limit and cycle-safe.
 
-use codetracer_trace_filter::ValueAction;
+use codetracer_trace_filter::{ValueAction, REDACTED_MARKER};
 use codetracer_trace_stream::Encoding;
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -60,11 +60,11 @@ impl<E: Encoding> ValueEncoder<E> {
             collect_slots(o, tp, &mut names, &mut values, self.limits.max_elements);
             // Filters: dropped attributes leave the struct, redacted ones keep their name.
             let mut redacted: Vec<bool> = vec![false; names.len()];
-            if let Some(attrs) = out.attrs.as_mut() {
+            if out.attrs.is_some() {
                 let mut i = 0;
                 while i < names.len() {
                     let action = match borrow_str(names[i]) {
-                        Some(n) => attrs(n),
+                        Some(n) => out.attr_action(n),
                         None => ValueAction::Allow,
                     };
                     match action {
@@ -115,7 +115,7 @@ impl<E: Encoding> ValueEncoder<E> {
                         match (hidden, redacted_type) {
                             (true, Some(t)) => {
                                 self.out.element_start();
-                                self.out.raw("<redacted>", t);
+                                self.out.raw(REDACTED_MARKER, t);
                             }
                             _ => {
                                 self.encode_ptr(py, *v, depth + 1, out)?;

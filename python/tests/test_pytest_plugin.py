@@ -1,0 +1,240 @@
+"""The pytest plugin (``pytest --codetracer-dir DIR``): one trace per test, real pytest runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from codetracer_python_recorder.pytest_plugin import TRACE_PROPERTY, trace_dir_name
+from support import Trace, assert_balanced, assert_no_recorder_frames, decode, run_python, write
+
+CALC = """
+def mul(a, b):
+    product = a * b
+    return product
+"""
+
+CONFTEST = """
+import pytest
+
+@pytest.fixture
+def base():
+    start = 10
+    yield start
+    finished = True
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("fixture broke")
+"""
+
+SUITE = """
+import pytest
+from calc import mul
+
+def test_pass(base):
+    assert mul(base, 2) == 20
+
+def test_fail():
+    got = mul(3, 3)
+    assert got == 10
+
+def test_error(broken):
+    pass
+
+@pytest.mark.skip(reason="not today")
+def test_skipped():
+    pass
+
+@pytest.mark.xfail(reason="known")
+def test_xfail():
+    assert mul(1, 1) == 2
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_param(n):
+    assert mul(n, 1) == n
+
+class TestGroup:
+    def test_method(self):
+        assert mul(2, 5) == 10
+"""
+
+SUITE_ID = "test_suite.py"
+OUTCOMES = {
+    f"{SUITE_ID}::test_pass": "passed",
+    f"{SUITE_ID}::test_fail": "failed",
+    f"{SUITE_ID}::test_error": "error",
+    f"{SUITE_ID}::test_skipped": "skipped",
+    f"{SUITE_ID}::test_xfail": "xfailed",
+    f"{SUITE_ID}::test_param[1]": "passed",
+    f"{SUITE_ID}::test_param[2]": "passed",
+    f"{SUITE_ID}::TestGroup::test_method": "passed",
+}
+FAILING = {k for k, v in OUTCOMES.items() if v in ("failed", "error")}
+
+
+def _project(tmp_path: Path) -> Path:
+    proj = tmp_path / "proj"
+    write(proj / "calc.py", CALC)
+    write(proj / "conftest.py", CONFTEST)
+    write(proj / "test_suite.py", SUITE)
+    write(proj / "pytest.ini", "[pytest]\naddopts = -p no:cacheprovider\n")
+    return proj
+
+
+def _pytest(proj: Path, *args: str | Path) -> tuple[int, str]:
+    proc = run_python("-m", "pytest", "-rA", *args, cwd=proj)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _traces(root: Path) -> dict[str, Path]:
+    """node id -> trace directory, read from each trace's metadata."""
+    found = {}
+    for meta_file in root.glob("*/trace_metadata.json"):
+        meta = json.loads(meta_file.read_text())
+        found[meta["pytest"]["nodeid"]] = meta_file.parent
+    return found
+
+
+def test_inert_without_the_option(tmp_path: Path) -> None:
+    proj = _project(tmp_path)
+    status, out = _pytest(proj)
+    assert status == 1
+    # Only pytest's list of plugins names it.
+    assert [ln for ln in out.splitlines() if "codetracer" in ln and "plugins:" not in ln] == []
+    assert not list(proj.glob("**/trace_metadata.json"))
+
+
+def test_one_trace_per_test_with_outcomes_and_values(tmp_path: Path) -> None:
+    proj = _project(tmp_path)
+    plain_status, plain = _pytest(proj)
+    root = tmp_path / "traces"
+    status, out = _pytest(proj, f"--codetracer-dir={root}")
+    assert status == plain_status == 1
+    # pytest's own result lines are unchanged; the plugin only adds its summary section.
+    result_lines = [ln for ln in plain.splitlines() if ln.startswith(("PASSED", "FAILED", "ERROR",
+                    "SKIPPED", "XFAIL"))]  # fmt: skip
+    for line in result_lines:
+        assert line in out
+    assert "codetracer traces of failed tests" in out
+    traces = _traces(root)
+    assert set(traces) == set(OUTCOMES)
+    for nodeid, trace_dir in traces.items():
+        assert trace_dir.name == trace_dir_name(nodeid)
+        meta = Trace(trace_dir).metadata
+        block = meta["pytest"]
+        assert block["outcome"] == OUTCOMES[nodeid], nodeid
+        assert block["duration"] >= 0
+        assert (block["traceback"] is not None) == (nodeid in FAILING)
+        if nodeid in FAILING:
+            assert f"{nodeid}: {trace_dir}" in out
+    fail = Trace(traces[f"{SUITE_ID}::test_fail"])
+    assert "test_fail" in fail.function_names
+    assert [decode(v) for v in fail.returns_of("mul")] == [9]
+    assert 9 in fail.int_values("got")
+    assert "assert 9 == 10" in fail.metadata["pytest"]["traceback"]
+    passed = Trace(traces[f"{SUITE_ID}::test_pass"])
+    # setup + call + teardown: the fixture's code before and after its yield is recorded
+    assert {"base", "test_pass", "mul"} <= set(passed.function_names)
+    assert 10 in passed.int_values("start")
+    assert [decode(v) for v in passed.returns_of("mul")] == [20]
+    assert "test_fail" not in passed.function_names  # each trace holds its own test only
+    error = Trace(traces[f"{SUITE_ID}::test_error"])
+    assert "broken" in error.function_names
+    assert "fixture broke" in error.metadata["pytest"]["traceback"]
+    method = Trace(traces[f"{SUITE_ID}::TestGroup::test_method"])
+    assert "TestGroup.test_method" in method.function_names
+    for trace_dir in traces.values():
+        trace = Trace(trace_dir)
+        assert not any(
+            part in p for p in trace.function_paths for part in ("/_pytest/", "/pluggy/")
+        )
+        assert_balanced(trace)
+        assert_no_recorder_frames(trace)
+
+
+def test_only_failed_keeps_only_failing_tests(tmp_path: Path) -> None:
+    proj = _project(tmp_path)
+    root = tmp_path / "traces"
+    status, _ = _pytest(proj, f"--codetracer-dir={root}", "--codetracer-only-failed")
+    assert status == 1
+    traces = _traces(root)
+    assert set(traces) == FAILING
+    assert sorted(p.name for p in root.iterdir()) == sorted(trace_dir_name(n) for n in FAILING)
+
+
+def test_stop_at_first_failure(tmp_path: Path) -> None:
+    proj = _project(tmp_path)
+    root = tmp_path / "traces"
+    status, _ = _pytest(proj, f"--codetracer-dir={root}", "-x")
+    assert status == 1
+    assert set(_traces(root)) == {f"{SUITE_ID}::test_pass", f"{SUITE_ID}::test_fail"}
+
+
+def test_xdist_workers_give_the_same_traces(tmp_path: Path) -> None:
+    pytest.importorskip("xdist")
+    proj = _project(tmp_path)
+    root = tmp_path / "traces"
+    status, out = _pytest(proj, f"--codetracer-dir={root}", "-n", "2")
+    assert status == 1, out
+    traces = _traces(root)
+    assert set(traces) == set(OUTCOMES)
+    workers = {Trace(d).metadata["pytest"]["worker"] for d in traces.values()}
+    assert workers <= {"gw0", "gw1"} and workers
+    for nodeid, trace_dir in traces.items():
+        assert Trace(trace_dir).metadata["pytest"]["outcome"] == OUTCOMES[nodeid]
+    for nodeid in FAILING:
+        assert f"{nodeid}: {traces[nodeid]}" in out
+
+
+UNITTEST_STYLE = """
+import unittest
+from calc import mul
+
+class Legacy(unittest.TestCase):
+    def test_mul(self):
+        value = mul(6, 7)
+        self.assertEqual(value, 42)
+"""
+
+
+def test_unittest_testcases_collected_by_pytest(tmp_path: Path) -> None:
+    proj = _project(tmp_path)
+    write(proj / "test_legacy.py", UNITTEST_STYLE)
+    root = tmp_path / "traces"
+    status, _ = _pytest(proj, f"--codetracer-dir={root}", "test_legacy.py")
+    assert status == 0
+    traces = _traces(root)
+    assert set(traces) == {"test_legacy.py::Legacy::test_mul"}
+    trace = Trace(traces["test_legacy.py::Legacy::test_mul"])
+    assert "Legacy.test_mul" in trace.function_names
+    assert 42 in trace.int_values("value")
+    assert not any("/unittest/" in p for p in trace.function_paths)
+
+
+def test_trace_property_on_failing_reports(tmp_path: Path) -> None:
+    proj = _project(tmp_path)
+    root = tmp_path / "traces"
+    write(
+        proj / "conftest.py",
+        CONFTEST
+        + f"""
+def pytest_runtest_logreport(report):
+    if report.failed:
+        props = dict(report.user_properties)
+        print("PROP", report.nodeid, props.get({TRACE_PROPERTY!r}))
+""",
+    )
+    proc = run_python("-m", "pytest", "-s", f"--codetracer-dir={root}", "test_suite.py::test_fail",
+                      cwd=proj)  # fmt: skip
+    line = next(ln for ln in proc.stdout.splitlines() if "PROP " in ln)
+    nodeid = f"{SUITE_ID}::test_fail"
+    assert line.endswith(f"PROP {nodeid} {root / trace_dir_name(nodeid)}")
+
+
+def test_nodeid_names_are_distinct_and_safe() -> None:
+    a, b = trace_dir_name("t.py::t[a/b]"), trace_dir_name("t.py::t[a_b]")
+    assert a != b
+    for name in (a, b, trace_dir_name("x" * 500), trace_dir_name("::")):
+        assert "/" not in name and len(name) < 100 and name
