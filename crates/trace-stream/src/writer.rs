@@ -268,6 +268,11 @@ impl TraceWriter {
         self.sink.resume()
     }
 
+    /// Restarts the writer thread at the next record (see [`TraceSink::resume_at_next_record`]).
+    pub fn resume_at_next_record(&self) {
+        self.sink.resume_at_next_record();
+    }
+
     /// Ends the events file.
     pub fn finish(self) -> Result<Finished> {
         let steps = self.steps;

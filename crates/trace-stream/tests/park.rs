@@ -4,7 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use codetracer_trace_reader::{create_trace_reader, TraceEventsFileFormat};
+mod common;
+
 use codetracer_trace_stream::types::{
     TraceLowLevelEvent, TypeId, TypeKind, TypeSpecificInfo, ValueRecord,
 };
@@ -75,13 +76,7 @@ fn a_parked_writer_has_no_thread_and_resumes_the_same_stream() {
             .filter(|e| matches!(e, TraceLowLevelEvent::Step(_)))
             .count();
         assert_eq!(stepped as u64, steps);
-        let reference_format = match format {
-            TraceFormat::Binary => TraceEventsFileFormat::Binary,
-            TraceFormat::Json => TraceEventsFileFormat::Json,
-        };
-        let theirs = create_trace_reader(reference_format)
-            .load_trace_events(&dir.events)
-            .unwrap();
+        let theirs = common::reference_records(&dir.events, format);
         assert_eq!(theirs.len() as u64, done.records);
     }
 }
