@@ -157,7 +157,7 @@ def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | N
 
 
 def _start_or_report[T](start: Callable[[], T | None], context: str, what: str) -> T | None:
-    """``start()``, or ``None`` after one error line on stderr saying why it failed (``context``)."""
+    """``start()``, or ``None`` after one error line on stderr saying why (``context``)."""
     try:
         return start()
     except Exception as raised:  # noqa: BLE001 - starting from the environment must never fail
