@@ -8,7 +8,8 @@
         main()
 
 or from the shell: ``python -m codetracer_python_recorder app.py``. With ``CODETRACER_TRACE``
-set, importing this package starts recording at once and stops at interpreter exit.
+set, the interpreter imports this package while it starts (``codetracer_python_recorder.pth``),
+which starts recording at once and stops at interpreter exit.
 """
 
 from __future__ import annotations

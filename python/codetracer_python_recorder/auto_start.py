@@ -31,7 +31,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypedDict, cast
 
@@ -125,25 +125,30 @@ def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | N
     Problems are reported on stderr, never raised.
     """
     names = session_var_names()
-    try:
-        raw = os.environ if environ is None else environ
-        child_value = raw.get(children.ENV_CHILD_SESSION, "").strip()
-        env = session_vars(environ)
-        trace_dir = env["trace"]
-        if not (child_value or trace_dir) or launched_as_cli():
-            return None
-        if child_value:
-            return _start_as_child(child_value)
-        if trace_dir is None:
-            return None
-        fmt = normalize_format(env["format"] or DEFAULT_FORMAT, source=str(names["format"]))
-        session = start_session(trace_dir, fmt, program=program_of(), args=sys.argv[1:])
-    except Exception as raised:  # noqa: BLE001 - importing the package must never fail
-        exc = (
-            raised if isinstance(raised, RecorderError) else unexpected_error(raised, "auto-start")
-        )
-        untraced = f"({names['trace']} is set; the program runs untraced)"
-        print(f"{format_error(exc)} {untraced}", file=sys.stderr)
+    untraced = f"{names['trace']} is set; the program runs untraced"
+    raw = os.environ if environ is None else environ
+    child_value = raw.get(children.ENV_CHILD_SESSION, "").strip()
+    env = _start_or_report(lambda: session_vars(environ), untraced, "auto-start")
+    if env is None:
+        return None
+    trace_dir = env["trace"]
+    if not (child_value or trace_dir) or launched_as_cli():
+        return None
+    if child_value:
+        return _start_as_child(child_value)
+    if trace_dir is None:
+        return None
+    session = _start_or_report(
+        lambda: start_session(
+            trace_dir,
+            normalize_format(env["format"] or DEFAULT_FORMAT, source=str(names["format"])),
+            program=program_of(),
+            args=sys.argv[1:],
+        ),
+        untraced,
+        "auto-start",
+    )
+    if session is None:
         return None
     watcher = ExitWatcher()
     watcher.install()
@@ -151,23 +156,23 @@ def start_from_env(environ: Mapping[str, str] | None = None) -> TraceSession | N
     return session
 
 
+def _start_or_report[T](start: Callable[[], T | None], context: str, what: str) -> T | None:
+    """``start()``, or ``None`` after one error line on stderr saying why (``context``)."""
+    try:
+        return start()
+    except Exception as raised:  # noqa: BLE001 - starting from the environment must never fail
+        exc = raised if isinstance(raised, RecorderError) else unexpected_error(raised, what)
+        print(f"{format_error(exc)} ({context})", file=sys.stderr)
+    return None
+
+
 def _start_as_child(value: str) -> TraceSession | None:
     """Record this process as the child of the recording that left ``value`` for it."""
-    try:
-        started = core.start_child_tracing(value, program=program_of(), args=sys.argv[1:])
-    except RecorderError as exc:
-        print(
-            f"{format_error(exc)} (a child of a recorded process; it runs untraced)",
-            file=sys.stderr,
-        )
-        return None
-    except Exception as exc:  # noqa: BLE001 - importing the package must never fail
-        print(
-            f"codetracer: error[ERR_INTERNAL]: recording a child process failed: {exc!r} "
-            "(it runs untraced)",
-            file=sys.stderr,
-        )
-        return None
+    started = _start_or_report(
+        lambda: core.start_child_tracing(value, program=program_of(), args=sys.argv[1:]),
+        "a child of a recorded process; it runs untraced",
+        "recording a child process",
+    )
     if started is None:
         return None  # the parent does not follow its children
     trace_dir, fmt = started

@@ -19,52 +19,49 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import NoReturn
 
 StopFn = Callable[[int | None], None]
 """Stops the active recording (if any) with this exit status; never raises."""
 
-_installed = False
+_stop: list[StopFn] = []
+"""The stop function of :func:`install` (empty until then)."""
 
-PathArg = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 
-
-def _can_exec(path: PathArg | int) -> bool:
+def _can_exec(path: object) -> bool:
     if isinstance(path, int):
         return True  # execve on a file descriptor: assume it works
     try:
-        return os.path.isfile(path) and os.access(path, os.X_OK)
+        return os.path.isfile(path) and os.access(path, os.X_OK)  # type: ignore[arg-type]
     except (OSError, ValueError, TypeError):
         return False
 
 
+def _before_exit(status: int) -> None:
+    for stop in _stop:
+        stop(status)
+
+
+def _before_exec(path: object, *_args: object, **_kwargs: object) -> None:
+    if _can_exec(path):
+        for stop in _stop:
+            stop(None)
+
+
+def _first[**P](before: Callable[P, None], real: Callable[P, NoReturn]) -> Callable[P, NoReturn]:
+    @functools.wraps(real)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> NoReturn:
+        before(*args, **kwargs)
+        real(*args, **kwargs)
+
+    return wrapper
+
+
 def install(stop: StopFn) -> None:
     """Wrap ``os._exit``, ``os.execv`` and ``os.execve`` (once per process)."""
-    global _installed  # noqa: PLW0603 - one set of wrappers per process
-    if _installed:
+    if _stop:
         return
-    real_exit = os._exit
-    real_execv = os.execv
-    real_execve = os.execve
-
-    @functools.wraps(real_exit)
-    def _exit(status: int) -> NoReturn:
-        stop(status)
-        real_exit(status)
-
-    @functools.wraps(real_execv)
-    def execv(path: PathArg, argv: Any, /) -> NoReturn:
-        if _can_exec(path):
-            stop(None)
-        real_execv(path, argv)
-
-    @functools.wraps(real_execve)
-    def execve(path: PathArg | int, argv: Any, env: Any, /) -> NoReturn:
-        if _can_exec(path):
-            stop(None)
-        real_execve(path, argv, env)
-
-    os._exit = _exit
-    os.execv = execv
-    os.execve = execve  # type: ignore[assignment]
-    _installed = True
+    _stop.append(stop)
+    os._exit = _first(_before_exit, os._exit)
+    os.execv = _first(_before_exec, os.execv)
+    os.execve = _first(_before_exec, os.execve)

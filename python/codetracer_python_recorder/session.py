@@ -191,14 +191,13 @@ def _stop_before_the_process_ends(status: int | None) -> None:
 
 
 def _after_fork_in_child() -> None:
-    """In a forked child: the parent's recording is replaced by the child's own, or ends."""
+    """In a forked child: follow the native core's hook with this process's session object.
+
+    The core's hook (it runs first) replaced the parent's recording by the child's own, or
+    dropped it.
+    """
     global _active  # noqa: PLW0603 - the one process-wide session
-    try:
-        child_dir = core.after_fork_in_child()
-    except RecorderError as exc:
-        print(f"{format_error(exc)} (in the forked child {os.getpid()}, which runs untraced)",
-              file=sys.stderr)  # fmt: skip
-        child_dir = None
+    child_dir = core.active_trace_dir()
     if child_dir is None:
         _active = None
         return

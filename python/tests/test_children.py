@@ -60,6 +60,9 @@ def launch(arg):
 
 print(launch("7"))
 print(subprocess.run(["/bin/echo", "not python"], capture_output=True, text=True).stdout.strip())
+if len(sys.argv) > 1:  # a preexec_fn makes subprocess fork through CPython's fork hooks
+    done = subprocess.run([sys.executable, "child.py", "8"], preexec_fn=lambda: None)
+    print("with preexec_fn", done.returncode)
 """
 
 CHILD = """
@@ -204,6 +207,17 @@ def test_subprocess_python_child_is_recorded_and_other_programs_are_left_alone(
     assert child.metadata["args"] == ["7"]
     assert [decode(r) for r in child.returns_of("triple")] == [21]
     assert "launch" not in child.call_names()
+
+
+def test_subprocess_with_preexec_fn_records_the_program_not_the_fork(tmp_path: Path) -> None:
+    write(tmp_path / "child.py", CHILD)
+    traced, untraced, trace = _both(tmp_path, SUBPROCESS, "preexec")
+    assert_same_as_untraced(traced, untraced)
+    assert traced.stdout.splitlines()[-1] == "with preexec_fn 3"
+    entries = child_entries(trace)
+    assert [e["started_by"] for e in entries] == ["spawn", "spawn"]  # no trace of the fork
+    assert sorted(e["argv"][-1] for e in entries) == ["7", "8"]
+    assert all(c.calls_of("triple") for c in child_traces(trace))
 
 
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])

@@ -158,3 +158,35 @@ def test_forty_forks_while_the_writer_is_busy(fmt: str, tmp_path: Path) -> None:
     assert sorted(c.metadata["process_exit_status"]["code"] for c in kids) == sorted(
         r % 3 for r in range(40)
     )
+
+
+NATIVE_ONLY = """
+import os
+from codetracer_python_recorder_core import _native
+
+def child_work():
+    return 5
+
+_native.start_tracing({trace!r}, {fmt!r})
+pid = os.fork()
+if pid == 0:
+    child_work()
+    os._exit(0)
+print("status", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+_native.stop_tracing(0)
+"""
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_fork_is_safe_however_the_recording_started(fmt: str, tmp_path: Path) -> None:
+    # The native core registers its fork hooks itself: a recording started without the
+    # Python layer forks safely too.
+    trace_dir = tmp_path / "trace"
+    script = write(tmp_path / "prog.py", NATIVE_ONLY.format(trace=str(trace_dir), fmt=fmt))
+    proc = run_python(script, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "status 0\n"
+    assert proc.stderr == ""
+    trace = Trace(trace_dir)
+    check_trace(trace)
+    assert "child_work" not in trace.call_names()

@@ -52,6 +52,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python_api::before_fork, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::after_fork_in_parent, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::active_trace_dir, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::child_session_env, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::start_child_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(reading::read_trace, m)?)?;
@@ -67,6 +68,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(policy_ffi::configure_policy, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::configure_policy_from_env, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::policy_snapshot, m)?)?;
+    session::fork::register_hooks(m)?;
     m.add_function(wrap_pyfunction!(policy_ffi::resolve_policy, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::session_env, m)?)?;
     m.add_function(wrap_pyfunction!(policy_ffi::session_env_names, m)?)?;

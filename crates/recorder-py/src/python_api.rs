@@ -167,12 +167,27 @@ pub fn after_fork_in_parent(py: Python<'_>) {
 
 /// `os.register_at_fork(after_in_child=...)`: drops the recording inherited from the parent
 /// (nothing is written to the parent's files) and, when the parent follows its children,
-/// starts the child's own; returns the child's trace directory, or `None`.
+/// starts the child's own (not in the child of a `subprocess` `preexec_fn`, which execs). A
+/// failure to start is one line on stderr; the child runs untraced.
 #[pyfunction]
-pub fn after_fork_in_child(py: Python<'_>) -> PyResult<Option<String>> {
-    crate::errors::catch_panic("fork", || session::fork::after_fork_in_child(py))
-        .map(|dir| dir.map(|d| d.display().to_string()))
-        .map_err(|e| e.into_pyerr(py))
+pub fn after_fork_in_child(py: Python<'_>) {
+    let record = !session::fork::forked_by_subprocess(py);
+    if let Err(e) =
+        crate::errors::catch_panic("fork", || session::fork::after_fork_in_child(py, record))
+    {
+        eprintln!(
+            "codetracer: error[{}]: {} (in the forked child {}, which runs untraced)",
+            e.code,
+            e.message,
+            std::process::id()
+        );
+    }
+}
+
+/// The trace directory of the active recording (`None`: nothing is recording).
+#[pyfunction]
+pub fn active_trace_dir() -> Option<String> {
+    session::active_dir().map(|d| d.display().to_string())
 }
 
 /// The value of `ENV_CHILD_SESSION` that tells this recording's child processes where and

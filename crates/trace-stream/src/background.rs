@@ -161,6 +161,7 @@ impl BackgroundFile {
                 park: Arc::clone(&park_flag),
             },
             path: path.to_path_buf(),
+            pending: None,
         });
         Ok(Self {
             path: path.to_path_buf(),
@@ -176,10 +177,10 @@ impl BackgroundFile {
 
     /// Ends the writer thread, keeping its state (open file, encoder, channels), so that the
     /// process can `fork()` without a recorder thread: call before `fork()` and
-    /// [`resume`](Self::resume) afterwards in the parent. The thread stops after the chunk
-    /// it is writing; chunks still queued stay queued for the next thread (so parking costs
-    /// at most one chunk's compression, not a whole queue's). Returns when the thread has
-    /// exited; a no-op when already parked.
+    /// [`resume`](Self::resume) afterwards in the parent. The thread stops within the slice
+    /// it is writing (the rest of that chunk and the chunks still queued wait for the next
+    /// thread), so parking costs one slice's compression, not a queue's. Returns when the
+    /// thread has exited; a no-op when already parked.
     pub fn park(&mut self) -> Result<()> {
         self.check_owner()?;
         if self.handle.is_none() {
@@ -204,7 +205,8 @@ impl BackgroundFile {
     }
 
     /// Starts a new writer thread with the state [`park`](Self::park) kept (a no-op when not
-    /// parked).
+    /// parked). Every operation that needs the thread (`send`, `flush`, `finish`) resumes a
+    /// parked writer itself.
     pub fn resume(&mut self) -> Result<()> {
         self.check_owner()?;
         if let Some(writer) = self.parked.take() {
@@ -216,6 +218,16 @@ impl BackgroundFile {
     /// Whether the writer thread is parked.
     pub fn is_parked(&self) -> bool {
         self.parked.is_some()
+    }
+
+    /// Asks for a resume at the next record rather than now: raises the [`due`](Self::due)
+    /// flag, so the recording side hands its partial chunk over at its next record, and that
+    /// [`send`](Self::send) starts the thread (for a caller that must not start a thread
+    /// at this moment).
+    pub fn resume_at_next_record(&self) {
+        if self.parked.is_some() {
+            self.due.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Fails in a process that did not create the file (a forked child).
@@ -250,19 +262,17 @@ impl BackgroundFile {
     /// make everything so far durable afterwards.
     pub fn send(&mut self, bytes: Vec<u8>, sync: bool) -> Result<()> {
         self.check_owner()?;
+        self.resume()?;
         if sync {
             self.due.store(false, Ordering::Relaxed);
         }
         self.post(Message::Chunk { bytes, sync })
     }
 
-    /// Pushes everything handed over so far into the file and waits until it is there
-    /// (while parked: nothing was written since the thread was parked; nothing to do).
+    /// Pushes everything handed over so far into the file and waits until it is there.
     pub fn flush(&mut self) -> Result<()> {
         self.check_owner()?;
-        if self.parked.is_some() {
-            return Ok(()); // nothing was written since: the thread would only sync
-        }
+        self.resume()?;
         let (done, wait) = sync_channel(1);
         self.post(Message::Flush(done))?;
         if wait.recv().is_err() {
@@ -493,6 +503,41 @@ struct Writer {
     out: Out,
     chunks: Chunks,
     path: PathBuf,
+    /// The rest of a chunk a park interrupted.
+    pending: Option<Pending>,
+}
+
+/// A chunk being written, `done` bytes of it so far.
+struct Pending {
+    bytes: Vec<u8>,
+    done: usize,
+    sync: bool,
+}
+
+/// A chunk is written in slices of this size, the park flag checked between them: parking
+/// waits for one slice's compression (~0.1 ms), not a whole chunk's.
+const SLICE_BYTES: usize = 64 * 1024;
+
+/// Writes `chunk` slice by slice; returns what is left when a park was requested meanwhile.
+fn write_chunk(
+    out: &mut dyn Output,
+    chunks: &Chunks,
+    mut chunk: Pending,
+) -> std::io::Result<Option<Pending>> {
+    while chunk.done < chunk.bytes.len() {
+        let end = (chunk.done + SLICE_BYTES).min(chunk.bytes.len());
+        out.write(&chunk.bytes[chunk.done..end])?;
+        chunk.done = end;
+        if end < chunk.bytes.len() && chunks.park.load(Ordering::SeqCst) {
+            return Ok(Some(chunk));
+        }
+    }
+    let Pending { bytes, sync, .. } = chunk;
+    chunks.recycle(bytes);
+    if sync {
+        out.sync()?;
+    }
+    Ok(None)
 }
 
 /// Starts a writer thread; it blocks every signal (see [`crate::signals`]).
@@ -505,9 +550,19 @@ fn spawn(writer: Box<Writer>, path: &Path) -> Result<JoinHandle<ThreadResult>> {
     .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))
 }
 
-fn pump(out: &mut dyn Output, chunks: &Chunks) -> std::io::Result<Stop> {
+fn pump(
+    out: &mut dyn Output,
+    chunks: &Chunks,
+    pending: &mut Option<Pending>,
+) -> std::io::Result<Stop> {
     let mut last_tick = Instant::now();
     loop {
+        if let Some(chunk) = pending.take() {
+            *pending = write_chunk(out, chunks, chunk)?;
+        }
+        if chunks.park_requested() {
+            return Ok(Stop::Park); // with the rest of an interrupted chunk in `pending`
+        }
         let next = chunks.next();
         if matches!(next, Next::Tick) || last_tick.elapsed() >= TICK {
             last_tick = Instant::now();
@@ -515,11 +570,11 @@ fn pump(out: &mut dyn Output, chunks: &Chunks) -> std::io::Result<Stop> {
         }
         match next {
             Next::Message(Message::Chunk { bytes, sync }) => {
-                out.write(&bytes)?;
-                chunks.recycle(bytes);
-                if sync {
-                    out.sync()?;
-                }
+                *pending = Some(Pending {
+                    bytes,
+                    done: 0,
+                    sync,
+                });
             }
             Next::Message(Message::Flush(done)) => {
                 out.sync()?;
@@ -529,16 +584,19 @@ fn pump(out: &mut dyn Output, chunks: &Chunks) -> std::io::Result<Stop> {
             Next::Tick => chunks.tick(),
             Next::End => return Ok(Stop::End),
         }
-        if chunks.park_requested() {
-            return Ok(Stop::Park);
-        }
     }
 }
 
 fn run(mut writer: Box<Writer>) -> ThreadResult {
-    let stop = match &mut writer.out {
-        Out::Plain(out) => pump(out, &writer.chunks),
-        Out::Zstd(out) => pump(out, &writer.chunks),
+    let Writer {
+        out,
+        chunks,
+        pending,
+        ..
+    } = &mut *writer;
+    let stop = match out {
+        Out::Plain(out) => pump(out, chunks, pending),
+        Out::Zstd(out) => pump(out, chunks, pending),
     }
     .map_err(|e| e.to_string())?;
     if let Stop::Park = stop {

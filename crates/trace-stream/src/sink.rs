@@ -125,6 +125,12 @@ impl TraceSink {
         self.file.resume()
     }
 
+    /// Restarts the writer thread at the next record instead of now (see
+    /// [`BackgroundFile::resume_at_next_record`]).
+    pub fn resume_at_next_record(&self) {
+        self.file.resume_at_next_record();
+    }
+
     /// Ends the stream; returns (records, file bytes).
     pub fn finish(mut self) -> Result<(u64, u64)> {
         self.chunk.extend_from_slice(match self.format {

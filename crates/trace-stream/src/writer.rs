@@ -390,6 +390,14 @@ impl TraceWriter {
         }
     }
 
+    /// Restarts the writer thread at the next record (see [`TraceSink::resume_at_next_record`]).
+    pub fn resume_at_next_record(&self) {
+        match &self.backend {
+            Backend::Sink(s) => s.resume_at_next_record(),
+            Backend::Ctfs(w) => w.resume_at_next_record(),
+        }
+    }
+
     /// Ends the events file.
     pub fn finish(self) -> Result<Finished> {
         let steps = self.steps;

@@ -4,7 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use codetracer_trace_reader::{create_trace_reader, TraceEventsFileFormat};
+mod common;
+
 use codetracer_trace_stream::types::{
     TraceLowLevelEvent, TypeId, TypeKind, TypeSpecificInfo, ValueRecord,
 };
@@ -75,15 +76,9 @@ fn a_parked_writer_has_no_thread_and_resumes_the_same_stream() {
             .filter(|e| matches!(e, TraceLowLevelEvent::Step(_)))
             .count();
         assert_eq!(stepped as u64, steps);
-        let reference_format = match format {
-            TraceFormat::Binary => TraceEventsFileFormat::Binary,
-            TraceFormat::Json => TraceEventsFileFormat::Json,
-            // Not a format of the reference reader (ctfscheck reads `.ct` in the Python tests).
-            TraceFormat::Ctfs => continue,
+        let Some(theirs) = common::reference_records(&dir.events, format) else {
+            continue;
         };
-        let theirs = create_trace_reader(reference_format)
-            .load_trace_events(&dir.events)
-            .unwrap();
         assert_eq!(theirs.len() as u64, done.records);
     }
 }

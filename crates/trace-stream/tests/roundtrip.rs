@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use codetracer_trace_reader::{create_trace_reader, TraceEventsFileFormat};
+mod common;
+
 use codetracer_trace_stream::types::{
     EventLogKind, TraceLowLevelEvent, TypeId, TypeKind, TypeSpecificInfo, ValueRecord,
 };
@@ -183,15 +184,9 @@ fn traces_read_back_with_our_reader_and_codetracers_reader() {
         assert_eq!(events.len() as u64, records);
         check_events(&events);
 
-        let reference_format = match format {
-            TraceFormat::Binary => TraceEventsFileFormat::Binary,
-            TraceFormat::Json => TraceEventsFileFormat::Json,
-            // codetracer_trace_reader reads no CTFS (tests/ctfs.rs checks containers).
-            TraceFormat::Ctfs => continue,
+        let Some(theirs) = common::reference_records(&dir.events, format) else {
+            continue;
         };
-        let theirs = create_trace_reader(reference_format)
-            .load_trace_events(&dir.events)
-            .unwrap();
         assert_eq!(theirs.len() as u64, records);
         check_events(&theirs);
     }

@@ -33,6 +33,7 @@ __all__ = [
     "TraceIterator",
     "UsageError",
     "__version__",
+    "active_trace_dir",
     "after_fork_in_child",
     "after_fork_in_parent",
     "announce_fd_write",
@@ -152,13 +153,16 @@ def before_fork() -> None:
 def after_fork_in_parent() -> None:
     """``os.register_at_fork(after_in_parent=...)``: restart the writer thread."""
 
-def after_fork_in_child() -> str | None:
+def after_fork_in_child() -> None:
     """``os.register_at_fork(after_in_child=...)``: drop the recording inherited from the parent.
 
     Nothing is written to the parent's files. When the parent follows its children, the child
-    starts its own recording into ``PARENT/children/<pid>-<n>/``: returns that directory
-    (else ``None``).
+    starts its own recording into ``PARENT/children/<pid>-<n>/`` (not the child of a
+    ``subprocess`` ``preexec_fn``). Registered by the module itself when it is imported.
     """
+
+def active_trace_dir() -> str | None:
+    """The trace directory of the active recording (``None``: nothing is recording)."""
 
 def child_session_env() -> str | None:
     """The ``ENV_CHILD_SESSION`` value for the active recording's children (``None``: none)."""

@@ -229,6 +229,11 @@ pub fn start_child(
     Ok(dir)
 }
 
+/// The trace directory of the active recording.
+pub fn active_dir() -> Option<PathBuf> {
+    session().as_ref().map(|active| active.paths.dir.clone())
+}
+
 /// The `CODETRACER_CHILD_SESSION` value for the children of the active recording.
 pub fn child_session_value() -> Option<String> {
     session()

@@ -277,6 +277,13 @@ impl RuntimeTracer {
         }
     }
 
+    /// Lets the next record restart the writer thread (see `session::fork`).
+    pub fn resume_writer_at_next_record(&self) {
+        if let Some(rec) = self.rec.as_ref() {
+            rec.resume_at_next_record();
+        }
+    }
+
     /// After `fork()`, in the parent: restarts the writer thread; the stream goes on.
     pub fn resume_writer(&mut self) {
         if let Some(rec) = self.rec.as_mut() {
