@@ -228,6 +228,60 @@ fn values_are_cut_at_the_node_budget() {
     }
 }
 
+/// Summaries at the depth limit name the class (names are cached per class): renaming a
+/// class (`__qualname__`, `__module__`) shows at the next encoding by the same encoder.
+#[test]
+fn summaries_follow_renamed_classes() {
+    let limits = ValueLimits {
+        max_depth: 1,
+        ..defaults()
+    };
+    Python::attach(|py| {
+        let globals = pyo3::types::PyDict::new(py);
+        let setup = "__name__ = 'm'\nclass T(tuple): pass\nclass O:\n    def __init__(self): self.a = 1\nv = [T((1, 2)), O()]";
+        py.run(
+            &std::ffi::CString::new(setup).unwrap(),
+            Some(&globals),
+            None,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut rec = TraceWriter::create(&dir.path().join("t"), TraceFormat::Binary).unwrap();
+        let mut types = TypeRegistry::new();
+        types.declare_none(&mut rec).unwrap();
+        let mut enc = ValueEncoder::<Cbor>::new(limits);
+        let mut texts = |enc: &mut ValueEncoder<Cbor>| -> Vec<String> {
+            let v = py.eval(c"v", Some(&globals), None).unwrap();
+            match enc
+                .encode_record(py, &v, &mut Out::new(&mut types, &mut rec))
+                .unwrap()
+            {
+                ValueRecord::Sequence { elements, .. } => elements
+                    .iter()
+                    .map(|e| match e {
+                        ValueRecord::Raw { r, .. } => r.clone(),
+                        other => panic!("{other:?}"),
+                    })
+                    .collect(),
+                other => panic!("{other:?}"),
+            }
+        };
+        let want = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+        let first = texts(&mut enc);
+        assert_eq!(first, want("<m.T of 2 items>", "<m.O object>"));
+        py.run(
+            c"T.__qualname__ = 'Renamed'\nO.__module__ = 'elsewhere'",
+            Some(&globals),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            texts(&mut enc),
+            want("<m.Renamed of 2 items>", "<elsewhere.O object>")
+        );
+    });
+}
+
 #[test]
 fn containers_are_bounded_with_an_elision_marker() {
     let limits = ValueLimits {

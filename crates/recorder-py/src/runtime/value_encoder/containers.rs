@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use super::container_cache::{self, Reuse};
 use super::{Out, Res, ValueEncoder};
 use crate::runtime::ffi_str::borrow_str;
-use crate::runtime::types::{class_name, Fixed};
+use crate::runtime::types::Fixed;
 use codetracer_trace_stream::Shape;
 
 impl<E: Encoding> ValueEncoder<E> {
@@ -77,8 +77,8 @@ impl<E: Encoding> ValueEncoder<E> {
             }
             if depth >= self.limits.max_depth {
                 let t = out.types.fixed(Fixed::Elided, out.rec)?;
-                self.out
-                    .raw(&format!("<{} of {len} items>", class_name(tp)), t);
+                let text = format!("<{} of {len} items>", self.names.get(tp));
+                self.out.raw(&text, t);
                 return Ok(());
             }
             let shape = if is_tuple {

@@ -18,9 +18,11 @@
 //! This file holds the encoder, its entry points and the dispatch by object type; one file per
 //! kind of value does the rest: `scalars.rs` (int, float, str, bytes), `containers.rs` (list,
 //! tuple, dict, set, frozenset) with [`container_cache`], `structs.rs` (instances of Python
-//! classes) and `describe.rs` (exceptions and opaque objects, the `allow_repr` policy).
+//! classes), `describe.rs` (exceptions and opaque objects, the `allow_repr` policy) and
+//! `class_names.rs` (the names of summarised values' classes, computed once per class).
 
 mod any_format;
+mod class_names;
 pub mod container_cache;
 mod containers;
 mod describe;
@@ -35,6 +37,7 @@ use pyo3::prelude::*;
 
 use super::types::{class_name, Fixed, TypeRegistry};
 use crate::errors::RecorderFailure;
+use class_names::ClassNames;
 use codetracer_trace_stream::{Encoding, TraceWriter, ValueOut};
 use container_cache::ContainerCache;
 
@@ -58,6 +61,8 @@ pub struct ValueEncoder<E: Encoding> {
     /// Scratch text for cut strings.
     text: String,
     containers: ContainerCache,
+    /// Names of the classes of summarised values.
+    names: ClassNames,
     /// Nodes of the value being encoded so far (see [`ValueLimits::max_nodes`]): one per
     /// scalar, container, object and dict entry, whether encoded or copied from the cache.
     nodes: usize,
@@ -116,6 +121,7 @@ impl<E: Encoding> ValueEncoder<E> {
             out: ValueOut::new(),
             text: String::new(),
             containers: ContainerCache::default(),
+            names: ClassNames::default(),
             nodes: 0,
             cuts: 0,
         }
