@@ -4,7 +4,7 @@ Usage: python benches/run.py [--reps N] [--stdlib-reps N] [--only fib,loop] [--q
 
 --quick means 3 repetitions (5 rounds for stdlib_heavy).
 
-Call-heavy workloads (fib, loop, strings, oo, gen_exc): the untraced run at scale S takes
+Call-heavy workloads (fib, loop, strings, oo, gen_exc, objsim): the untraced run at scale S takes
 ~0.2 s (S is calibrated). Runs alternate untraced/traced, each is repeated, medians are used.
 Startup costs cancel out by subtracting the scale-1 run:
 
@@ -67,7 +67,7 @@ TARGETS = {
     "rss_growth_mb_10x": 20,
     "stdlib_overhead_pct": 10,
 }
-CALL_HEAVY = ("fib", "loop", "strings", "oo", "gen_exc")
+CALL_HEAVY = ("fib", "loop", "strings", "oo", "gen_exc", "objsim")
 
 
 @dataclass

@@ -226,7 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-string-length",
         metavar="N",
         default=None,
-        help="characters recorded per string (default: 1000)",
+        help="characters recorded per string, hexadecimal digits per int (default: 1000)",
+    )
+    filt.add_argument(
+        "--max-value-nodes",
+        metavar="N",
+        default=None,
+        help="nodes recorded per value, all levels together (default: 1000)",
     )
     filt.add_argument(
         "--allow-repr",

@@ -29,6 +29,7 @@ class PolicySnapshot(TypedDict):
     max_value_depth: int
     max_container_elements: int
     max_string_length: int
+    max_value_nodes: int
     allow_repr: bool
     trace_mode: str
     """Four octal digits, e.g. ``"0600"``."""

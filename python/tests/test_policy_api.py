@@ -31,6 +31,7 @@ DEFAULTS = {
     "max_value_depth": 3,
     "max_container_elements": 100,
     "max_string_length": 1000,
+    "max_value_nodes": 1000,
     "allow_repr": False,
     "trace_mode": "0600",
 }
@@ -49,6 +50,7 @@ INVALID_ENV = {
     "CODETRACER_MAX_VALUE_DEPTH": "0",
     "CODETRACER_MAX_CONTAINER_ELEMENTS": "-5",
     "CODETRACER_MAX_STRING_LENGTH": "lots",
+    "CODETRACER_MAX_VALUE_NODES": "15",
     "CODETRACER_ALLOW_REPR": "okay",
     "CODETRACER_TRACE_MODE": "0755",
 }

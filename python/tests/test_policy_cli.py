@@ -72,6 +72,57 @@ def test_value_limits_from_the_environment_and_flag_precedence(tmp_path: Path) -
     assert longest_string(flag_wins, "text") == 100
 
 
+BUDGET = """
+class P:
+    def __init__(self, i):
+        self.i = i
+        self.tags = ["a", "b", "c", "d", "e"]
+        self.meta = {"k": i}
+grid = [P(i) for i in range(200)]
+digits = 7**5000 * -1
+n = len(grid)
+"""
+NODES_MARKER = "…<max_value_nodes>"
+
+
+def test_node_budget_and_big_ints_are_cut_with_markers(tmp_path: Path) -> None:
+    """--max-value-nodes (and its variable) bounds one value's nodes; an int of more hex
+    digits than the string limit is its leading digits and a marker (both read back)."""
+    script = tmp_path / "budget.py"
+    write(script, BUDGET)
+
+    def grid_and_digits(*flags: str, env: dict[str, str] | None = None) -> tuple[dict, dict]:
+        out = tmp_path / "t"
+        proc = run_cli("--format", "json", "--trace-dir", "t", *flags, script, cwd=tmp_path, env=env)
+        assert proc.returncode == 0, proc.stderr
+        view = Trace(out)
+        return view.values("grid")[-1], view.values("digits")[-1]
+
+    grid, digits = grid_and_digits()
+    # Default budget 1000: 100 elements shown (the element limit), 12 nodes each: from the 84th
+    # on they are cut.
+    elements = grid["elements"]
+    assert len(elements) == 101 and "+100 more" in elements[-1]["r"]
+    assert elements[0]["kind"] == "Struct"
+    assert elements[82]["kind"] == "Struct"
+    assert all(e.get("r") == NODES_MARKER for e in elements[84:100]), elements[84:100]
+    # 5000 * log16(7) = 3510 hex digits > 1000: sign, 16 leading digits, the count cut.
+    lead = format(7**5000, "x")[:16]
+    assert digits["kind"] == "Raw" and digits["r"] == f"-0x{lead}…<+3494 hex digits>"
+
+    small, _ = grid_and_digits("--max-value-nodes", "20")
+    shown = small["elements"]
+    assert len(shown) == 20  # one element per node left (19) and the "more" marker
+    assert shown[0]["kind"] == "Struct" and shown[-1]["r"] == "…<+181 more>"
+    assert all(e.get("r") == NODES_MARKER for e in shown[2:-1]), shown
+
+    from_env, exact = grid_and_digits(
+        env={"CODETRACER_MAX_VALUE_NODES": "20", "CODETRACER_MAX_STRING_LENGTH": "4000"}
+    )
+    assert from_env == small
+    assert exact["kind"] == "BigInt" and exact["negative"]
+
+
 def test_max_value_depth_flag(tmp_path: Path) -> None:
     deep = raw_of(record(tmp_path, "--max-value-depth", "8").values_and_args("nested"))
     shallow = raw_of(record(tmp_path, "--max-value-depth", "1").values_and_args("nested"))

@@ -77,6 +77,8 @@ pub const ENV_MAX_VALUE_DEPTH: &str = "CODETRACER_MAX_VALUE_DEPTH";
 pub const ENV_MAX_CONTAINER_ELEMENTS: &str = "CODETRACER_MAX_CONTAINER_ELEMENTS";
 /// Policy field `max_string_length`.
 pub const ENV_MAX_STRING_LENGTH: &str = "CODETRACER_MAX_STRING_LENGTH";
+/// Policy field `max_value_nodes`.
+pub const ENV_MAX_VALUE_NODES: &str = "CODETRACER_MAX_VALUE_NODES";
 /// Policy field `allow_repr`.
 pub const ENV_ALLOW_REPR: &str = "CODETRACER_ALLOW_REPR";
 /// Policy field `trace_mode`.
@@ -231,7 +233,15 @@ pub const ENV_VARS: &[EnvVar] = &[
         accepted: "an integer from 16 to 16777216",
         default: "1000",
         cli_flag: "--max-string-length N",
-        description: "Characters captured per string (bytes per bytes object).",
+        description: "Characters captured per string (bytes per bytes object, hexadecimal digits per int).",
+    },
+    EnvVar {
+        name: ENV_MAX_VALUE_NODES,
+        field: Some("max_value_nodes"),
+        accepted: "an integer from 16 to 1000000",
+        default: "1000",
+        cli_flag: "--max-value-nodes N",
+        description: "Nodes (scalars, containers, objects, dict entries, all levels together) captured per recorded value.",
     },
     EnvVar {
         name: ENV_ALLOW_REPR,

@@ -19,7 +19,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::PolicyError;
-use crate::limits::{check_max_depth, check_max_elements, check_max_string_len, ValueLimits};
+use crate::limits::{
+    check_max_depth, check_max_elements, check_max_nodes, check_max_string_len, ValueLimits,
+};
 use crate::options::{IoCapture, LogLevel, OnRecorderError};
 use crate::trace_mode::TraceMode;
 use crate::update::PolicyUpdate;
@@ -137,6 +139,7 @@ impl RecorderPolicy {
             max_value_depth: Some(self.value_limits.max_depth),
             max_container_elements: Some(self.value_limits.max_elements),
             max_string_length: Some(self.value_limits.max_string_len),
+            max_value_nodes: Some(self.value_limits.max_nodes),
             allow_repr: Some(self.value_limits.allow_repr),
             trace_mode: Some(self.trace_mode),
         }
@@ -160,6 +163,7 @@ impl RecorderPolicy {
             max_value_depth,
             max_container_elements,
             max_string_length,
+            max_value_nodes,
             allow_repr,
             trace_mode,
         } = update;
@@ -186,6 +190,10 @@ impl RecorderPolicy {
         set(
             &mut limits.max_string_len,
             max_string_length.map(check_max_string_len).transpose()?,
+        );
+        set(
+            &mut limits.max_nodes,
+            max_value_nodes.map(check_max_nodes).transpose()?,
         );
         set(&mut limits.allow_repr, allow_repr);
         set(&mut self.trace_mode, trace_mode);

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use crate::error::PolicyError;
-use crate::limits::{MAX_DEPTH_RANGE, MAX_ELEMENTS_RANGE, MAX_STRING_LEN_RANGE};
+use crate::limits::{MAX_DEPTH_RANGE, MAX_ELEMENTS_RANGE, MAX_NODES_RANGE, MAX_STRING_LEN_RANGE};
 use crate::options::{IoCapture, LogLevel, OnRecorderError};
 use crate::parse::{parse_bool, parse_bounded};
 use crate::trace_mode::TraceMode;
@@ -29,6 +29,7 @@ pub const FIELDS: &[&str] = &[
     "max_value_depth",
     "max_container_elements",
     "max_string_length",
+    "max_value_nodes",
     "allow_repr",
     "trace_mode",
 ];
@@ -68,6 +69,8 @@ pub struct PolicyUpdate {
     pub max_container_elements: Option<usize>,
     /// New [`ValueLimits::max_string_len`](crate::ValueLimits::max_string_len).
     pub max_string_length: Option<usize>,
+    /// New [`ValueLimits::max_nodes`](crate::ValueLimits::max_nodes).
+    pub max_value_nodes: Option<usize>,
     /// New [`ValueLimits::allow_repr`](crate::ValueLimits::allow_repr).
     pub allow_repr: Option<bool>,
     /// New [`RecorderPolicy::trace_mode`](crate::RecorderPolicy::trace_mode).
@@ -132,6 +135,10 @@ impl PolicyUpdate {
                 let (min, max) = MAX_STRING_LEN_RANGE;
                 self.max_string_length = Some(parse_bounded(&key, value, min, max)?);
             }
+            "max_value_nodes" => {
+                let (min, max) = MAX_NODES_RANGE;
+                self.max_value_nodes = Some(parse_bounded(&key, value, min, max)?);
+            }
             "allow_repr" => self.allow_repr = Some(parse_bool(&key, value)?),
             "trace_mode" => self.trace_mode = Some(value.parse()?),
             _ => {
@@ -185,6 +192,7 @@ impl PolicyUpdate {
             max_value_depth,
             max_container_elements,
             max_string_length,
+            max_value_nodes,
             allow_repr,
             trace_mode
         );

@@ -198,13 +198,16 @@ fn capture_io_spellings() {
 #[test]
 fn numeric_limits_and_their_bounds() {
     type GetN = fn(&PolicyUpdate) -> Option<usize>;
-    let cases: [(&str, usize, usize, GetN); 3] = [
+    let cases: [(&str, usize, usize, GetN); 4] = [
         ("CODETRACER_MAX_VALUE_DEPTH", 1, 32, |u| u.max_value_depth),
         ("CODETRACER_MAX_CONTAINER_ELEMENTS", 1, 1_000_000, |u| {
             u.max_container_elements
         }),
         ("CODETRACER_MAX_STRING_LENGTH", 16, 16_777_216, |u| {
             u.max_string_length
+        }),
+        ("CODETRACER_MAX_VALUE_NODES", 16, 1_000_000, |u| {
+            u.max_value_nodes
         }),
     ];
     for (name, min, max, get) in cases {
@@ -286,6 +289,7 @@ fn all_variables_together_and_owned_strings() {
         ("CODETRACER_MAX_VALUE_DEPTH", "5"),
         ("CODETRACER_MAX_CONTAINER_ELEMENTS", "20"),
         ("CODETRACER_MAX_STRING_LENGTH", "64"),
+        ("CODETRACER_MAX_VALUE_NODES", "500"),
         ("CODETRACER_ALLOW_REPR", "true"),
         ("CODETRACER_TRACE_MODE", "0644"),
     ]
@@ -308,6 +312,7 @@ fn all_variables_together_and_owned_strings() {
         max_value_depth: Some(5),
         max_container_elements: Some(20),
         max_string_length: Some(64),
+        max_value_nodes: Some(500),
         allow_repr: Some(true),
         trace_mode: Some("644".parse().unwrap()),
     };

@@ -28,6 +28,7 @@ fn defaults_match_the_spec() {
             max_depth: 3,
             max_elements: 100,
             max_string_len: 1000,
+            max_nodes: 1000,
             allow_repr: false
         }
     );
@@ -51,6 +52,7 @@ fn set_field_covers_every_field() {
         ("max_value_depth", "32"),
         ("max_container_elements", "1"),
         ("max_string_length", "16"),
+        ("max_value_nodes", "16"),
         ("allow_repr", "TRUE"),
         ("trace_mode", "0o644"),
     ];
@@ -71,6 +73,7 @@ fn set_field_covers_every_field() {
             max_depth: 32,
             max_elements: 1,
             max_string_len: 16,
+            max_nodes: 16,
             allow_repr: true
         }
     );
@@ -97,6 +100,11 @@ fn set_field_rejections_name_the_field_and_the_accepted_values() {
             "an integer from 1 to 1000000",
         ),
         ("max_string_length", "15", "an integer from 16 to 16777216"),
+        (
+            "max_value_nodes",
+            "1000001",
+            "an integer from 16 to 1000000",
+        ),
         ("allow_repr", "perhaps", "yes"),
     ];
     for (field, value, accepted) in cases {
@@ -265,6 +273,7 @@ fn snapshot_json_shape_is_stable() {
         "max_value_depth": 3,
         "max_container_elements": 100,
         "max_string_length": 1000,
+        "max_value_nodes": 1000,
         "allow_repr": false,
         "trace_mode": "0600"
     });

@@ -128,6 +128,160 @@ fn big_ints_are_big_endian_magnitudes() {
     }
 }
 
+/// An int of more hexadecimal digits than the string limit is its sign, 16 leading digits and
+/// a marker (the rest is never converted); an int subclass's `__abs__`/`__rshift__` never run.
+#[test]
+fn big_ints_beyond_the_string_limit_are_cut() {
+    let limits = ValueLimits {
+        max_string_len: 16,
+        ..defaults()
+    };
+    let setup = "class I(int):\n    def __abs__(self): raise SystemExit\n    def __rshift__(self, n): raise SystemExit";
+    for (expr, want) in [
+        ("-(16**40 + 0xabc)", "-0x1000000000000000…<+25 hex digits>"),
+        (
+            "0xfedcba9876543210f * 16**100",
+            "0xfedcba9876543210…<+101 hex digits>",
+        ),
+        (
+            "I(0x123456789abcdef01 << 4000)",
+            "0x123456789abcdef0…<+1001 hex digits>",
+        ),
+    ] {
+        match encode(setup, expr, limits).0 {
+            ValueRecord::Raw { r, .. } => assert_eq!(r, want, "{expr}"),
+            other => panic!("{expr}: {other:?}"),
+        }
+    }
+    // At the limit (17 hex digits under a limit of 17): still an exact BigInt.
+    let seventeen = ValueLimits {
+        max_string_len: 17,
+        ..defaults()
+    };
+    match encode("", "2**64 + 255", seventeen).0 {
+        ValueRecord::BigInt { b, negative, .. } => {
+            assert!(!negative);
+            assert_eq!(b, vec![1, 0, 0, 0, 0, 0, 0, 0, 0xff]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Default limit (1000 digits): a pidigits-sized int (10 000 decimal digits) is cut.
+    match encode("", "10**10000", defaults()).0 {
+        ValueRecord::Raw { r, .. } => assert!(r.ends_with("…<+8289 hex digits>"), "{r}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// One value costs at most `max_value_nodes` nodes: containers show at most one element per
+/// node left, and whatever is beyond the budget is a `…<max_value_nodes>` marker.
+#[test]
+fn values_are_cut_at_the_node_budget() {
+    let limits = ValueLimits {
+        max_nodes: 16,
+        ..defaults()
+    };
+    fn nodes(v: &ValueRecord) -> usize {
+        match v {
+            ValueRecord::Sequence { elements, .. }
+            | ValueRecord::Tuple { elements, .. }
+            | ValueRecord::Struct {
+                field_values: elements,
+                ..
+            } => 1 + elements.iter().map(nodes).sum::<usize>(),
+            _ => 1,
+        }
+    }
+    let marker = codetracer_recorder_py::runtime::value_encoder::NODES_MARKER;
+    let is_marker = |v: &ValueRecord| matches!(v, ValueRecord::Raw { r, .. } if r == marker);
+    match encode("", "[list(range(10)) for _ in range(10)]", limits).0 {
+        ValueRecord::Sequence { elements, .. } => {
+            assert_eq!(elements.len(), 10);
+            match &elements[1] {
+                ValueRecord::Sequence {
+                    elements: inner, ..
+                } => {
+                    assert_eq!(inner.len(), 4, "{inner:?}"); // 3 shown and `…<+7 more>`
+                    assert!(
+                        matches!(&inner[3], ValueRecord::Raw { r, .. } if r.contains("+7 more"))
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(elements[2..].iter().all(is_marker), "{elements:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let setup = "class P:\n    def __init__(self, i): self.a, self.b, self.c = i, [i, i], {'k': i}";
+    let (value, _) = encode(setup, "[P(i) for i in range(50)]", limits);
+    // 16 real nodes, the rest markers (at most one per element of a container in progress).
+    assert!(nodes(&value) <= 16 + 15 + 3, "{value:?}");
+    match &value {
+        ValueRecord::Sequence { elements, .. } => {
+            // 15 elements (one per node left) and `…<+35 more>`: P(0), P(1) cut, markers.
+            assert_eq!(elements.len(), 16);
+            assert!(matches!(&elements[0], ValueRecord::Struct { .. }));
+            assert!(matches!(&elements[1], ValueRecord::Struct { .. }));
+            assert!(elements[2..15].iter().all(is_marker), "{elements:?}");
+            assert!(matches!(&elements[15], ValueRecord::Raw { r, .. } if r.contains("+35 more")));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Summaries at the depth limit name the class (names are cached per class): renaming a
+/// class (`__qualname__`, `__module__`) shows at the next encoding by the same encoder.
+#[test]
+fn summaries_follow_renamed_classes() {
+    let limits = ValueLimits {
+        max_depth: 1,
+        ..defaults()
+    };
+    Python::attach(|py| {
+        let globals = pyo3::types::PyDict::new(py);
+        let setup = "__name__ = 'm'\nclass T(tuple): pass\nclass O:\n    def __init__(self): self.a = 1\nv = [T((1, 2)), O()]";
+        py.run(
+            &std::ffi::CString::new(setup).unwrap(),
+            Some(&globals),
+            None,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut rec = TraceWriter::create(&dir.path().join("t"), TraceFormat::Binary).unwrap();
+        let mut types = TypeRegistry::new();
+        types.declare_none(&mut rec).unwrap();
+        let mut enc = ValueEncoder::<Cbor>::new(limits);
+        let mut texts = |enc: &mut ValueEncoder<Cbor>| -> Vec<String> {
+            let v = py.eval(c"v", Some(&globals), None).unwrap();
+            match enc
+                .encode_record(py, &v, &mut Out::new(&mut types, &mut rec))
+                .unwrap()
+            {
+                ValueRecord::Sequence { elements, .. } => elements
+                    .iter()
+                    .map(|e| match e {
+                        ValueRecord::Raw { r, .. } => r.clone(),
+                        other => panic!("{other:?}"),
+                    })
+                    .collect(),
+                other => panic!("{other:?}"),
+            }
+        };
+        let want = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+        let first = texts(&mut enc);
+        assert_eq!(first, want("<m.T of 2 items>", "<m.O object>"));
+        py.run(
+            c"T.__qualname__ = 'Renamed'\nO.__module__ = 'elsewhere'",
+            Some(&globals),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            texts(&mut enc),
+            want("<m.Renamed of 2 items>", "<elsewhere.O object>")
+        );
+    });
+}
+
 #[test]
 fn containers_are_bounded_with_an_elision_marker() {
     let limits = ValueLimits {
@@ -299,9 +453,27 @@ fn repr_is_used_only_when_the_policy_allows_it() {
 }
 
 /// The container cache must be invisible: after every mutation, an encoder that has seen the
-/// containers before writes exactly the bytes a fresh encoder writes.
+/// containers before writes exactly the bytes a fresh encoder writes; also when the node
+/// budget cuts values (a copied element counts its nodes as a fresh one, and one cut by the
+/// budget is never remembered).
 #[test]
 fn reused_container_bytes_equal_a_fresh_encoding() {
+    for limits in [
+        defaults(),
+        ValueLimits {
+            max_nodes: 40,
+            ..defaults()
+        },
+        ValueLimits {
+            max_nodes: 95,
+            ..defaults()
+        },
+    ] {
+        reused_bytes_equal_fresh(limits);
+    }
+}
+
+fn reused_bytes_equal_fresh(limits: ValueLimits) {
     const SETUP: &str = r#"
 d = {f"k{i}": i for i in range(30)}
 big = {i: str(i) * 3 for i in range(150)}
@@ -342,7 +514,7 @@ def run(i):
                 None,
             )
             .unwrap();
-            let mut warm = FormatEncoder::new(format, defaults());
+            let mut warm = FormatEncoder::new(format, limits);
             let exprs = [
                 "d",
                 "big",
@@ -350,6 +522,7 @@ def run(i):
                 "t",
                 "nested",
                 "[d, l, t]",
+                "[l, d, big]",
                 "list(range(12))",
             ];
             let n_steps: usize = py
@@ -368,7 +541,7 @@ def run(i):
                             .encode(py, &obj, &mut Out::new(&mut types, &mut rec))
                             .unwrap()
                             .to_vec();
-                        let mut fresh = FormatEncoder::new(format, defaults());
+                        let mut fresh = FormatEncoder::new(format, limits);
                         let want = fresh
                             .encode(py, &obj, &mut Out::new(&mut types, &mut rec))
                             .unwrap()

@@ -1,6 +1,7 @@
 //! Containers: `list`, `tuple`, `dict`, `set`, `frozenset` and their subclasses, read from the
 //! builtin storage (never a Python-level `__len__`, `__iter__` or `__getitem__`), cut at the
-//! element limit, summarised at the depth limit, cycle-safe; lists, tuples and dicts copy the
+//! element limit and the nodes left in the value's budget, summarised at the depth limit,
+//! cycle-safe; lists, tuples and dicts copy the
 //! bytes of unchanged elements from the [`container_cache`]. A dict entry whose `str` key the
 //! attribute filters redact (a key named like a secret: `{"password": v}`,
 //! `headers["Authorization"]`) keeps its key and records a marker instead of its value, at any
@@ -15,7 +16,7 @@ use pyo3::prelude::*;
 use super::container_cache::{self, Reuse};
 use super::{Out, Res, ValueEncoder};
 use crate::runtime::ffi_str::borrow_str;
-use crate::runtime::types::{class_name, Fixed};
+use crate::runtime::types::Fixed;
 use codetracer_trace_stream::Shape;
 
 impl<E: Encoding> ValueEncoder<E> {
@@ -76,8 +77,8 @@ impl<E: Encoding> ValueEncoder<E> {
             }
             if depth >= self.limits.max_depth {
                 let t = out.types.fixed(Fixed::Elided, out.rec)?;
-                self.out
-                    .raw(&format!("<{} of {len} items>", class_name(tp)), t);
+                let text = format!("<{} of {len} items>", self.names.get(tp));
+                self.out.raw(&text, t);
                 return Ok(());
             }
             let shape = if is_tuple {
@@ -85,7 +86,8 @@ impl<E: Encoding> ValueEncoder<E> {
             } else {
                 Shape::Sequence
             };
-            let take = len.min(self.limits.max_elements);
+            // At most one element per node left in the budget (each costs at least one).
+            let take = len.min(self.limits.max_elements).min(self.nodes_left());
             let elided = len - take;
             let elided_type = if elided > 0 {
                 Some(out.types.fixed(Fixed::Elided, out.rec)?)
@@ -122,8 +124,10 @@ impl<E: Encoding> ValueEncoder<E> {
                     Reuse::begin(old, &self.out, version)
                 });
             if let Some(r) = reuse.as_mut() {
-                if r.copy_all_if_unchanged(&mut self.out, take) {
+                // A dict entry is three nodes (the pair, its key and its value).
+                if self.nodes_left() >= 3 * take && r.copy_all_if_unchanged(&mut self.out, take) {
                     written = take;
+                    self.nodes += 3 * take;
                 }
             }
             let null = std::ptr::null_mut::<ffi::PyObject>();
@@ -147,14 +151,19 @@ impl<E: Encoding> ValueEncoder<E> {
                             self.hidden_marker(action, out)?;
                             continue;
                         }
+                        // A copied item is one atom: one node, as when encoded afresh.
                         if let Some(r) = reuse.as_mut() {
-                            if r.try_copy(&mut self.out, item, null) {
+                            if self.nodes_left() >= 1 && r.try_copy(&mut self.out, item, null) {
+                                self.nodes += 1;
                                 continue;
                             }
+                            r.flush(&mut self.out);
                         }
+                        let cuts = self.cuts;
                         let start = self.encode_ptr(py, item, depth + 1, out)?;
                         if let Some(r) = reuse.as_mut() {
-                            r.encoded(&self.out, start, item, null);
+                            let reusable = if self.cuts == cuts { item } else { null };
+                            r.encoded(&self.out, start, reusable, null);
                         }
                     }
                 } else if let Some(tuple_type) = tuple_type {
@@ -164,13 +173,29 @@ impl<E: Encoding> ValueEncoder<E> {
                     while written < take && ffi::PyDict_Next(o, &mut pos, &mut key, &mut value) != 0
                     {
                         written += 1;
+                        if self.nodes_left() == 0 {
+                            if let Some(r) = reuse.as_mut() {
+                                r.flush(&mut self.out);
+                            }
+                            let start = self.out.element_start();
+                            self.nodes_marker(out)?;
+                            if let Some(r) = reuse.as_mut() {
+                                r.encoded(&self.out, start, null, null);
+                            }
+                            continue;
+                        }
                         // A remembered entry was allowed under these same filters (the cache
-                        // is per filter token, and never holds a redacted entry).
+                        // is per filter token, and never holds a redacted entry); it is three
+                        // nodes, as when encoded afresh.
                         if let Some(r) = reuse.as_mut() {
-                            if r.try_copy(&mut self.out, key, value) {
+                            if self.nodes_left() >= 3 && r.try_copy(&mut self.out, key, value) {
+                                self.nodes += 3;
                                 continue;
                             }
+                            r.flush(&mut self.out);
                         }
+                        self.nodes += 1;
+                        let cuts = self.cuts;
                         let action = match borrow_str(key) {
                             Some(name) => out.attr_action(name),
                             None => ValueAction::Allow,
@@ -185,7 +210,7 @@ impl<E: Encoding> ValueEncoder<E> {
                         }
                         self.out.end(Shape::Tuple, tuple_type);
                         if let Some(r) = reuse.as_mut() {
-                            let reusable = if action == ValueAction::Allow {
+                            let reusable = if action == ValueAction::Allow && self.cuts == cuts {
                                 key
                             } else {
                                 null

@@ -5,7 +5,8 @@
 //! from their storage, instances of Python classes become `Struct`s of their `__dict__` and
 //! `__slots__` (slot values read through the slot's member descriptor only), everything else a
 //! `Raw` with a safe description. Encoding is bounded by [`ValueLimits`] (depth, elements per
-//! container, string length; cut parts are replaced by an elision marker) and cycle-safe (a
+//! container, string length and an int's hexadecimal digits, nodes per value; cut parts are
+//! replaced by an elision marker) and cycle-safe (a
 //! container that contains itself is recorded with a `<cycle>` marker at the point of
 //! recursion).
 //!
@@ -17,9 +18,11 @@
 //! This file holds the encoder, its entry points and the dispatch by object type; one file per
 //! kind of value does the rest: `scalars.rs` (int, float, str, bytes), `containers.rs` (list,
 //! tuple, dict, set, frozenset) with [`container_cache`], `structs.rs` (instances of Python
-//! classes) and `describe.rs` (exceptions and opaque objects, the `allow_repr` policy).
+//! classes), `describe.rs` (exceptions and opaque objects, the `allow_repr` policy) and
+//! `class_names.rs` (the names of summarised values' classes, computed once per class).
 
 mod any_format;
+mod class_names;
 pub mod container_cache;
 mod containers;
 mod describe;
@@ -34,6 +37,7 @@ use pyo3::prelude::*;
 
 use super::types::{class_name, Fixed, TypeRegistry};
 use crate::errors::RecorderFailure;
+use class_names::ClassNames;
 use codetracer_trace_stream::{Encoding, TraceWriter, ValueOut};
 use container_cache::ContainerCache;
 
@@ -45,6 +49,9 @@ pub use scalars::{bytes_literal, hex_to_bytes};
 /// rejects values nested more than ~60 levels (serde_json's recursion limit).
 pub const MAX_DEPTH_CEILING: usize = 32;
 
+/// What replaces each part of a value beyond its node budget (`max_value_nodes`).
+pub const NODES_MARKER: &str = "…<max_value_nodes>";
+
 /// Encodes values; holds its output buffer, the cycle-detection stack and the string cache
 /// between calls so it does not allocate once warmed up.
 pub struct ValueEncoder<E: Encoding> {
@@ -54,6 +61,14 @@ pub struct ValueEncoder<E: Encoding> {
     /// Scratch text for cut strings.
     text: String,
     containers: ContainerCache,
+    /// Names of the classes of summarised values.
+    names: ClassNames,
+    /// Nodes of the value being encoded so far (see [`ValueLimits::max_nodes`]): one per
+    /// scalar, container, object and dict entry, whether encoded or copied from the cache.
+    nodes: usize,
+    /// How many parts were cut by the node budget so far (an element whose encoding cut
+    /// something is never remembered by the container cache).
+    cuts: u64,
 }
 
 type Res = Result<(), RecorderFailure>;
@@ -99,12 +114,16 @@ impl<E: Encoding> ValueEncoder<E> {
     pub fn new(mut limits: ValueLimits) -> Self {
         limits.max_depth = limits.max_depth.clamp(1, MAX_DEPTH_CEILING);
         limits.max_elements = limits.max_elements.max(1);
+        limits.max_nodes = limits.max_nodes.max(1);
         Self {
             limits,
             in_progress: Vec::with_capacity(16),
             out: ValueOut::new(),
             text: String::new(),
             containers: ContainerCache::default(),
+            names: ClassNames::default(),
+            nodes: 0,
+            cuts: 0,
         }
     }
 
@@ -131,6 +150,7 @@ impl<E: Encoding> ValueEncoder<E> {
     ) -> Result<&[u8], RecorderFailure> {
         self.in_progress.clear();
         self.out.clear();
+        self.nodes = 0;
         // SAFETY: forwarded contract.
         unsafe { self.encode_ptr(py, obj, 0, out)? };
         Ok(self.out.bytes())
@@ -189,6 +209,10 @@ impl<E: Encoding> ValueEncoder<E> {
         depth: usize,
         out: &mut Out<'_>,
     ) -> Res {
+        if self.nodes >= self.limits.max_nodes {
+            return self.nodes_marker(out);
+        }
+        self.nodes += 1;
         // SAFETY: (whole body) `o` is live and the GIL is held (caller contract); its type
         // outlives this call; each branch passes on an object of the kind it checked.
         unsafe {
@@ -205,7 +229,7 @@ impl<E: Encoding> ValueEncoder<E> {
             if ffi::PyLong_Check(o) != 0 {
                 let t =
                     out.class_type(py, tp, &raw mut ffi::PyLong_Type, Fixed::Int, TypeKind::Int)?;
-                scalars::write_int(o, t, &mut self.out);
+                scalars::write_int(o, t, self.limits.max_string_len, &mut self.out);
                 return Ok(());
             }
             if ffi::PyFloat_Check(o) != 0 {
@@ -238,6 +262,19 @@ impl<E: Encoding> ValueEncoder<E> {
             }
             self.encode_opaque(py, o, tp, out)
         }
+    }
+
+    /// Nodes left in the value's budget.
+    fn nodes_left(&self) -> usize {
+        self.limits.max_nodes.saturating_sub(self.nodes)
+    }
+
+    /// Writes the node-budget marker into the element just started (counts a cut).
+    fn nodes_marker(&mut self, out: &mut Out<'_>) -> Res {
+        let t = out.types.fixed(Fixed::Elided, out.rec)?;
+        self.cuts += 1;
+        self.out.raw(NODES_MARKER, t);
+        Ok(())
     }
 
     /// When `o` is being encoded already (it contains itself), writes the `<cycle: T>` marker

@@ -1,4 +1,6 @@
-//! Scalars: `int` (an `Int`, or beyond 64 bits a `BigInt` of big-endian magnitude bytes),
+//! Scalars: `int` (an `Int`, or beyond 64 bits a `BigInt` of big-endian magnitude bytes; one
+//! of more hexadecimal digits than the string limit a `Raw` of its leading digits and a
+//! `…<+N hex digits>` marker, without converting the rest),
 //! `float` (non-finite ones as the raws `nan`, `inf`, `-inf`), `str` (only the characters
 //! recorded, a cut one with a `…<+N chars>` marker) and `bytes` / `bytearray` (their literal,
 //! cut at the string limit). Everything is read from the object's own storage; subclasses of
@@ -113,13 +115,25 @@ impl<E: Encoding> ValueEncoder<E> {
     }
 }
 
-/// Writes the `int` `o` as an `Int` of type `type_id`, or beyond 64 bits as a `BigInt`.
+/// Hexadecimal digits shown of an `int` cut at the string limit.
+const INT_LEADING_DIGITS: usize = 16;
+
+extern "C" {
+    /// CPython's bit count of an int's magnitude (`(size_t)-1` with an exception set when it
+    /// does not fit); exported by 3.12 and 3.13, constant time.
+    fn _PyLong_NumBits(o: *mut ffi::PyObject) -> usize;
+}
+
+/// Writes the `int` `o` as an `Int` of type `type_id`, beyond 64 bits as a `BigInt`, and with
+/// more than `max_digits` hexadecimal digits as a `Raw` of its sign, its leading
+/// [`INT_LEADING_DIGITS`] hexadecimal digits and a `…<+N hex digits>` marker.
 ///
 /// # Safety
 /// `o` must be a live `int` and the GIL must be held.
 pub(super) unsafe fn write_int<E: Encoding>(
     o: *mut ffi::PyObject,
     type_id: TypeId,
+    max_digits: usize,
     v: &mut ValueOut<E>,
 ) {
     // SAFETY: `o` is a live int and the GIL is held.
@@ -134,6 +148,17 @@ pub(super) unsafe fn write_int<E: Encoding>(
                 return;
             }
         }
+        let bits = _PyLong_NumBits(o);
+        if bits == usize::MAX {
+            ffi::PyErr_Clear();
+            v.raw("<int>", type_id);
+            return;
+        }
+        let digits = bits.div_ceil(4);
+        if digits > max_digits.max(INT_LEADING_DIGITS) {
+            write_cut_int(o, digits, overflow < 0, type_id, v);
+            return;
+        }
         // Big int: hex digits from the builtin int formatter (C code, no user hooks).
         let hex = ffi::PyNumber_ToBase(o, 16);
         if hex.is_null() {
@@ -146,6 +171,62 @@ pub(super) unsafe fn write_int<E: Encoding>(
         let negative = text.starts_with('-');
         let digits = text.trim_start_matches('-').trim_start_matches("0x");
         v.bigint(&hex_to_bytes(digits), negative, type_id);
+    }
+}
+
+/// Writes an `int` of `digits` (> [`INT_LEADING_DIGITS`]) hexadecimal digits (`negative`: its
+/// sign) as a `Raw`:
+/// `-0x1f3a…<+N hex digits>`. Only the leading digits are computed (a shift of the magnitude,
+/// by the builtin `int`'s own slots: a subclass's `__abs__` or `__rshift__` never runs).
+///
+/// # Safety
+/// `o` must be a live `int` and the GIL must be held.
+unsafe fn write_cut_int<E: Encoding>(
+    o: *mut ffi::PyObject,
+    digits: usize,
+    negative: bool,
+    type_id: TypeId,
+    v: &mut ValueOut<E>,
+) {
+    // SAFETY: `o` is a live int (contract); `PyLong_Type`'s number slots are C functions that
+    // accept any int (subclasses included); every new reference is released here.
+    unsafe {
+        let number = ffi::PyLong_Type.tp_as_number;
+        let (Some(abs), Some(rshift)) = (
+            number.as_ref().and_then(|n| n.nb_absolute),
+            number.as_ref().and_then(|n| n.nb_rshift),
+        ) else {
+            v.raw("<int>", type_id);
+            return;
+        };
+        let magnitude = abs(o);
+        let shift = ffi::PyLong_FromSize_t((digits - INT_LEADING_DIGITS) * 4);
+        let top = if magnitude.is_null() || shift.is_null() {
+            std::ptr::null_mut()
+        } else {
+            rshift(magnitude, shift)
+        };
+        let lead = if top.is_null() {
+            None
+        } else {
+            Some(ffi::PyLong_AsUnsignedLongLong(top))
+        };
+        for p in [magnitude, shift, top] {
+            if !p.is_null() {
+                ffi::Py_DECREF(p);
+            }
+        }
+        if !ffi::PyErr_Occurred().is_null() {
+            ffi::PyErr_Clear();
+            v.raw("<int>", type_id);
+            return;
+        }
+        let sign = if negative { "-" } else { "" };
+        let rest = digits - INT_LEADING_DIGITS;
+        match lead {
+            Some(lead) => v.raw(&format!("{sign}0x{lead:x}…<+{rest} hex digits>"), type_id),
+            None => v.raw("<int>", type_id),
+        }
     }
 }
 

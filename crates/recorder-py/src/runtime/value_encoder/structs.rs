@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use super::{Out, Res, ValueEncoder};
 use crate::errors::RecorderFailure;
 use crate::runtime::ffi_str::borrow_str;
-use crate::runtime::types::{class_name, Fixed};
+use crate::runtime::types::Fixed;
 use codetracer_trace_stream::Shape;
 
 impl<E: Encoding> ValueEncoder<E> {
@@ -99,7 +99,8 @@ impl<E: Encoding> ValueEncoder<E> {
                 }
                 if depth >= self.limits.max_depth {
                     let t = out.types.fixed(Fixed::Elided, out.rec)?;
-                    self.out.raw(&format!("<{} object>", class_name(tp)), t);
+                    let text = format!("<{} object>", self.names.get(tp));
+                    self.out.raw(&text, t);
                     return Ok(());
                 }
                 let type_id = out.types.for_struct(py, tp, &names, out.rec)?;
