@@ -264,13 +264,18 @@ def test_ids(word):
 """
 
 
-def test_xpass_teardown_errors_and_parametrised_ids(tmp_path: Path) -> None:
+def _record_file(tmp_path: Path, name: str, text: str, status: int) -> tuple[str, dict[str, Path]]:
+    """Record the tests of one file ``name`` (beside the project); its output and traces."""
     proj = _project(tmp_path)
-    write(proj / "test_edges.py", EDGES)
+    write(proj / name, text)
     root = tmp_path / "traces"
-    status, out = _pytest(proj, f"--codetracer-dir={root}", "test_edges.py")
-    assert status == 1, out
-    traces = _traces(root)
+    got, out = _pytest(proj, f"--codetracer-dir={root}", name)
+    assert got == status, out
+    return out, _traces(root)
+
+
+def test_xpass_teardown_errors_and_parametrised_ids(tmp_path: Path) -> None:
+    out, traces = _record_file(tmp_path, "test_edges.py", EDGES, 1)
     # pytest escapes non-ASCII ids (\\xfc); "a/b" and "a_b" read alike once made file-safe.
     ids = [f"test_edges.py::test_ids[{w}]" for w in ("a/b", "a_b", "\\xfcn\\xef")]
     expected = {"test_edges.py::test_teardown_error": "error",
@@ -339,12 +344,7 @@ async def test_async():
 
 def test_async_tests_with_anyio(tmp_path: Path) -> None:
     pytest.importorskip("anyio")
-    proj = _project(tmp_path)
-    write(proj / "test_async.py", ASYNC_SUITE)
-    root = tmp_path / "traces"
-    status, out = _pytest(proj, f"--codetracer-dir={root}", "test_async.py")
-    assert status == 0, out
-    traces = _traces(root)
+    _, traces = _record_file(tmp_path, "test_async.py", ASYNC_SUITE, 0)
     assert list(traces) == ["test_async.py::test_async"]
     trace = Trace(traces["test_async.py::test_async"])
     assert {"test_async", "twice", "mul"} <= set(trace.function_names)
