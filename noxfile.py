@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tarfile
 import tomllib
 from pathlib import Path
 
@@ -222,7 +223,8 @@ def bench(session: nox.Session) -> None:
     """Run the criterion benches, the end-to-end micro-benchmarks and the real programs.
 
     Criterion runs in quick mode; ``benches/run.py`` and ``benches/real_programs.py`` time each
-    workload traced vs untraced.
+    workload traced vs untraced; ``benches/pytest_plugin.py`` times the pytest plugin on 1000
+    trivial tests and on the tests of toolz's and six's sdists.
     """
     env = _rust_env(_base_python())
     session.run(
@@ -236,6 +238,35 @@ def bench(session: nox.Session) -> None:
     session.install("pygments", "docutils", "sqlparse", "rich")
     session.install("--no-binary", "black", "black")
     session.run("python", str(ROOT / "benches" / "real_programs.py"))
+    # The pytest plugin (one trace per test): 1000 trivial tests, then real suites, the tests
+    # of toolz's and six's sdists (each runs against its own source tree).
+    session.install("pytest")
+    plugin_bench = str(ROOT / "benches" / "pytest_plugin.py")
+    session.run("python", plugin_bench, "--reps", "3")
+    suites = [f"--suite={name}={where}" for name, where in _test_suites(session).items()]
+    session.run("python", plugin_bench, "--reps", "3", *suites)
+
+
+# The real test suites of the plugin bench: sdist (pinned) -> what pytest runs in it.
+BENCH_SUITES = {"toolz==1.2.0": "toolz/tests", "six==1.17.0": "test_six.py"}
+
+
+def _test_suites(session: nox.Session) -> dict[str, str]:
+    """Fetch and unpack the sdists of ``BENCH_SUITES``; name -> ``DIR:TESTPATH``."""
+    where = TARGET / "bench-suites"
+    where.mkdir(parents=True, exist_ok=True)
+    session.run(
+        "python", "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+        "--dest", str(where), *BENCH_SUITES,
+    )  # fmt: skip
+    suites = {}
+    for requirement, testpath in BENCH_SUITES.items():
+        name, _, version = requirement.partition("==")
+        archive = where / f"{name}-{version}.tar.gz"
+        with tarfile.open(archive) as tar:
+            tar.extractall(where, filter="data")
+        suites[name] = f"{where / f'{name}-{version}'}:{testpath}"
+    return suites
 
 
 @nox.session(python=PYTHONS[0])

@@ -7,8 +7,11 @@ stay out; the trace's ``trace_metadata.json`` gets a ``pytest`` block (node id, 
 duration, the failure's traceback). Failing reports carry the trace directory as the
 ``codetracer_trace`` user property and the terminal summary lists them.
 ``--codetracer-only-failed`` records every test but keeps only the traces of tests that failed
-or errored. Under pytest-xdist each worker records the tests it runs (one directory per test,
-so no two workers write one directory).
+or errored. Per-test traces are recorded with ``durable=False`` (no file synced as it is
+written, the metadata and path table written once, at the stop): a failed test's trace is
+synced when it stops, the kept traces of the other tests once at the end of the session
+(``os.sync()``). Under pytest-xdist each worker records the tests it runs (one directory per
+test, so no two workers write one directory).
 """
 
 from __future__ import annotations
@@ -89,6 +92,8 @@ class CodetracerPlugin:
         self._reports: dict[str, list[pytest.TestReport]] = {}
         self._failed: list[tuple[str, str]] = []
         self._problem: str | None = None
+        self._unsynced = False
+        """Whether a trace of a test that did not fail was kept without being synced."""
 
     def _start(self, item: pytest.Item) -> TraceSession | None:
         if self._problem is not None:
@@ -106,6 +111,7 @@ class CodetracerPlugin:
                 program=str(item.path),
                 args=[item.nodeid],
                 test_framework="pytest",
+                durable=False,
             )
         except RecorderError as exc:
             self._problem = format_error(exc)
@@ -145,8 +151,24 @@ class CodetracerPlugin:
         except RecorderError as exc:
             self._problem = format_error(exc)
             return
-        if self.only_failed and not failing:
+        if failing:
+            self._sync(session)
+        elif self.only_failed:
             shutil.rmtree(session.path, ignore_errors=True)
+        else:
+            self._unsynced = True
+
+    def _sync(self, session: TraceSession) -> None:
+        try:
+            session.sync()
+        except RecorderError as exc:
+            self._problem = format_error(exc)
+
+    def pytest_sessionfinish(self) -> None:
+        """Make the kept traces of the tests that did not fail durable, all at once."""
+        if self._unsynced:
+            os.sync()
+            self._unsynced = False
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

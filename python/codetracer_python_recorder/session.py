@@ -87,6 +87,10 @@ class TraceSession:
                 children.restore()
         return self.summary
 
+    def sync(self) -> None:
+        """Make the files of this stopped trace durable (one started with ``durable=False``)."""
+        core.sync_trace(str(self.path), self.format)
+
     def flush(self) -> None:
         """Write buffered events to disk now."""
         if self.active:
@@ -126,12 +130,15 @@ def start_session(
     policy: Mapping[str, object] | None = None,
     apply_env_policy: bool = True,
     test_framework: str | None = None,
+    durable: bool = True,
 ) -> TraceSession:
     """Start the native recorder and return the new process-wide :class:`TraceSession`.
 
     ``format`` must already be canonical (see :mod:`codetracer_python_recorder.formats`).
     ``test_framework`` (``"pytest"``/``"unittest"``) puts that framework's builtin filter in
-    the chain right after ``builtin-default``.
+    the chain right after ``builtin-default``. ``durable=False`` does not sync the trace's
+    small files as they are written (the pytest plugin's one trace per test); the trace is
+    then made durable by :meth:`TraceSession.sync` when it matters.
     """
     trace_dir = Path(os.fspath(path))
     activation = os.path.abspath(os.fspath(activation_path)) if activation_path else None
@@ -145,6 +152,7 @@ def start_session(
         policy=dict(policy) if policy is not None else None,
         apply_env_policy=apply_env_policy,
         test_framework=test_framework,
+        durable=durable,
     )
     return adopt_session(trace_dir, format)
 

@@ -238,3 +238,118 @@ def test_nodeid_names_are_distinct_and_safe() -> None:
     assert a != b
     for name in (a, b, trace_dir_name("x" * 500), trace_dir_name("::")):
         assert "/" not in name and len(name) < 100 and name
+
+
+EDGES = """
+import pytest
+from calc import mul
+
+@pytest.fixture
+def leaky():
+    yield 5
+    raise RuntimeError("teardown broke")
+
+def test_teardown_error(leaky):
+    kept = mul(leaky, 3)
+    assert kept == 15
+
+@pytest.mark.xfail(reason="thought broken")
+def test_xpass():
+    assert mul(2, 2) == 4
+
+@pytest.mark.parametrize("word", ["a/b", "a_b", "ünï"])
+def test_ids(word):
+    size = len(word)
+    assert size > 0
+"""
+
+
+def _record_file(tmp_path: Path, name: str, text: str, status: int) -> tuple[str, dict[str, Path]]:
+    """Record the tests of one file ``name`` (beside the project); its output and traces."""
+    proj = _project(tmp_path)
+    write(proj / name, text)
+    root = tmp_path / "traces"
+    got, out = _pytest(proj, f"--codetracer-dir={root}", name)
+    assert got == status, out
+    return out, _traces(root)
+
+
+def test_xpass_teardown_errors_and_parametrised_ids(tmp_path: Path) -> None:
+    out, traces = _record_file(tmp_path, "test_edges.py", EDGES, 1)
+    # pytest escapes non-ASCII ids (\\xfc); "a/b" and "a_b" read alike once made file-safe.
+    ids = [f"test_edges.py::test_ids[{w}]" for w in ("a/b", "a_b", "\\xfcn\\xef")]
+    expected = {"test_edges.py::test_teardown_error": "error",
+                "test_edges.py::test_xpass": "xpassed", **dict.fromkeys(ids, "passed")}  # fmt: skip
+    assert {n: Trace(d).metadata["pytest"]["outcome"] for n, d in traces.items()} == expected
+    assert len({d.name for d in traces.values()}) == len(expected)
+    for nodeid in ids:
+        assert traces[nodeid].name == trace_dir_name(nodeid)
+        assert Trace(traces[nodeid]).int_values("size") == [3]
+    # The test body passed; the fixture's teardown failed: both are in the trace.
+    teardown = Trace(traces["test_edges.py::test_teardown_error"])
+    assert 15 in teardown.int_values("kept")
+    assert {"leaky", "test_teardown_error"} <= set(teardown.function_names)
+    assert "teardown broke" in teardown.metadata["pytest"]["traceback"]
+    nodeid = "test_edges.py::test_teardown_error"
+    assert f"{nodeid}: {traces[nodeid]}" in out
+
+
+def test_test_files_of_the_same_name_get_their_own_traces(tmp_path: Path) -> None:
+    proj = _project(tmp_path)
+    for pkg, factor in (("one", 2), ("two", 3)):
+        write(proj / pkg / "__init__.py", "")
+        body = (
+            f"from calc import mul\n\ndef test_it():\n    out = mul({factor}, 7)\n    assert out\n"
+        )
+        write(proj / pkg / "test_same.py", body)
+    root = tmp_path / "traces"
+    status, out = _pytest(proj, f"--codetracer-dir={root}", "one", "two")
+    assert status == 0, out
+    traces = _traces(root)
+    assert set(traces) == {"one/test_same.py::test_it", "two/test_same.py::test_it"}
+    assert Trace(traces["one/test_same.py::test_it"]).int_values("out") == [14]
+    assert Trace(traces["two/test_same.py::test_it"]).int_values("out") == [21]
+
+
+def test_last_failed_reruns_record_only_the_failures(tmp_path: Path) -> None:
+    proj = _project(tmp_path)
+    write(proj / "pytest.ini", "[pytest]\n")  # the cache provider on: --lf needs it
+    status, _ = _pytest(proj)
+    assert status == 1
+    root = tmp_path / "traces"
+    status, out = _pytest(proj, f"--codetracer-dir={root}", "--lf")
+    assert status == 1, out
+    assert set(_traces(root)) == FAILING
+
+
+ASYNC_SUITE = """
+import anyio
+import pytest
+from calc import mul
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+async def twice(n):
+    await anyio.sleep(0)
+    return mul(n, 2)
+
+@pytest.mark.anyio
+async def test_async():
+    value = await twice(21)
+    assert value == 42
+"""
+
+
+def test_async_tests_with_anyio(tmp_path: Path) -> None:
+    pytest.importorskip("anyio")
+    _, traces = _record_file(tmp_path, "test_async.py", ASYNC_SUITE, 0)
+    assert list(traces) == ["test_async.py::test_async"]
+    trace = Trace(traces["test_async.py::test_async"])
+    assert {"test_async", "twice", "mul"} <= set(trace.function_names)
+    assert 42 in trace.int_values("value")
+    assert not any(
+        part in p for p in trace.function_paths for part in ("/anyio/", "/asyncio/", "/_pytest/")
+    )
+    assert_balanced(trace)

@@ -61,3 +61,51 @@ def test_code_skipped_by_one_session_is_recorded_by_the_next(tmp_path: Path) -> 
     with ctr.trace(tmp_path / "b"):
         beta(5)
     assert [decode(v) for v in Trace(tmp_path / "b").returns_of("beta")] == [6]
+
+
+def test_an_edited_filter_file_takes_effect_in_the_next_session(tmp_path: Path) -> None:
+    # The compiled chain is reused by the next session with the same chain, unless a filter
+    # file changed (size or modification time).
+    rules = (
+        '[meta]\nname = "f"\nversion = 1\n\n[[scope.rules]]\n'
+        'selector = "obj:regex:(^|\\\\.){}$"\nexec = "skip"\n'
+    )
+    spec = write(tmp_path / "f.toml", rules.format("beta"))
+    with ctr.trace(tmp_path / "a", trace_filter=spec):
+        beta(1)
+        alpha(1)
+    with ctr.trace(tmp_path / "b", trace_filter=spec):  # same chain: the cached engine
+        beta(2)
+        alpha(2)
+    write(spec, rules.format("alpha"))
+    with ctr.trace(tmp_path / "c", trace_filter=spec):
+        beta(3)
+        alpha(3)
+    a, b, c = (Trace(tmp_path / n) for n in "abc")
+    assert "beta" not in a.function_names and [decode(v) for v in a.returns_of("alpha")] == [2]
+    assert "beta" not in b.function_names and [decode(v) for v in b.returns_of("alpha")] == [4]
+    assert "alpha" not in c.function_names and [decode(v) for v in c.returns_of("beta")] == [4]
+    # Each session counts its own skips (a reused engine starts from zero).
+    stats = [t.metadata["trace_filter"]["stats"]["scopes_skipped"] for t in (a, b)]
+    assert 0 < stats[1] <= stats[0]
+
+
+def test_a_recording_that_is_not_durable_writes_its_metadata_at_the_end(tmp_path: Path) -> None:
+    from codetracer_python_recorder.formats import DEFAULT_FORMAT
+    from codetracer_python_recorder.session import start_session
+
+    target = tmp_path / "t"
+    session = start_session(target, DEFAULT_FORMAT, program="p.py", durable=False)
+    try:
+        alpha(4)
+        # No snapshot at the start: the metadata and path table come with the stop.
+        assert not (target / "trace_metadata.json").exists()
+        assert not (target / "trace_paths.json").exists()
+    finally:
+        session.stop(exit_code=0)
+    session.sync()
+    trace = Trace(target)
+    assert [decode(v) for v in trace.returns_of("alpha")] == [8]
+    assert trace.metadata["program"] == "p.py"
+    assert trace.metadata["process_exit_status"]["code"] == 0
+    assert_balanced(trace)

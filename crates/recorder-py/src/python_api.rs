@@ -20,7 +20,7 @@ use codetracer_trace_stream::TraceFormat;
 /// that is not valid UTF-8 (surrogate-escaped, as Python holds such a file name or
 /// argument): it is recorded with the escapes Python shows (`\udcff`).
 #[pyfunction]
-#[pyo3(signature = (path, format, activation_path=None, *, program=None, args=None, trace_filter=None, policy=None, apply_env_policy=true, test_framework=None))]
+#[pyo3(signature = (path, format, activation_path=None, *, program=None, args=None, trace_filter=None, policy=None, apply_env_policy=true, test_framework=None, durable=true))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_tracing(
     py: Python<'_>,
@@ -33,6 +33,7 @@ pub fn start_tracing(
     policy: Option<Bound<'_, PyDict>>,
     apply_env_policy: bool,
     test_framework: Option<String>,
+    durable: bool,
 ) -> PyResult<()> {
     let program = program.as_ref().map(escaped_text).transpose()?;
     let args = args
@@ -79,6 +80,7 @@ pub fn start_tracing(
                 filter_dir: None,
                 parent: None,
                 test_framework,
+                durable,
             },
         )
     };
@@ -138,6 +140,17 @@ pub fn stop_tracing(
         })),
     });
     json_to_py(py, &summary).map(Some)
+}
+
+/// Makes the files of the (stopped) trace in `path`, of `format`, durable now: for a trace
+/// recorded with `durable=False` that turned out to matter (a failed test's).
+#[pyfunction]
+pub fn sync_trace(py: Python<'_>, path: PathBuf, format: &str) -> PyResult<()> {
+    let run = || -> Result<(), RecorderFailure> {
+        let format = TraceFormat::parse(format)?;
+        Ok(codetracer_trace_stream::TraceDir::new(&path, format).sync_files()?)
+    };
+    run().map_err(|e| e.into_pyerr(py))
 }
 
 /// Pushes everything recorded so far to the trace files.

@@ -12,7 +12,8 @@
 //!   is replaced, a symlink at that name is replaced too (its target is never touched). The
 //!   events file is streamed into through the returned handle.
 //! - [`write_replacing`] does the same with the whole content written and synced before the
-//!   rename (atomic small files: a reader never sees a half-written one).
+//!   rename (atomic small files: a reader never sees a half-written one);
+//!   [`write_replacing_with`] may leave the sync out (a trace that is not durable).
 //! - [`open_append`] opens a file to append to (a log): created with `O_EXCL` when missing,
 //!   otherwise opened with `O_NOFOLLOW` and refused when it is a symlink or not a regular file.
 //! - [`create_dirs`] creates the missing directories of a path with the directory mode; a
@@ -65,10 +66,19 @@ pub fn create_replacing(path: &Path, mode: u32) -> Result<File> {
 /// Writes `bytes` into a new file of `mode`, syncs it and moves it to `path` (replacing what
 /// is there, a symlink included, without ever following it).
 pub fn write_replacing(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    write_replacing_with(path, bytes, mode, true)
+}
+
+/// [`write_replacing`], syncing the content before the rename only when `sync` (a reader
+/// still never sees a half-written file; without the sync a crash of the machine, not of the
+/// process, may lose it).
+pub fn write_replacing_with(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<()> {
     let io = |e| TraceStreamError::io("cannot write", path, e);
     let mut tmp = temporary_sibling(path, mode).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_data().map_err(io)?;
+    if sync {
+        tmp.as_file().sync_data().map_err(io)?;
+    }
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }

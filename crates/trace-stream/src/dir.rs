@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::create::{create_dirs, write_replacing, PRIVATE_FILE_MODE};
+use crate::create::{create_dirs, write_replacing_with, PRIVATE_FILE_MODE};
 use crate::error::{ErrorKind, Result, TraceStreamError};
 use crate::format::TraceFormat;
 
@@ -36,6 +36,10 @@ pub struct TraceDir {
     pub mode: u32,
     /// The symlink the directory was given as, when it was one (`dir` is its target).
     pub symlink: Option<PathBuf>,
+    /// Whether each small JSON file is synced before it replaces the last one (default).
+    /// `false` for many short traces in one process (one per test), made durable, when
+    /// wanted, by [`TraceDir::sync_files`] at the end.
+    pub durable: bool,
 }
 
 impl TraceDir {
@@ -48,6 +52,7 @@ impl TraceDir {
             paths: dir.join(PATHS),
             mode: PRIVATE_FILE_MODE,
             symlink: None,
+            durable: true,
         }
     }
 
@@ -143,8 +148,35 @@ impl TraceDir {
 
     /// Writes `trace_paths.json` (the path table, index = `PathId`) atomically.
     pub fn write_paths(&self, list: &[String]) -> Result<()> {
-        write_json(&self.paths, &serde_json::json!(list), self.mode)
+        self.write_file_json(&self.paths, &serde_json::json!(list))
     }
+
+    /// Writes one of the layout's JSON files atomically with the layout's mode, synced when
+    /// the layout is [`TraceDir::durable`].
+    pub fn write_file_json(&self, path: &Path, value: &serde_json::Value) -> Result<()> {
+        write_replacing_with(path, &json_bytes(path, value)?, self.mode, self.durable)
+    }
+
+    /// Makes the files of the layout that exist, and the directory entry naming them,
+    /// durable now (for a layout that was not [`TraceDir::durable`]).
+    pub fn sync_files(&self) -> Result<()> {
+        for file in self.existing_files() {
+            fs::File::open(&file)
+                .and_then(|f| f.sync_data())
+                .map_err(|e| TraceStreamError::io("cannot sync", &file, e))?;
+        }
+        sync_dir(&self.dir).map_err(|e| TraceStreamError::io("cannot sync", &self.dir, e))
+    }
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(()) // directories cannot be opened for syncing there
 }
 
 /// Writes `value` as pretty JSON to `path` atomically, as a private file: see
@@ -158,6 +190,11 @@ pub fn write_json_atomic(path: &Path, value: &serde_json::Value) -> Result<()> {
 /// [`crate::create::write_replacing`]), so a reader never sees a half-written file and a
 /// planted symlink is never written through.
 pub fn write_json(path: &Path, value: &serde_json::Value, mode: u32) -> Result<()> {
+    write_replacing_with(path, &json_bytes(path, value)?, mode, true)
+}
+
+/// `value` as pretty JSON text ending in a newline (`path` names it in an error).
+fn json_bytes(path: &Path, value: &serde_json::Value) -> Result<Vec<u8>> {
     let mut text = serde_json::to_vec_pretty(value).map_err(|e| {
         TraceStreamError::new(
             ErrorKind::Encode,
@@ -165,7 +202,7 @@ pub fn write_json(path: &Path, value: &serde_json::Value, mode: u32) -> Result<(
         )
     })?;
     text.push(b'\n');
-    write_replacing(path, &text, mode)
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -193,6 +230,25 @@ mod tests {
         let err = TraceDir::prepare(&file, TraceFormat::Json).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::DirConflict);
         assert_eq!(err.path(), Some(file.as_path()));
+    }
+
+    #[test]
+    fn a_layout_that_is_not_durable_writes_the_same_files_and_syncs_them_on_demand() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut layout = TraceDir::prepare(tmp.path(), TraceFormat::Binary).unwrap();
+        layout.durable = false;
+        layout.write_paths(&["a.py".into()]).unwrap();
+        let text = fs::read_to_string(&layout.paths).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Vec<String>>(&text).unwrap(),
+            ["a.py"]
+        );
+        let names: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [std::ffi::OsString::from(PATHS)]);
+        layout.sync_files().unwrap();
     }
 
     #[test]

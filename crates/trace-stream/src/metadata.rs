@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::dir::{write_json, TraceDir};
+use crate::dir::TraceDir;
 use crate::error::Result;
 use crate::format::TraceFormat;
 
@@ -75,7 +75,7 @@ impl Metadata {
 
     /// Writes `trace_metadata.json` of `dir` atomically, with the directory's file mode.
     pub fn write(&self, dir: &TraceDir) -> Result<()> {
-        write_json(&dir.metadata, &self.to_json(), dir.mode)
+        dir.write_file_json(&dir.metadata, &self.to_json())
     }
 }
 

@@ -64,6 +64,7 @@ from codetracer_python_recorder_core._native import (
     start_tracing,
     stop_fd_capture,
     stop_tracing,
+    sync_trace,
 )
 
 __all__ = [
@@ -121,4 +122,5 @@ __all__ = [
     "start_tracing",
     "stop_fd_capture",
     "stop_tracing",
+    "sync_trace",
 ]

@@ -62,6 +62,7 @@ __all__ = [
     "start_tracing",
     "stop_fd_capture",
     "stop_tracing",
+    "sync_trace",
 ]
 
 __version__: str
@@ -124,8 +125,13 @@ def start_tracing(
     policy: dict[str, object] | None = None,
     apply_env_policy: bool = True,
     test_framework: str | None = None,
+    durable: bool = True,
 ) -> None:
-    """Start recording into the trace directory ``path``."""
+    """Start recording into the trace directory ``path``.
+
+    ``durable=False`` leaves out the sync of each small file as it is written (see
+    :func:`sync_trace`).
+    """
 
 def stop_tracing(
     exit_code: int | None = None,
@@ -140,6 +146,9 @@ def stop_tracing(
     detached the recorder, else ``None``). ``error`` is the formatted traceback of an uncaught
     exception, recorded as an Error event.
     """
+
+def sync_trace(path: str, format: str) -> None:
+    """Make the files of the stopped trace in ``path`` (of ``format``) durable now."""
 
 def flush_tracing() -> None:
     """Flush buffered trace data to disk."""

@@ -15,6 +15,7 @@ use codetracer_trace_filter::{
 use pyo3::prelude::*;
 
 use crate::errors::RecorderFailure;
+use crate::runtime::scope_cache::{engine_for, EngineKey};
 
 /// The compiled filters of one recording.
 pub struct Scope {
@@ -104,7 +105,9 @@ pub struct ScopeRequest<'a> {
 }
 
 impl Scope {
-    /// Loads and compiles the chain; fails (before anything is written) on a bad filter.
+    /// Loads and compiles the chain (or reuses the engine of the previous recording made with
+    /// the same chain, see [`crate::runtime::scope_cache`]); fails (before anything is
+    /// written) on a bad filter.
     pub fn load(py: Python<'_>, request: &ScopeRequest<'_>) -> Result<Self, RecorderFailure> {
         let explicit: Vec<FilterSource> = request
             .explicit
@@ -139,14 +142,20 @@ impl Scope {
             env_spec: (!env_spec.is_empty()).then_some(env_spec.as_str()),
             explicit: &explicit,
         });
-        let chain = load_chain(&sources).map_err(|e| filter_failure(&e))?;
         let project_root = request.start_dir.and_then(find_project_root);
-        let env = filter_env(py, project_root, request.include_libraries).map_err(|e| {
-            RecorderFailure::internal(format!("cannot read the interpreter's paths: {e}"))
+        let key = EngineKey::new(
+            sources.clone(),
+            project_root.clone(),
+            request.include_libraries,
+        );
+        let engine = engine_for(key, || {
+            let chain = load_chain(&sources).map_err(|e| filter_failure(&e))?;
+            let env = filter_env(py, project_root, request.include_libraries).map_err(|e| {
+                RecorderFailure::internal(format!("cannot read the interpreter's paths: {e}"))
+            })?;
+            Ok(FilterEngine::new(chain, env))
         })?;
-        Ok(Self {
-            engine: FilterEngine::new(chain, env),
-        })
+        Ok(Self { engine })
     }
 
     /// Whether the code object `key` (file, qualname, module) is recorded.

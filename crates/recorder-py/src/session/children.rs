@@ -145,6 +145,7 @@ pub fn child_request(
         filter_dir: doc["filter_dir"].as_str().map(PathBuf::from),
         parent: None,
         test_framework: None,
+        durable: true,
     };
     let parent = Parent {
         pid: parent_pid,

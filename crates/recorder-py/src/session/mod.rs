@@ -56,6 +56,12 @@ pub struct StartRequest {
     pub parent: Option<Parent>,
     /// The test framework whose builtin filter joins the chain (`--pytest` / `--unittest`).
     pub test_framework: Option<codetracer_trace_filter::TestFramework>,
+    /// Sync the trace's small files as they are written and write the metadata and path
+    /// table at the start too (so a process killed mid-recording leaves a readable prefix).
+    /// `false`: many short recordings in one process (one per test): no syncs, those two
+    /// files written only when the recording stops; made durable afterwards when they matter
+    /// (`TraceDir::sync_files`).
+    pub durable: bool,
 }
 
 pub(crate) struct ActiveSession {
@@ -144,12 +150,12 @@ pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
             test_framework: request.test_framework,
         },
     )?;
-    let filter_block = scope.summary_json();
-    let paths = TraceDir::prepare_with_mode(
+    let mut paths = TraceDir::prepare_with_mode(
         &request.dir,
         request.format,
         request.policy.trace_mode.file_mode(),
     )?;
+    paths.durable = request.durable;
     clear_children(&request.dir)?;
     let process = process_block(&orig_argv(py), request.parent.as_ref());
     let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE)
@@ -161,7 +167,9 @@ pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
             format: request.format,
             process: &process,
         };
-        write_metadata(&paths, &program, None, Some(filter_block), None)?;
+        if paths.durable {
+            write_metadata(&paths, &program, None, Some(scope.summary_json()), None)?;
+        }
         let adopt = request.activation_path.is_none();
         let recording = recording_info(&program);
         let mut tracer = RuntimeTracer::begin(

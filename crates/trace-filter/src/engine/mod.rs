@@ -108,7 +108,8 @@ impl ScopeDecision {
 pub struct FilterEngine {
     chain: FilterChain,
     env: FilterEnv,
-    compiled: Compiled,
+    /// Shared by the engines [`FilterEngine::fresh`] makes (compiled once, immutable).
+    compiled: Arc<Compiled>,
     scopes: FxHashMap<u64, ScopeDecision>,
     values: FxHashMap<(u64, ValueKind), FxHashMap<Box<str>, ValueAction>>,
     counters: FilterCounters,
@@ -117,11 +118,25 @@ pub struct FilterEngine {
 impl FilterEngine {
     /// Compiles `chain` once for `env`.
     pub fn new(chain: FilterChain, env: FilterEnv) -> Self {
-        let compiled = Compiled::new(&chain);
+        let compiled = Arc::new(Compiled::new(&chain));
         FilterEngine {
             chain,
             env,
             compiled,
+            scopes: FxHashMap::default(),
+            values: FxHashMap::default(),
+            counters: FilterCounters::default(),
+        }
+    }
+
+    /// A new engine for the same chain and environment with empty caches and zero counters,
+    /// sharing this one's compiled matchers (no recompilation): what a process that records
+    /// many times with one chain (one trace per test) starts each recording from.
+    pub fn fresh(&self) -> Self {
+        FilterEngine {
+            chain: self.chain.clone(),
+            env: self.env.clone(),
+            compiled: Arc::clone(&self.compiled),
             scopes: FxHashMap::default(),
             values: FxHashMap::default(),
             counters: FilterCounters::default(),

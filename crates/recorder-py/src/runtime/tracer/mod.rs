@@ -129,8 +129,13 @@ impl RuntimeTracer {
         if none != TypeId(0) {
             return Err(RecorderFailure::internal("the None type must be type 0"));
         }
-        config.paths.write_paths(rec.path_list())?;
-        let paths_written = rec.path_list().len();
+        // A short-lived (not durable) trace writes its path table only at the end.
+        let paths_written = if config.paths.durable {
+            config.paths.write_paths(rec.path_list())?;
+            rec.path_list().len()
+        } else {
+            0
+        };
         Ok(Self {
             tool: config.tool,
             local_events: events.line | events.py_return | events.py_yield,
