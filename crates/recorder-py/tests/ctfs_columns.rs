@@ -41,6 +41,7 @@ fn ctfs_steps_carry_the_statement_column() {
                 filter_dir: None,
                 parent: None,
                 test_framework: None,
+                durable: true,
             },
         )
         .map_err(|e| e.to_string())
