@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt, PySlice, PyString};
 
 use crate::fd_capture;
+use crate::runtime::ffi_str;
 use crate::runtime::tracer::{IoOrigin, IoStream};
 use crate::session;
 
@@ -27,6 +28,8 @@ pub struct StreamTap {
     fd: Option<i32>,
     /// The stream's encoding, for bytes (`None`: UTF-8).
     encoding: Option<String>,
+    /// Whether that encoding is UTF-8: a `str`'s bytes on the fd are then its UTF-8.
+    utf8: bool,
 }
 
 #[pymethods]
@@ -46,11 +49,18 @@ impl StreamTap {
                 "stream must be 0 (stdout), 1 (stderr) or 2 (stdin), not {stream}"
             )));
         };
+        let utf8 = encoding.as_deref().is_none_or(|e| {
+            e.chars()
+                .filter(|c| !matches!(c, '-' | '_'))
+                .map(|c| c.to_ascii_lowercase())
+                .eq("utf8".chars())
+        });
         Ok(Self {
             target,
             stream,
             fd,
             encoding,
+            utf8,
         })
     }
 
@@ -64,9 +74,7 @@ impl StreamTap {
     /// first `n` items when it reports a short write). Returns the original's result.
     fn __call__(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if let Some(fd) = self.fd {
-            if let Some(bytes) = self.encoded(data) {
-                fd_capture::expect(fd, bytes.as_bytes());
-            }
+            self.announce(fd, data);
         }
         let n = self
             .target
@@ -105,9 +113,11 @@ impl StreamTap {
             return match text.to_str() {
                 Ok("") => false,
                 Ok(s) => session::io::record(py, self.stream, IoOrigin::Proxy, s),
-                // Lone surrogates (`surrogateescape` text): recorded with replacements.
+                // Lone surrogates (`surrogateescape` text): each recorded as U+FFFD.
                 Err(_) => {
-                    let lossy = text.to_string_lossy();
+                    let mut lossy = String::new();
+                    // SAFETY: `text` is a live str (a `Bound`) and the GIL is held.
+                    unsafe { ffi_str::push_prefix(text.as_ptr(), usize::MAX, &mut lossy) };
                     session::io::record(py, self.stream, IoOrigin::Proxy, &lossy)
                 }
             };
@@ -130,6 +140,20 @@ impl StreamTap {
             Ok(s) => Some(s),
             Err(e) if e.is_instance_of::<PyLookupError>(py) => decode("utf-8").ok(),
             Err(_) => None,
+        }
+    }
+
+    /// Tells the reader of captured fd `fd` the bytes `data` is about to become there, so it
+    /// does not record them again (a UTF-8 `str` without lone surrogates: its own UTF-8).
+    fn announce(&self, fd: i32, data: &Bound<'_, PyAny>) {
+        if self.utf8 {
+            if let Some(text) = data.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
+                fd_capture::expect(fd, text.as_bytes());
+                return;
+            }
+        }
+        if let Some(bytes) = self.encoded(data) {
+            fd_capture::expect(fd, bytes.as_bytes());
         }
     }
 

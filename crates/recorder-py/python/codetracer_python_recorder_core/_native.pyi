@@ -190,6 +190,7 @@ class StreamTap:
     def note(self, data: object) -> bool:
         """Record ``data`` (text, or bytes decoded as the stream would) as this stream's event."""
 
+@final
 class TraceIterator:
     """The records of one trace, converted one at a time (see ``iter_trace``)."""
 
