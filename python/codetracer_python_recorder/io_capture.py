@@ -3,7 +3,9 @@ r"""IO capture: the program's stdout, stderr and stdin recorded as ``Event`` rec
 ``proxies`` (the default policy) replaces ``sys.stdout``, ``sys.stderr`` and ``sys.stdin`` by
 proxies for the recording's lifetime. A proxy passes every call to the original stream first
 (no buffering of its own: output reaches the terminal as the original would send it), then
-hands the text written or read to the native core, which records it as a ``Write``
+hands the text written or read to the native core (``StreamTap``; an output proxy's
+``write`` is the tap itself, so a ``print`` runs no Python code of the recorder), which
+records it as a ``Write``
 (stdout), ``WriteOther`` (stderr) or ``Read`` (stdin) event on the calling thread's innermost
 recorded line. Every other attribute (``encoding``, ``isatty()``, ``fileno()``, ``buffer``'s
 own attributes, ...) is the original's; ``buffer`` is proxied too, so bytes written to or read
@@ -14,6 +16,9 @@ encoding, invalid bytes as ``\xNN``).
 writes (``os.write``, C code, child processes) are forwarded at once and recorded, bytes the
 proxies recorded are not recorded twice. Unix only; elsewhere a warning is logged and only
 the proxies run. ``off`` leaves the streams untouched.
+
+``input()`` at a terminal bypasses ``sys.stdin`` (it reads with ``PyOS_Readline``); it is
+recorded through the interpreter's audit events instead (:mod:`.io_terminal`).
 
 At stop, a stream the program did not replace is put back; one it replaced is left alone.
 """
@@ -29,6 +34,8 @@ from typing import Final
 
 import codetracer_python_recorder_core as core
 
+from codetracer_python_recorder import io_terminal
+
 STDOUT: Final = 0
 """Stream number of ``sys.stdout`` (a ``Write`` event)."""
 STDERR: Final = 1
@@ -40,42 +47,12 @@ MODE_OFF: Final = "off"
 MODE_PROXIES: Final = "proxies"
 MODE_FD: Final = "proxies+fd"
 
-_record = core.record_io
-_announce = core.announce_fd_write
 _logger = logging.getLogger("codetracer_python_recorder")
 
 # (name in sys, original stream, proxy) of the streams this module replaced.
-_installed: list[tuple[str, object, object]] = []
+_installed: list[tuple[str, object, _Proxy]] = []
 _fd_capture = False
 _hooks_registered = False
-
-
-def _decode(data: object, encoding: str | None) -> str | None:
-    """Text of bytes-like ``data`` as the stream would decode it (invalid bytes escaped)."""
-    if isinstance(data, str):
-        return data
-    try:
-        raw: bytes = bytes(data)  # type: ignore[call-overload]
-    except TypeError:
-        return None
-    try:
-        return raw.decode(encoding or "utf-8", "backslashreplace")
-    except LookupError:
-        return raw.decode("utf-8", "backslashreplace")
-
-
-def _encode(data: object, encoding: str | None) -> bytes | None:
-    """The bytes ``data`` becomes on the fd (a text stream encodes it; a buffer passes it)."""
-    if isinstance(data, str):
-        try:
-            return data.encode(encoding or "utf-8", "surrogateescape")
-        except (LookupError, UnicodeError):
-            return None
-    try:
-        encoded: bytes = bytes(data)  # type: ignore[call-overload]
-    except TypeError:
-        return None
-    return encoded
 
 
 class _Proxy:
@@ -85,12 +62,14 @@ class _Proxy:
     _ct_stream: int
     _ct_fd: int | None
     _ct_encoding: str | None
+    _ct_tap: core.StreamTap
 
     def __init__(self, target: object, stream: int, fd: int | None, encoding: str | None) -> None:
         object.__setattr__(self, "_ct_target", target)
         object.__setattr__(self, "_ct_stream", stream)
         object.__setattr__(self, "_ct_fd", fd)
         object.__setattr__(self, "_ct_encoding", encoding)
+        object.__setattr__(self, "_ct_tap", core.StreamTap(target, stream, fd, encoding))
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._ct_target, name)
@@ -119,26 +98,23 @@ class _Proxy:
         return self._ct_target.__exit__(*exc)  # type: ignore[attr-defined]
 
     def _ct_note(self, data: object) -> None:
-        text = _decode(data, self._ct_encoding)
-        if text:
-            _record(self._ct_stream, text)
+        self._ct_tap.note(data)
 
 
 class _OutputProxy(_Proxy):
-    """``sys.stdout`` / ``sys.stderr`` (text) or their ``buffer`` (bytes)."""
+    """``sys.stdout`` / ``sys.stderr`` (text) or their ``buffer`` (bytes).
 
-    def write(self, data: object) -> object:
-        """Write through the original, then record what it took."""
-        if self._ct_fd is not None:
-            encoded = _encode(data, self._ct_encoding)
-            if encoded:
-                _announce(self._ct_fd, encoded)
-        n = self._ct_target.write(data)  # type: ignore[attr-defined]
-        if isinstance(n, int) and 0 <= n < len(data):  # type: ignore[arg-type]
-            self._ct_note(data[:n])  # type: ignore[index]
-        else:
-            self._ct_note(data)
-        return n
+    ``write`` is the native tap itself, in the instance's ``__dict__``: ``print()`` finds it
+    without a Python-level call, and the write runs no recorder frame (no monitoring event).
+    The tap announces the bytes to the fd reader (``proxies+fd``), writes through the
+    original and records what it took.
+    """
+
+    write: core.StreamTap
+
+    def __init__(self, target: object, stream: int, fd: int | None, encoding: str | None) -> None:
+        super().__init__(target, stream, fd, encoding)
+        object.__setattr__(self, "write", self._ct_tap)
 
     def writelines(self, lines: Iterable[object]) -> None:
         """Write each item through :meth:`write` (as ``IOBase.writelines`` does)."""
@@ -255,11 +231,15 @@ def install(mode: str | None) -> None:
         proxy = kind(original, stream, captured_fd, _encoding_of(original))
         setattr(sys, name, proxy)
         _installed.append((name, original, proxy))
+    taps = {name: proxy._ct_tap for name, _, proxy in _installed}
+    if "stdin" in taps:
+        io_terminal.arm(sys.stdin, taps["stdin"], taps.get("stdout"), taps.get("stderr"))
 
 
 def uninstall() -> None:
     """Stop capturing: put back the streams the program did not replace, restore the fds."""
     global _fd_capture  # noqa: PLW0603 - one capture per process
+    io_terminal.disarm()
     while _installed:
         name, original, proxy = _installed.pop()
         if getattr(sys, name, None) is proxy:

@@ -392,3 +392,39 @@ def test_a_program_that_closes_stdout_behaves_as_untraced(tmp_path: Path, mode: 
             "ValueError: I/O operation on closed file.\n",
             "done\n",
         ]
+
+
+def test_the_native_write_path_records_what_the_stream_took(tmp_path: Path) -> None:
+    """The proxy's ``write`` (the native tap): a short write records only the part taken, a
+    failing write records nothing and raises as untraced, bytes-likes are decoded, lone
+    surrogates (``surrogateescape``) are recorded with U+FFFD, an empty write is no event."""
+    proc, trace, script = record(
+        tmp_path,
+        """
+        import sys
+        Tap = type(sys.stdout.write)
+        class Short:
+            def write(self, data):
+                return 3
+        assert Tap(Short(), 0, None, None)("abcdef") == 3  # SHORT
+        try:
+            sys.stdout.buffer.write("text")  # NOT_BYTES
+        except TypeError as e:
+            print("TypeError", type(e).__name__)  # CAUGHT
+        sys.stdout.write("")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(bytearray(b"ba "))  # BYTEARRAY
+        sys.stdout.buffer.write(memoryview(b"\\xfe mv\\n"))  # MEMORYVIEW
+        sys.stdout.reconfigure(errors="surrogateescape")
+        print("s\\udcff")  # SURROGATE
+        """,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "TypeError TypeError\nba \udcfe mv\ns\udcff\n"
+    assert io_events(trace) == [
+        (WRITE, "abc", line_of(script, "# SHORT")),
+        (WRITE, "TypeError TypeError\n", line_of(script, "# CAUGHT")),
+        (WRITE, "ba ", line_of(script, "# BYTEARRAY")),
+        (WRITE, "\\xfe mv\n", line_of(script, "# MEMORYVIEW")),
+        (WRITE, "s\ufffd\n", line_of(script, "# SURROGATE")),
+    ]

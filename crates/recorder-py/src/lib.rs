@@ -2,13 +2,14 @@
 //!
 //! Module wiring only: [`runtime`] turns sys.monitoring events into trace records,
 //! [`session`] owns the recording lifecycle, [`errors`] the error model, [`policy_ffi`] the
-//! process-wide policy, [`python_api`] the functions exposed to Python, [`reading`] reading traces back, [`io_api`]/[`fd_capture`] IO capture, [`logging`] the bridge
+//! process-wide policy, [`python_api`] the functions exposed to Python, [`reading`] reading traces back, [`io_api`]/[`io_proxy`]/[`tty_input`]/[`fd_capture`] IO capture, [`logging`] the bridge
 //! to Python's `logging`, [`failure_injection`] the test-only fault hooks.
 
 pub mod errors;
 pub mod failure_injection;
 pub mod fd_capture;
 pub mod io_api;
+pub mod io_proxy;
 pub mod json_py;
 pub mod logging;
 pub mod policy_ffi;
@@ -16,6 +17,7 @@ pub mod python_api;
 pub mod reading;
 pub mod runtime;
 pub mod session;
+pub mod tty_input;
 
 use codetracer_trace_stream::{dir, TraceFormat};
 use pyo3::prelude::*;
@@ -61,8 +63,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reading::TraceIterator>()?;
     m.add_function(wrap_pyfunction!(python_api::build_info, m)?)?;
     m.add_function(wrap_pyfunction!(io_api::io_capture_mode, m)?)?;
-    m.add_function(wrap_pyfunction!(io_api::record_io, m)?)?;
-    m.add_function(wrap_pyfunction!(io_api::announce_fd_write, m)?)?;
+    m.add_class::<io_proxy::StreamTap>()?;
+    m.add_function(wrap_pyfunction!(tty_input::set_input_audit, m)?)?;
     m.add_function(wrap_pyfunction!(io_api::start_fd_capture, m)?)?;
     m.add_function(wrap_pyfunction!(io_api::stop_fd_capture, m)?)?;
     m.add_function(wrap_pyfunction!(io_api::fd_capture_after_fork, m)?)?;

@@ -5,7 +5,7 @@ the built module with ``python -m mypy.stubtest``.
 """
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import final
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "EnvironmentError",
     "InternalError",
     "RecorderError",
+    "StreamTap",
     "TargetError",
     "TraceIterator",
     "UsageError",
@@ -36,7 +37,6 @@ __all__ = [
     "active_trace_dir",
     "after_fork_in_child",
     "after_fork_in_parent",
-    "announce_fd_write",
     "before_fork",
     "build_info",
     "child_session_env",
@@ -53,10 +53,10 @@ __all__ = [
     "policy_snapshot",
     "python_log_level",
     "read_trace",
-    "record_io",
     "resolve_policy",
     "session_env",
     "session_env_names",
+    "set_input_audit",
     "start_child_tracing",
     "start_fd_capture",
     "start_tracing",
@@ -183,6 +183,27 @@ def start_child_tracing(value: str, *, program: str, args: list[str]) -> tuple[s
     """
 
 @final
+class StreamTap:
+    """Records the text passing through one standard stream (native proxy write path).
+
+    ``StreamTap(target, stream, fd, encoding)``: ``stream`` 0 stdout, 1 stderr, 2 stdin;
+    ``fd`` the captured fd (1 or 2, ``proxies+fd``) its writes reach, or None.
+    """
+
+    def __new__(
+        cls, target: object, stream: int, fd: int | None, encoding: str | None
+    ) -> StreamTap: ...
+    @property
+    def target(self) -> object:
+        """The original stream."""
+
+    def __call__(self, data: object) -> object:
+        """Write ``data`` through the original stream, then record what it took."""
+
+    def note(self, data: object) -> bool:
+        """Record ``data`` (text, or bytes decoded as the stream would) as this stream's event."""
+
+@final
 class TraceIterator:
     """The records of one trace, converted one at a time (see ``iter_trace``)."""
 
@@ -216,15 +237,12 @@ def policy_snapshot() -> dict[str, object]:
 def io_capture_mode() -> str | None:
     """IO capture mode of the running session (``off``, ``proxies``, ``proxies+fd``), or None."""
 
-def record_io(stream: int, text: str) -> bool:
-    """Record ``text`` as an IO event of ``stream`` (0 stdout, 1 stderr, 2 stdin).
+def set_input_audit(callback: Callable[[str, tuple[object, ...]], None] | None) -> None:
+    """Call ``callback(event, args)`` for the ``builtins.input*`` audit events (None: stop).
 
-    Attributed to the calling thread's innermost recorded line. Returns whether the event
-    was recorded.
+    The native audit hook is added the first time (it cannot be removed; inert without a
+    callback).
     """
-
-def announce_fd_write(fd: int, data: bytes) -> None:
-    """A proxy is about to write ``data`` to captured fd ``fd``: not to be recorded again."""
 
 def start_fd_capture() -> None:
     """Redirect fds 1 and 2 through pipes whose readers forward and record raw writes."""

@@ -19,6 +19,7 @@ use super::RuntimeTracer;
 use crate::errors::RecorderFailure;
 use crate::runtime::activation::Phase;
 use crate::runtime::frame::{thread_ident, thread_key};
+use crate::runtime::id_hash::IdHashMap;
 
 /// Which standard stream an IO event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +169,7 @@ impl RuntimeTracer {
             threads,
             io_anchor,
             io_pending,
+            io_sites,
             ..
         } = self
         else {
@@ -198,14 +200,16 @@ impl RuntimeTracer {
                 None => (None, 0),
             },
         };
-        let metadata = serde_json::json!({
-            "stream": stream.name(),
-            "thread": thread_ident(),
-            "path": path.and_then(|p| rec.path_list().get(p.0)).map(String::as_str),
-            "line": line,
-            "source": match origin { Origin::Proxy => "proxy", Origin::Fd => "fd" },
-        })
-        .to_string();
+        let key = MetadataKey {
+            stream,
+            origin,
+            thread: thread_ident(),
+            path,
+            line,
+        };
+        let metadata = io_sites.metadata(key, |key| {
+            event_metadata(key, path.and_then(|p| rec.path_list().get(p.0)))
+        });
         *io_pending = Some(PendingIo {
             stream,
             origin,
@@ -234,7 +238,7 @@ impl RuntimeTracer {
 
     /// The path id and current line of the innermost frame of this thread whose code is
     /// recorded (has had a step), or `None`.
-    fn innermost_recorded_line(&self, _py: Python<'_>) -> Option<(PathId, i64)> {
+    fn innermost_recorded_line(&mut self, _py: Python<'_>) -> Option<(PathId, i64)> {
         // SAFETY: the GIL is held (`_py`). `PyEval_GetFrame` returns a borrowed frame, which we
         // take a reference to; `PyFrame_GetBack` and `PyFrame_GetCode` return new references,
         // each released before the next step of the walk (the code object is only compared by
@@ -252,7 +256,7 @@ impl RuntimeTracer {
                     .filter(|info| info.traced)
                     .and_then(|info| info.path_id);
                 if let Some(path) = found {
-                    let line = i64::from(ffi::PyFrame_GetLineNumber(frame));
+                    let line = self.io_sites.line(key, frame);
                     ffi::Py_DECREF(frame.cast());
                     return Some((path, line));
                 }
@@ -263,6 +267,86 @@ impl RuntimeTracer {
         }
         None
     }
+}
+
+/// What is remembered about the call sites IO events come from (a program writing in a loop
+/// asks about the same few sites again and again):
+///
+/// - the line of a frame's current instruction, per (code, instruction offset):
+///   `PyFrame_GetLineNumber` scans the code's line table from its start on every call. Only
+///   codes of the tracer's code cache are asked about, which it keeps alive, so an address is
+///   never another code's;
+/// - the metadata of the last event, reused while stream, thread and place stay the same.
+#[derive(Default)]
+pub(super) struct SiteCache {
+    lines: IdHashMap<(usize, i32), i64>,
+    metadata: Option<(MetadataKey, String)>,
+}
+
+/// Everything an event's metadata says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct MetadataKey {
+    stream: IoStream,
+    origin: IoOrigin,
+    thread: u64,
+    path: Option<PathId>,
+    line: i64,
+}
+
+/// Entries the line cache holds before it starts over.
+const MAX_CACHED_LINES: usize = 1 << 12;
+
+impl SiteCache {
+    /// The metadata of an event at `key` (built by `build` unless the last event's matches).
+    fn metadata(&mut self, key: MetadataKey, build: impl FnOnce(MetadataKey) -> String) -> String {
+        match &self.metadata {
+            Some((last, text)) if *last == key => text.clone(),
+            _ => {
+                let text = build(key);
+                self.metadata = Some((key, text.clone()));
+                text
+            }
+        }
+    }
+
+    /// The current line of `frame`, whose code object is at address `code`.
+    ///
+    /// # Safety
+    /// The GIL is held and `frame` is a live frame object of the code at `code`.
+    unsafe fn line(&mut self, code: usize, frame: *mut ffi::PyFrameObject) -> i64 {
+        // SAFETY: the caller's contract (a live frame, the GIL held).
+        let lasti = unsafe { ffi::PyFrame_GetLasti(frame) };
+        if let Some(line) = self.lines.get(&(code, lasti)) {
+            return *line;
+        }
+        // SAFETY: as above.
+        let line = i64::from(unsafe { ffi::PyFrame_GetLineNumber(frame) });
+        if self.lines.len() >= MAX_CACHED_LINES {
+            self.lines.clear();
+        }
+        self.lines.insert((code, lasti), line);
+        line
+    }
+}
+
+/// The metadata of an IO event (keys in the order `serde_json` sorts them): its stream, the
+/// ident of the thread that did it, the path and line of the step it follows, and whether a
+/// proxy or the fd reader saw it. Written by hand (a `serde_json::Value` costs several times
+/// more, and it is built for every event that does not repeat the last one's place).
+fn event_metadata(key: MetadataKey, path: Option<&String>) -> String {
+    let path = path
+        .and_then(|p| serde_json::to_string(p).ok())
+        .unwrap_or_else(|| "null".to_owned());
+    let source = match key.origin {
+        Origin::Proxy => "proxy",
+        Origin::Fd => "fd",
+    };
+    format!(
+        r#"{{"line":{},"path":{path},"source":"{source}","stream":"{}","thread":{}}}"#,
+        key.line,
+        key.stream.name(),
+        key.thread
+    )
 }
 
 use IoOrigin as Origin;

@@ -100,6 +100,8 @@ pub struct RuntimeTracer {
     io_anchor: Option<io_events::Anchor>,
     /// The IO event being gathered (written before the next record).
     io_pending: Option<io_events::PendingIo>,
+    /// Lines and metadata of the call sites IO events came from.
+    io_sites: io_events::SiteCache,
 }
 
 /// How often (in steps) the tracer looks at the clock for a periodic flush.
@@ -159,6 +161,7 @@ impl RuntimeTracer {
             paths_written,
             io_anchor: None,
             io_pending: None,
+            io_sites: io_events::SiteCache::default(),
         })
     }
 
