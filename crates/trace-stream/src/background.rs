@@ -232,18 +232,7 @@ impl BackgroundFile {
 
     /// Fails in a process that did not create the file (a forked child).
     fn check_owner(&self) -> Result<()> {
-        if std::process::id() == self.owner {
-            return Ok(());
-        }
-        Err(TraceStreamError::new(
-            ErrorKind::Writer,
-            format!(
-                "the events file {} belongs to process {}; this process (a fork of it) must not write it",
-                self.path.display(),
-                self.owner
-            ),
-        )
-        .at(&self.path))
+        crate::writer_thread::check_owner(self.owner, &self.path)
     }
 
     /// Whether the writer thread asks for the partial chunk (a tick passed). Cheap: one

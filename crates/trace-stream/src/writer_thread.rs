@@ -76,6 +76,22 @@ pub struct WriterThread<M: Send + 'static, S: Send + 'static> {
     owner: u32,
 }
 
+/// Fails unless this process is `owner`, the one that created the events file at `path` (a
+/// forked child must not write its parent's file).
+pub(crate) fn check_owner(owner: u32, path: &Path) -> Result<()> {
+    if std::process::id() == owner {
+        return Ok(());
+    }
+    Err(TraceStreamError::new(
+        ErrorKind::Writer,
+        format!(
+            "the events file {} belongs to process {owner}; this process (a fork of it) must not write it",
+            path.display(),
+        ),
+    )
+    .at(path))
+}
+
 fn spawn<S: Send + 'static>(
     path: &Path,
     run: fn(S) -> Outcome<S>,
@@ -175,18 +191,7 @@ impl<M: Send + 'static, S: Send + 'static> WriterThread<M, S> {
 
     /// Fails in a process that did not start the thread (a forked child).
     fn check_owner(&self) -> Result<()> {
-        if std::process::id() == self.owner {
-            return Ok(());
-        }
-        Err(TraceStreamError::new(
-            ErrorKind::Writer,
-            format!(
-                "the trace file {} belongs to process {}; this process (a fork of it) must not write it",
-                self.path.display(),
-                self.owner
-            ),
-        )
-        .at(&self.path))
+        check_owner(self.owner, &self.path)
     }
 
     /// Whether the writer thread asks for the partial data (a tick passed). Cheap: one
