@@ -68,6 +68,10 @@ TARGETS = {
     "stdlib_overhead_pct": 10,
 }
 CALL_HEAVY = ("fib", "loop", "strings", "oo", "gen_exc", "objsim")
+# Workloads at a fixed scale instead of a calibrated one: objsim is recorded ~100x slower than
+# it runs (every step re-encodes 40 objects), so at the ~0.2 s untraced scale a recorded run
+# would take minutes and its trace.json gigabytes.
+FIXED_SCALE = {"objsim": 20}
 
 
 @dataclass
@@ -218,7 +222,7 @@ def measure_stdlib(name: str, reps: int, cwd: Path) -> Result:
 
 def measure(name: str, reps: int, cwd: Path) -> Result:
     workload = WORKLOADS / f"{name}.py"
-    scale = calibrate(workload, cwd)
+    scale = FIXED_SCALE.get(name) or calibrate(workload, cwd)
     res = Result(name, scale)
     samples: dict[str, list[Run]] = {}
     for _ in range(reps):  # alternate untraced and traced runs

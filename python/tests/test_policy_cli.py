@@ -93,7 +93,8 @@ def test_node_budget_and_big_ints_are_cut_with_markers(tmp_path: Path) -> None:
 
     def grid_and_digits(*flags: str, env: dict[str, str] | None = None) -> tuple[dict, dict]:
         out = tmp_path / "t"
-        proc = run_cli("--format", "json", "--trace-dir", "t", *flags, script, cwd=tmp_path, env=env)
+        flags = ("--format", "json", "--trace-dir", "t", *flags)
+        proc = run_cli(*flags, script, cwd=tmp_path, env=env)
         assert proc.returncode == 0, proc.stderr
         view = Trace(out)
         return view.values("grid")[-1], view.values("digits")[-1]
