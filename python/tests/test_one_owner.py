@@ -44,6 +44,18 @@ def core_verdict(variable: str, value: str, tmp_path: Path) -> dict[str, Any]:
     return verdict
 
 
+def run_with(
+    variable: str, value: str, tmp_path: Path, *, trace_dir: str = "t"
+) -> tuple[dict[str, Any], Any]:
+    """The core's verdict on ``variable=value``, and the CLI run of ``PROGRAM`` under it
+    (``trace_dir="taken"``: a file stands where the trace directory should go)."""
+    verdict = core_verdict(variable, value, tmp_path)
+    write(tmp_path / "prog.py", PROGRAM)
+    (tmp_path / "taken").write_text("a file where the trace directory should go")
+    proc = run_cli("--trace-dir", trace_dir, "prog.py", cwd=tmp_path, env={variable: value})
+    return verdict, proc
+
+
 def assert_rejected(proc: Any) -> None:
     assert proc.returncode == 2, proc.stderr
     assert f"codetracer: error[{INVALID}]:" in proc.stderr, proc.stderr
@@ -54,10 +66,7 @@ def assert_rejected(proc: Any) -> None:
 def test_propagate_script_exit_spellings_mean_what_the_core_says(
     value: str, tmp_path: Path
 ) -> None:
-    var = "CODETRACER_PROPAGATE_SCRIPT_EXIT"
-    verdict = core_verdict(var, value, tmp_path)
-    write(tmp_path / "prog.py", PROGRAM)
-    proc = run_cli("--trace-dir", "t", "prog.py", cwd=tmp_path, env={var: value})
+    verdict, proc = run_with("CODETRACER_PROPAGATE_SCRIPT_EXIT", value, tmp_path)
     if "error" in verdict:
         assert_rejected(proc)
     else:
@@ -67,11 +76,7 @@ def test_propagate_script_exit_spellings_mean_what_the_core_says(
 
 @pytest.mark.parametrize("value", BOOLS)
 def test_json_errors_spellings_mean_what_the_core_says(value: str, tmp_path: Path) -> None:
-    var = "CODETRACER_JSON_ERRORS"
-    verdict = core_verdict(var, value, tmp_path)
-    write(tmp_path / "prog.py", PROGRAM)
-    (tmp_path / "taken").write_text("a file where the trace directory should go")
-    proc = run_cli("--trace-dir", "taken", "prog.py", cwd=tmp_path, env={var: value})
+    verdict, proc = run_with("CODETRACER_JSON_ERRORS", value, tmp_path, trace_dir="taken")
     if "error" in verdict:
         assert_rejected(proc)
         return
@@ -85,11 +90,7 @@ def test_json_errors_spellings_mean_what_the_core_says(value: str, tmp_path: Pat
 
 @pytest.mark.parametrize("value", ON_ERROR)
 def test_on_recorder_error_spellings_mean_what_the_core_says(value: str, tmp_path: Path) -> None:
-    var = "CODETRACER_ON_RECORDER_ERROR"
-    verdict = core_verdict(var, value, tmp_path)
-    write(tmp_path / "prog.py", PROGRAM)
-    (tmp_path / "taken").write_text("a file where the trace directory should go")
-    proc = run_cli("--trace-dir", "taken", "prog.py", cwd=tmp_path, env={var: value})
+    verdict, proc = run_with("CODETRACER_ON_RECORDER_ERROR", value, tmp_path, trace_dir="taken")
     if "error" in verdict:
         assert_rejected(proc)
     elif verdict["on_recorder_error"] == "disable":
@@ -102,10 +103,7 @@ def test_on_recorder_error_spellings_mean_what_the_core_says(value: str, tmp_pat
 
 @pytest.mark.parametrize("value", LOG_LEVELS)
 def test_log_level_spellings_mean_what_the_core_says(value: str, tmp_path: Path) -> None:
-    var = "CODETRACER_LOG_LEVEL"
-    verdict = core_verdict(var, value, tmp_path)
-    write(tmp_path / "prog.py", PROGRAM)
-    proc = run_cli("--trace-dir", "t", "prog.py", cwd=tmp_path, env={var: value})
+    verdict, proc = run_with("CODETRACER_LOG_LEVEL", value, tmp_path)
     if "error" in verdict:
         assert_rejected(proc)
         return
