@@ -54,7 +54,36 @@ struct OpenCall {
     first_step: u64,
     /// The encoded arguments: count, then `name id, length + CBOR` each.
     args: Vec<u8>,
-    children: Vec<u64>,
+    children: ChildKeys,
+}
+
+/// The keys of an open call's children, kept as varint deltas: keys only grow, so most take
+/// one byte instead of eight. A call that stays open for the whole run (the script's `main`)
+/// collects a child per call it makes; this is what its list costs until it returns.
+#[derive(Default)]
+struct ChildKeys {
+    count: u64,
+    last: u64,
+    deltas: Vec<u8>,
+}
+
+impl ChildKeys {
+    fn push(&mut self, key: u64) {
+        varint::put(&mut self.deltas, key.saturating_sub(self.last));
+        self.last = key;
+        self.count += 1;
+    }
+
+    /// Appends the count, then every key (as `calls.dat` stores them).
+    fn write_to(&self, out: &mut Vec<u8>) {
+        varint::put(out, self.count);
+        let mut deltas = Cursor::new(&self.deltas);
+        let mut key = 0u64;
+        while let Some(delta) = deltas.varint() {
+            key += delta;
+            varint::put(out, key);
+        }
+    }
 }
 
 /// The records of one chunk, completed in any order.
@@ -172,7 +201,7 @@ impl CallsBuilder {
                 depth: self.stacks.depth() as u64,
                 first_step: self.step,
                 args,
-                children: Vec::new(),
+                children: ChildKeys::default(),
             },
         );
         self.stacks.push(key);
@@ -217,10 +246,7 @@ impl CallsBuilder {
                 varint::put_bytes(s, &[]);
             }
         }
-        varint::put(s, call.children.len() as u64);
-        for &child in &call.children {
-            varint::put(s, child);
-        }
+        call.children.write_to(s);
         let chunk = key / u64::from(CALLS_CHUNK);
         let full = match self.pending.get_mut(&chunk) {
             Some(p) => {
@@ -295,5 +321,36 @@ impl CallsBuilder {
             c.append(idx, &at.to_le_bytes())?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn child_keys_are_written_as_absolute_varints() {
+        let keys = [1u64, 2, 3, 130, 131, 20_000, 5_000_000, 5_000_001];
+        let mut children = ChildKeys::default();
+        for &k in &keys {
+            children.push(k);
+        }
+        let mut expected = Vec::new();
+        varint::put(&mut expected, keys.len() as u64);
+        for &k in &keys {
+            varint::put(&mut expected, k);
+        }
+        let mut written = Vec::new();
+        children.write_to(&mut written);
+        assert_eq!(written, expected);
+        // near-consecutive keys cost one byte each in memory
+        assert!(children.deltas.len() < keys.len() * 3);
+    }
+
+    #[test]
+    fn no_children_is_a_zero_count() {
+        let mut written = Vec::new();
+        ChildKeys::default().write_to(&mut written);
+        assert_eq!(written, [0]);
     }
 }
