@@ -14,6 +14,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 
 use super::container_cache::{self, Reuse};
+use super::structs::class_entries;
 use super::{Out, Res, ValueEncoder};
 use crate::runtime::ffi_str::borrow_str;
 use crate::runtime::types::Fixed;
@@ -296,42 +297,26 @@ unsafe fn field_actions(
     n: usize,
     out: &mut Out<'_>,
 ) -> Vec<ValueAction> {
-    // SAFETY: (whole body) `tp` is live (contract); its MRO tuple, the classes' dicts and the
-    // `_fields` tuple and its strings are borrowed from objects that outlive this call.
+    // SAFETY: (whole body) `tp` is live (contract); the `_fields` tuple and its strings are
+    // borrowed from its class dicts, which outlive this call.
     unsafe {
-        let mro = (*tp).tp_mro;
-        if mro.is_null() || ffi::PyTuple_Check(mro) == 0 {
+        let Some((_, names)) = class_entries(tp, c"_fields")
+            .into_iter()
+            .find(|(_, v)| ffi::PyTuple_Check(*v) != 0)
+        else {
             return Vec::new();
-        }
-        for i in 0..ffi::PyTuple_Size(mro) {
-            let cls = ffi::PyTuple_GetItem(mro, i).cast::<ffi::PyTypeObject>();
-            if cls.is_null() || ((*cls).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) == 0 {
-                continue;
-            }
-            let dict = (*cls).tp_dict;
-            if dict.is_null() {
-                continue;
-            }
-            let names = ffi::PyDict_GetItemString(dict, c"_fields".as_ptr());
-            if names.is_null() || ffi::PyTuple_Check(names) == 0 {
-                continue;
-            }
-            let count = usize::try_from(ffi::PyTuple_Size(names))
-                .unwrap_or(0)
-                .min(n);
-            return (0..count)
-                .map(|j| {
-                    let name = ffi::PyTuple_GetItem(names, j as ffi::Py_ssize_t);
-                    match borrow_str(name) {
-                        Some(text) => out.attr_action(text),
-                        None => ValueAction::Allow,
-                    }
-                })
-                .collect();
-        }
-        if !ffi::PyErr_Occurred().is_null() {
-            ffi::PyErr_Clear();
-        }
-        Vec::new()
+        };
+        let count = usize::try_from(ffi::PyTuple_Size(names))
+            .unwrap_or(0)
+            .min(n);
+        (0..count)
+            .map(|j| {
+                let name = ffi::PyTuple_GetItem(names, j as ffi::Py_ssize_t);
+                match borrow_str(name) {
+                    Some(text) => out.attr_action(text),
+                    None => ValueAction::Allow,
+                }
+            })
+            .collect()
     }
 }

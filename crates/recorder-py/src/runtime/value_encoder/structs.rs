@@ -136,6 +136,45 @@ impl<E: Encoding> ValueEncoder<E> {
     }
 }
 
+/// For each class of `tp`'s MRO defined in Python (a heap type) whose class dict holds
+/// `name`: that dict and the value (borrowed pointers, valid while `tp` lives). Reads the
+/// dicts only: no descriptor, property or metaclass code runs.
+///
+/// # Safety
+/// `tp` must be a live type object and the GIL must be held.
+pub(super) unsafe fn class_entries(
+    tp: *mut ffi::PyTypeObject,
+    name: &std::ffi::CStr,
+) -> Vec<(*mut ffi::PyObject, *mut ffi::PyObject)> {
+    // SAFETY: (whole body) `tp` is live (contract); its MRO tuple and the classes' dicts are
+    // borrowed from it.
+    unsafe {
+        let mro = (*tp).tp_mro;
+        if mro.is_null() || ffi::PyTuple_Check(mro) == 0 {
+            return Vec::new();
+        }
+        let mut found = Vec::new();
+        for i in 0..ffi::PyTuple_Size(mro) {
+            let cls = ffi::PyTuple_GetItem(mro, i).cast::<ffi::PyTypeObject>();
+            if cls.is_null() || ((*cls).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) == 0 {
+                continue;
+            }
+            let dict = (*cls).tp_dict;
+            if dict.is_null() {
+                continue;
+            }
+            let value = ffi::PyDict_GetItemString(dict, name.as_ptr());
+            if !value.is_null() {
+                found.push((dict, value));
+            }
+        }
+        if !ffi::PyErr_Occurred().is_null() {
+            ffi::PyErr_Clear();
+        }
+        found
+    }
+}
+
 /// Appends `(name, value)` for every filled `__slots__` member of `tp`'s MRO, reading each
 /// through its member descriptor's own getter (never a property or `__getattribute__`).
 unsafe fn collect_slots(
@@ -145,26 +184,10 @@ unsafe fn collect_slots(
     values: &mut Vec<*mut ffi::PyObject>,
     max: usize,
 ) {
-    // SAFETY: (whole body) `tp` is the live type of the live `o`; its MRO tuple and the
-    // classes' dicts are borrowed; descriptor getters of `member_descriptor` are C code.
+    // SAFETY: (whole body) `tp` is the live type of the live `o`; the classes' dicts and
+    // their entries are borrowed; descriptor getters of `member_descriptor` are C code.
     unsafe {
-        let mro = (*tp).tp_mro;
-        if mro.is_null() || ffi::PyTuple_Check(mro) == 0 {
-            return;
-        }
-        for i in 0..ffi::PyTuple_Size(mro) {
-            let cls = ffi::PyTuple_GetItem(mro, i).cast::<ffi::PyTypeObject>();
-            if cls.is_null() || ((*cls).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) == 0 {
-                continue;
-            }
-            let cls_dict = (*cls).tp_dict;
-            if cls_dict.is_null() {
-                continue;
-            }
-            let slots = ffi::PyDict_GetItemString(cls_dict, c"__slots__".as_ptr());
-            if slots.is_null() {
-                continue;
-            }
+        for (cls_dict, slots) in class_entries(tp, c"__slots__") {
             let slot_names: Vec<*mut ffi::PyObject> = if ffi::PyUnicode_Check(slots) != 0 {
                 vec![slots]
             } else if ffi::PyTuple_Check(slots) != 0 || ffi::PyList_Check(slots) != 0 {
