@@ -24,13 +24,7 @@ fn encode(
     let mut types = TypeRegistry::new();
     types.declare_none(&mut rec).unwrap();
     let value = Python::attach(|py| {
-        let globals = pyo3::types::PyDict::new(py);
-        py.run(
-            &std::ffi::CString::new(setup).unwrap(),
-            Some(&globals),
-            None,
-        )
-        .unwrap();
+        let globals = run_setup(py, setup);
         let obj = py
             .eval(&std::ffi::CString::new(expr).unwrap(), Some(&globals), None)
             .unwrap();
@@ -237,18 +231,10 @@ fn summaries_follow_renamed_classes() {
         ..defaults()
     };
     Python::attach(|py| {
-        let globals = pyo3::types::PyDict::new(py);
         let setup = "__name__ = 'm'\nclass T(tuple): pass\nclass O:\n    def __init__(self): self.a = 1\nv = [T((1, 2)), O()]";
-        py.run(
-            &std::ffi::CString::new(setup).unwrap(),
-            Some(&globals),
-            None,
-        )
-        .unwrap();
+        let globals = run_setup(py, setup);
         let dir = tempfile::tempdir().unwrap();
-        let mut rec = TraceWriter::create(&dir.path().join("t"), TraceFormat::Binary).unwrap();
-        let mut types = TypeRegistry::new();
-        types.declare_none(&mut rec).unwrap();
+        let (mut rec, mut types) = writer(&dir, TraceFormat::Binary);
         let mut enc = ValueEncoder::<Cbor>::new(limits);
         let mut texts = |enc: &mut ValueEncoder<Cbor>| -> Vec<String> {
             let v = py.eval(c"v", Some(&globals), None).unwrap();
@@ -452,6 +438,26 @@ fn repr_is_used_only_when_the_policy_allows_it() {
     }
 }
 
+/// Runs `setup` in fresh globals and returns them.
+fn run_setup<'py>(py: Python<'py>, setup: &str) -> Bound<'py, pyo3::types::PyDict> {
+    let globals = pyo3::types::PyDict::new(py);
+    py.run(
+        &std::ffi::CString::new(setup).unwrap(),
+        Some(&globals),
+        None,
+    )
+    .unwrap();
+    globals
+}
+
+/// An events file in `dir` and a type table with `None` declared.
+fn writer(dir: &tempfile::TempDir, format: TraceFormat) -> (TraceWriter, TypeRegistry) {
+    let mut rec = TraceWriter::create(&dir.path().join("trace"), format).unwrap();
+    let mut types = TypeRegistry::new();
+    types.declare_none(&mut rec).unwrap();
+    (rec, types)
+}
+
 /// The container cache must be invisible: after every mutation, an encoder that has seen the
 /// containers before writes exactly the bytes a fresh encoder writes; also when the node
 /// budget cuts values (a copied element counts its nodes as a fresh one, and one cut by the
@@ -502,18 +508,9 @@ def run(i):
 "#;
     for format in [TraceFormat::Binary, TraceFormat::Json] {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("trace");
-        let mut rec = TraceWriter::create(&path, format).unwrap();
-        let mut types = TypeRegistry::new();
-        types.declare_none(&mut rec).unwrap();
+        let (mut rec, mut types) = writer(&dir, format);
         Python::attach(|py| {
-            let globals = pyo3::types::PyDict::new(py);
-            py.run(
-                &std::ffi::CString::new(SETUP).unwrap(),
-                Some(&globals),
-                None,
-            )
-            .unwrap();
+            let globals = run_setup(py, SETUP);
             let mut warm = FormatEncoder::new(format, limits);
             let exprs = [
                 "d",
@@ -582,18 +579,9 @@ Login = namedtuple("Login", "a b c d e f g h user password")
 logins = [Login(*range(8), "ann", "S3CR3T")]
 "#;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("trace");
-    let mut rec = TraceWriter::create(&path, TraceFormat::Json).unwrap();
-    let mut types = TypeRegistry::new();
-    types.declare_none(&mut rec).unwrap();
+    let (mut rec, mut types) = writer(&dir, TraceFormat::Json);
     Python::attach(|py| {
-        let globals = pyo3::types::PyDict::new(py);
-        py.run(
-            &std::ffi::CString::new(SETUP).unwrap(),
-            Some(&globals),
-            None,
-        )
-        .unwrap();
+        let globals = run_setup(py, SETUP);
         let mut enc = FormatEncoder::new(TraceFormat::Json, defaults());
         let secret = |name: &str| {
             if ["password", "token", "api_key"].contains(&name) {
