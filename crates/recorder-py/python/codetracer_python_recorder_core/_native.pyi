@@ -160,7 +160,7 @@ def before_fork() -> None:
     """``os.register_at_fork(before=...)``: park the writer thread (fork without it)."""
 
 def after_fork_in_parent() -> None:
-    """``os.register_at_fork(after_in_parent=...)``: restart the writer once ``fork`` returned."""
+    """``os.register_at_fork(after_in_parent=...)``: restart the writer thread."""
 
 def after_fork_in_child() -> None:
     """``os.register_at_fork(after_in_child=...)``: drop the recording inherited from the parent.

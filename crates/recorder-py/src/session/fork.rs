@@ -4,11 +4,10 @@
 //!   file and encoder), so the process is single-threaded as far as the recorder is concerned
 //!   when it forks — no inherited half-thread in the child, and no "multi-threaded fork"
 //!   warning caused by the recorder;
-//! - after, in the parent: the writer thread is restarted and the recording goes on — not in
-//!   the hook itself but just after `os.fork()` returns: in a pending call (run by the main
-//!   thread at its next bytecode boundary) or at the next record, whichever comes first.
-//!   CPython 3.13 counts threads for its warning *after* the parent's hooks ran (3.12
-//!   before), so a thread started in the hook would be counted;
+//! - after, in the parent: the writer thread is restarted and the recording goes on. CPython
+//!   3.13 counts threads for its warning only *after* the parent's hooks ran, so there the
+//!   restart is deferred to just after `os.fork()` returns: to a pending call (run by the
+//!   main thread at its next bytecode boundary) or the next record, whichever comes first;
 //! - after, in the child: the inherited recording is dropped — its sys.monitoring callbacks
 //!   uninstalled, its tool id released, its buffers freed without a byte written to the
 //!   parent's files and without waiting for the parent's thread — and, when the parent
@@ -68,9 +67,13 @@ pub fn before_fork(py: Python<'_>) {
     }
 }
 
-/// After `fork()`, in the parent: has the writer thread restarted just after `os.fork()`
-/// returns (see the module docs).
+/// After `fork()`, in the parent: restarts the writer thread (now, or on 3.13+ just after
+/// `os.fork()` returns, see the module docs).
 pub fn after_fork_in_parent(py: Python<'_>) {
+    if py.version_info() < (3, 13) {
+        resume_writer(py);
+        return;
+    }
     let guard = session();
     if let Some(active) = guard.as_ref() {
         monitoring::with_tracer(py, active.tool, |_, t: &mut RuntimeTracer| {
