@@ -7,15 +7,22 @@
 //! order, parents and depths from the per-thread stacks, [`CallStacks`]) and assembles the
 //! records in chunks of [`CALLS_CHUNK`] keys: a chunk is sealed (encoded and compressed) as
 //! soon as every call in it returned, which leaves in memory only the chunks that hold an
-//! open call (at most one per open call) and the children lists of open calls. Sealed chunks
-//! wait in an unnamed spill file in the container's directory (a private temporary file,
-//! removed at once where the system allows, so a killed process leaves nothing behind and no
-//! name in a shared directory is ever opened) until the end copies them into `calls.dat`.
+//! open call (at most one per open call) and the children lists of open calls (about one
+//! byte per child). Sealed chunks wait in an unnamed spill file in the container's
+//! directory (a private temporary file, removed at once where the system allows, so a
+//! killed process leaves nothing behind and no name in a shared directory is ever opened)
+//! until the end copies them into `calls.dat`, a piece at a time.
+//!
+//! A call with more than [`LONG_CHILDREN`] children (the script's `main`, open for the whole
+//! run) is never assembled in memory: its chunk keeps the record's head and the children as
+//! deltas, and the seal streams the record through the compressor into the spill file in
+//! pieces, so memory does not grow with its children's absolute keys (3–4 bytes each, and
+//! copied three times when the record was built whole).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::container::{Container, FileId};
@@ -45,6 +52,11 @@ impl Hasher for KeyHasher {
 }
 
 type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+
+/// Children beyond which a call's record is streamed at its seal instead of assembled.
+pub const LONG_CHILDREN: u64 = 4096;
+/// Bytes per piece when a long record is streamed or the spill is copied into `calls.dat`.
+const PIECE: usize = 64 * 1024;
 
 /// A call that has not returned yet.
 struct OpenCall {
@@ -84,15 +96,86 @@ impl ChildKeys {
             varint::put(out, key);
         }
     }
+
+    /// The bytes [`write_to`](Self::write_to) appends.
+    fn encoded_len(&self) -> usize {
+        let mut deltas = Cursor::new(&self.deltas);
+        let (mut key, mut len) = (0u64, varint::len(self.count));
+        while let Some(delta) = deltas.varint() {
+            key += delta;
+            len += varint::len(key);
+        }
+        len
+    }
+
+    /// What [`write_to`](Self::write_to) appends, handed to `sink` in pieces of about
+    /// [`PIECE`] bytes (through `buf`).
+    fn write_in_pieces(
+        &self,
+        buf: &mut Vec<u8>,
+        mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        buf.clear();
+        varint::put(buf, self.count);
+        let mut deltas = Cursor::new(&self.deltas);
+        let mut key = 0u64;
+        while let Some(delta) = deltas.varint() {
+            key += delta;
+            varint::put(buf, key);
+            if buf.len() >= PIECE {
+                sink(buf)?;
+                buf.clear();
+            }
+        }
+        sink(buf)
+    }
+}
+
+/// A completed record that is streamed at the seal: its framed head (the length prefix of
+/// the whole record, then every field before the children) and its children.
+struct LongRecord {
+    head: Vec<u8>,
+    children: ChildKeys,
+}
+
+/// One key's record in its chunk.
+#[derive(Default)]
+enum Slot {
+    /// Not returned yet.
+    #[default]
+    Open,
+    /// Framed in the chunk's arena at `(start, len)`.
+    Encoded(usize, usize),
+    /// Streamed at the seal.
+    Long(Box<LongRecord>),
+}
+
+/// Writes at the end of the spill file, counting what it wrote.
+struct SpillWriter<'a> {
+    file: &'a File,
+    at: u64,
+}
+
+impl Write for SpillWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        write_at(self.file, buf, self.at)?;
+        self.at += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The records of one chunk, completed in any order.
 #[derive(Default)]
 struct PendingChunk {
     arena: Vec<u8>,
-    /// Per key of the chunk: where its framed record is in `arena`.
-    slots: Vec<Option<(usize, usize)>>,
+    /// Per key of the chunk: its record.
+    slots: Vec<Slot>,
     filled: u32,
+    /// Whether a slot is [`Slot::Long`].
+    long: bool,
 }
 
 /// The replay state and the sealed chunks of `calls.dat`.
@@ -208,7 +291,9 @@ impl CallsBuilder {
         self.pending
             .entry(key / u64::from(CALLS_CHUNK))
             .or_insert_with(|| PendingChunk {
-                slots: vec![None; CALLS_CHUNK as usize],
+                slots: std::iter::repeat_with(Slot::default)
+                    .take(CALLS_CHUNK as usize)
+                    .collect(),
                 ..PendingChunk::default()
             });
     }
@@ -246,14 +331,29 @@ impl CallsBuilder {
                 varint::put_bytes(s, &[]);
             }
         }
-        call.children.write_to(s);
+        let long = call.children.count > LONG_CHILDREN;
+        if !long {
+            call.children.write_to(s);
+        }
         let chunk = key / u64::from(CALLS_CHUNK);
         let full = match self.pending.get_mut(&chunk) {
             Some(p) => {
-                let start = p.arena.len();
-                varint::put_bytes(&mut p.arena, &self.scratch);
-                p.slots[(key % u64::from(CALLS_CHUNK)) as usize] =
-                    Some((start, p.arena.len() - start));
+                let slot = if long {
+                    let len = self.scratch.len() + call.children.encoded_len();
+                    let mut head = Vec::with_capacity(varint::len(len as u64) + len);
+                    varint::put(&mut head, len as u64);
+                    head.extend_from_slice(&self.scratch);
+                    p.long = true;
+                    Slot::Long(Box::new(LongRecord {
+                        head,
+                        children: call.children,
+                    }))
+                } else {
+                    let start = p.arena.len();
+                    varint::put_bytes(&mut p.arena, &self.scratch);
+                    Slot::Encoded(start, p.arena.len() - start)
+                };
+                p.slots[(key % u64::from(CALLS_CHUNK)) as usize] = slot;
                 p.filled += 1;
                 p.filled == CALLS_CHUNK
             }
@@ -269,23 +369,49 @@ impl CallsBuilder {
         let Some(p) = self.pending.remove(&chunk) else {
             return Ok(());
         };
-        self.scratch.clear();
-        for (start, len) in p.slots.iter().flatten() {
-            self.scratch
-                .extend_from_slice(&p.arena[*start..start + len]);
-        }
-        let compressed = self.compressor.compress(&self.scratch)?;
         if self.spill.is_none() {
             // Created exclusively (`0600`) and unnamed at once where the system allows it.
             self.spill = Some(tempfile::tempfile_in(&self.spill_dir)?);
         }
-        if let Some(f) = &self.spill {
-            write_at(f, &compressed, self.spill_len)?;
-        }
-        self.spilled
-            .insert(chunk, (self.spill_len, compressed.len() as u64));
-        self.spill_len += compressed.len() as u64;
+        let Some(file) = &self.spill else {
+            return Ok(());
+        };
+        let written = if p.long {
+            Self::stream_chunk(file, self.spill_len, &p, &mut self.scratch)?
+        } else {
+            self.scratch.clear();
+            for slot in &p.slots {
+                if let Slot::Encoded(start, len) = slot {
+                    self.scratch
+                        .extend_from_slice(&p.arena[*start..start + len]);
+                }
+            }
+            let compressed = self.compressor.compress(&self.scratch)?;
+            write_at(file, &compressed, self.spill_len)?;
+            compressed.len() as u64
+        };
+        self.spilled.insert(chunk, (self.spill_len, written));
+        self.spill_len += written;
         Ok(())
+    }
+
+    /// Compresses a chunk holding a [`Slot::Long`] record into `file` at `at` as one zstd
+    /// frame, in pieces; returns the compressed bytes.
+    fn stream_chunk(file: &File, at: u64, p: &PendingChunk, buf: &mut Vec<u8>) -> io::Result<u64> {
+        let mut z = zstd::stream::Encoder::new(SpillWriter { file, at }, LEVEL)?;
+        for slot in &p.slots {
+            match slot {
+                Slot::Open => {}
+                Slot::Encoded(start, len) => z.write_all(&p.arena[*start..start + len])?,
+                Slot::Long(r) => {
+                    z.write_all(&r.head)?;
+                    r.children
+                        .write_in_pieces(buf, |piece| z.write_all(piece))?;
+                }
+            }
+        }
+        let w = z.finish()?;
+        Ok(w.at - at)
     }
 
     /// Closes the calls still open (they end at the last step, with no return value),
@@ -312,13 +438,17 @@ impl CallsBuilder {
         c.append(idx, &idx_header(CALLS_CHUNK))?;
         let mut buf = Vec::new();
         for (_, (offset, len)) in std::mem::take(&mut self.spilled) {
-            buf.resize(len as usize, 0);
-            if let Some(f) = &self.spill {
-                read_at(f, &mut buf, offset)?;
+            c.append(idx, &c.size(dat).to_le_bytes())?;
+            let mut done = 0u64;
+            while done < len {
+                let piece = (len - done).min(PIECE as u64);
+                buf.resize(piece as usize, 0);
+                if let Some(f) = &self.spill {
+                    read_at(f, &mut buf, offset + done)?;
+                }
+                c.append(dat, &buf)?;
+                done += piece;
             }
-            let at = c.size(dat);
-            c.append(dat, &buf)?;
-            c.append(idx, &at.to_le_bytes())?;
         }
         Ok(())
     }
@@ -326,7 +456,10 @@ impl CallsBuilder {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::ctfs::CALLS;
+    use codetracer_trace_types::VariableId;
 
     #[test]
     fn child_keys_are_written_as_absolute_varints() {
@@ -345,6 +478,91 @@ mod tests {
         assert_eq!(written, expected);
         // near-consecutive keys cost one byte each in memory
         assert!(children.deltas.len() < keys.len() * 3);
+    }
+
+    /// `calls.dat` of a builder fed `journal`, decoded.
+    fn built(journal: &[u8], steps: u64) -> Vec<crate::ctfs::records::CallRecord> {
+        use crate::ctfs::chunks::ChunkedFile;
+        use crate::ctfs::container_read::ContainerReader;
+        use crate::ctfs::records::{split_framed, CallRecord};
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("t.ct");
+        let mut c = Container::create(&path, 0o600).unwrap();
+        let (dat, idx) = (
+            c.add_file(CALLS.0, false).unwrap(),
+            c.add_file(CALLS.1, false).unwrap(),
+        );
+        let mut b = CallsBuilder::new(&path).unwrap();
+        // fed in two journal chunks, split mid-way like a tick would
+        let half = journal.len() / 2;
+        let mut at = 0;
+        let mut cursor = Cursor::new(journal);
+        while at < half {
+            next_entry(&mut cursor).unwrap();
+            at = journal.len() - cursor.rest().len();
+        }
+        b.feed(&journal[..at]).unwrap();
+        b.feed(&journal[at..]).unwrap();
+        b.finish(&mut c, dat, idx, steps).unwrap();
+        c.publish().unwrap();
+        let reader = ContainerReader::open(&path).unwrap();
+        let file = ChunkedFile::open(&reader, CALLS).unwrap().unwrap();
+        let mut out = Vec::new();
+        for i in 0..file.chunks() {
+            let raw = file.read(&reader, i).unwrap();
+            for r in split_framed(&raw).unwrap() {
+                out.push(CallRecord::decode(&raw[r]).unwrap());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn calls_with_many_children_are_streamed_whole() {
+        use crate::ctfs::journal::{put_call, put_return};
+        let arg: &[u8] = &[0xa1, 0x61, 0x6b, 0x01];
+        let n = LONG_CHILDREN as usize * 3 + 5;
+        let mut j = Vec::new();
+        // key 0: open to the end (closed by finish); key 1: returns after n children
+        put_call(&mut j, 0, None, 0, 0, &[]);
+        put_call(&mut j, 0, None, 1, 1, &[(VariableId(2), arg)]);
+        for i in 0..n {
+            put_call(&mut j, 1, None, 2, 1, &[(VariableId(3), arg)]);
+            put_return(&mut j, 0, None, i % 7 == 0, 1, &[0xf6]);
+            if i % 1000 == 0 {
+                // a short sibling of key 1 in the same chunk as key 0
+                put_call(&mut j, 0, None, 3, 0, &[]);
+                put_return(&mut j, 0, None, false, 0, &[0xf5]);
+            }
+        }
+        put_return(&mut j, 0, None, false, 1, &[0xf4]);
+        for _ in 0..n {
+            put_call(&mut j, 0, None, 2, 1, &[]);
+            put_return(&mut j, 0, None, false, 0, &[0xf6]);
+        }
+        let steps = 3 * n as u64 + 10;
+        let calls = built(&j, steps);
+        let mut children_of = vec![Vec::new(); calls.len()];
+        for (k, c) in calls.iter().enumerate().skip(1) {
+            children_of[c.parent as usize].push(k as u64);
+        }
+        for (k, c) in calls.iter().enumerate() {
+            assert_eq!(c.children, children_of[k], "call {k}");
+        }
+        assert!(calls[0].children.len() as u64 > LONG_CHILDREN);
+        assert!(calls[1].children.len() as u64 > LONG_CHILDREN);
+        assert_eq!(
+            (calls[0].ret.as_slice(), calls[0].last_step),
+            (&[VOID_RETURN][..], steps - 1)
+        );
+        assert_eq!(calls[1].ret, [0xf4]);
+        assert_eq!(calls[1].args, [(2, arg.to_vec())]);
+        assert_eq!(
+            (calls[1].function_id, calls[1].parent, calls[1].depth),
+            (1, 0, 1)
+        );
+        let unwound = calls.iter().filter(|c| !c.exception.is_empty()).count();
+        assert_eq!(unwound, n.div_ceil(7));
     }
 
     #[test]
