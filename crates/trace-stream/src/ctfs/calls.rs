@@ -86,26 +86,27 @@ impl ChildKeys {
         self.count += 1;
     }
 
+    /// The keys, in order.
+    fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        let mut deltas = Cursor::new(&self.deltas);
+        let mut key = 0u64;
+        std::iter::from_fn(move || {
+            key += deltas.varint()?;
+            Some(key)
+        })
+    }
+
     /// Appends the count, then every key (as `calls.dat` stores them).
     fn write_to(&self, out: &mut Vec<u8>) {
         varint::put(out, self.count);
-        let mut deltas = Cursor::new(&self.deltas);
-        let mut key = 0u64;
-        while let Some(delta) = deltas.varint() {
-            key += delta;
+        for key in self.keys() {
             varint::put(out, key);
         }
     }
 
     /// The bytes [`write_to`](Self::write_to) appends.
     fn encoded_len(&self) -> usize {
-        let mut deltas = Cursor::new(&self.deltas);
-        let (mut key, mut len) = (0u64, varint::len(self.count));
-        while let Some(delta) = deltas.varint() {
-            key += delta;
-            len += varint::len(key);
-        }
-        len
+        varint::len(self.count) + self.keys().map(varint::len).sum::<usize>()
     }
 
     /// What [`write_to`](Self::write_to) appends, handed to `sink` in pieces of about
@@ -117,10 +118,7 @@ impl ChildKeys {
     ) -> io::Result<()> {
         buf.clear();
         varint::put(buf, self.count);
-        let mut deltas = Cursor::new(&self.deltas);
-        let mut key = 0u64;
-        while let Some(delta) = deltas.varint() {
-            key += delta;
+        for key in self.keys() {
             varint::put(buf, key);
             if buf.len() >= PIECE {
                 sink(buf)?;
