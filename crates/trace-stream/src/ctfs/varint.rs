@@ -11,6 +11,23 @@ pub fn put(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+/// The most bytes a varint of a `u64` takes.
+pub const MAX_LEN: usize = 10;
+
+/// Writes `value` as an unsigned LEB128 varint at the start of `buf` (at least
+/// [`MAX_LEN`] bytes, or [`len`]`(value)`); returns the bytes written.
+#[inline]
+pub fn write(buf: &mut [u8], mut value: u64) -> usize {
+    let mut at = 0;
+    while value >= 0x80 {
+        buf[at] = (value as u8) | 0x80;
+        value >>= 7;
+        at += 1;
+    }
+    buf[at] = value as u8;
+    at + 1
+}
+
 /// Appends `value` zigzag-encoded (`0, -1, 1, -2, ...` → `0, 1, 2, 3, ...`).
 #[inline]
 pub fn put_signed(out: &mut Vec<u8>, value: i64) {

@@ -11,8 +11,11 @@
 //! previous one, that thread; keys, parents and depths are derived from them when
 //! `calls.dat` is built ([`super::calls`]).
 //!
-//! Memory is bounded: one raw chunk per stream, the current step's values and the pending
-//! table bytes; full chunks leave for the writer thread ([`super::output`]) at once, and
+//! A step's variables are written straight into the values chunk behind a three-byte
+//! placeholder for the record's length, tag and count, which the step's end fills in (moving
+//! the variables only when the length or count needs more than one byte).
+//!
+//! Memory is bounded: one raw chunk per stream and the pending table bytes; full chunks leave for the writer thread ([`super::output`]) at once, and
 //! at every tick the partial ones are copied over as the tail.
 
 use std::path::Path;
@@ -80,8 +83,10 @@ pub struct CtfsWriter {
     values_chunk: Chunk,
     events_chunk: Chunk,
     journal: Vec<u8>,
-    /// The current step's variables (`name id, length, CBOR` each) and their count.
-    current: Vec<u8>,
+    /// Where the open step's values record starts in the values chunk (its placeholder,
+    /// [`OPEN_RECORD`] bytes, then `name id, length, CBOR` per variable) once it has a
+    /// variable, and how many.
+    current_start: usize,
     current_count: u64,
     /// Whether a steps record is open (its values record is not written yet).
     step_open: bool,
@@ -100,6 +105,29 @@ pub struct CtfsWriter {
     /// `VALUES_MAX_RECORDS` records or `VALUES_TARGET_BYTES` bytes).
     values_chunk_records: Option<u32>,
     scratch: Vec<u8>,
+}
+
+/// Bytes held for a values record's length, tag and count until the step ends.
+const OPEN_RECORD: usize = 3;
+
+/// Fills in the placeholder of the values record at `start` of `raw` (its variables follow
+/// the placeholder up to the end of `raw`) for `count` variables, moving them when the
+/// length or the count takes more than one byte.
+fn close_record(raw: &mut Vec<u8>, start: usize, count: u64) {
+    let body = start + OPEN_RECORD;
+    let entries = raw.len() - body;
+    let len = 1 + varint::len(count) + entries;
+    let mut head = [0u8; 1 + 2 * varint::MAX_LEN];
+    let mut at = varint::write(&mut head, len as u64);
+    head[at] = TAG_STEP_VALUES;
+    at += 1;
+    at += varint::write(&mut head[at..], count);
+    if at > OPEN_RECORD {
+        let end = raw.len();
+        raw.resize(end + at - OPEN_RECORD, 0);
+        raw.copy_within(body..end, start + at);
+    }
+    raw[start..start + at].copy_from_slice(&head[..at]);
 }
 
 fn too_big(what: &str) -> TraceStreamError {
@@ -135,7 +163,7 @@ impl CtfsWriter {
             values_chunk: Chunk::default(),
             events_chunk: Chunk::default(),
             journal: Vec::new(),
-            current: Vec::new(),
+            current_start: 0,
             current_count: 0,
             step_open: false,
             tables: Default::default(),
@@ -241,12 +269,7 @@ impl CtfsWriter {
         if self.current_count == 0 {
             raw.push(0);
         } else {
-            let len = 1 + varint::len(self.current_count) + self.current.len();
-            varint::put(raw, len as u64);
-            raw.push(TAG_STEP_VALUES);
-            varint::put(raw, self.current_count);
-            raw.extend_from_slice(&self.current);
-            self.current.clear();
+            close_record(raw, self.current_start, self.current_count);
             self.current_count = 0;
         }
         self.values_chunk.records += 1;
@@ -339,8 +362,13 @@ impl CtfsWriter {
             varint::put_bytes(&mut self.journal, value);
             return self.after_record();
         }
-        varint::put(&mut self.current, variable_id as u64);
-        varint::put_bytes(&mut self.current, value);
+        let raw = &mut self.values_chunk.raw;
+        if self.current_count == 0 {
+            self.current_start = raw.len();
+            raw.extend_from_slice(&[0; OPEN_RECORD]);
+        }
+        varint::put(raw, variable_id as u64);
+        varint::put_bytes(raw, value);
         self.current_count += 1;
         self.filler();
         self.after_record()
@@ -445,11 +473,7 @@ impl CtfsWriter {
             if self.current_count == 0 {
                 values.push(0);
             } else {
-                let len = 1 + varint::len(self.current_count) + self.current.len();
-                varint::put(&mut values, len as u64);
-                values.push(TAG_STEP_VALUES);
-                varint::put(&mut values, self.current_count);
-                values.extend_from_slice(&self.current);
+                close_record(&mut values, self.current_start, self.current_count);
             }
             value_records += 1;
         }
@@ -543,5 +567,43 @@ impl CtfsWriter {
             steps: self.steps,
         })?;
         Ok((records, steps, bytes, paths))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record as written before the in-place placeholder: length, tag, count, entries.
+    fn framed(count: u64, entries: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint::put(&mut out, (1 + varint::len(count) + entries.len()) as u64);
+        out.push(TAG_STEP_VALUES);
+        varint::put(&mut out, count);
+        out.extend_from_slice(entries);
+        out
+    }
+
+    #[test]
+    fn a_closed_record_is_framed_as_its_length_tag_and_count() {
+        for (count, len) in [
+            (1, 3),
+            (2, 120),
+            (3, 124),
+            (5, 125),
+            (7, 200),
+            (130, 300),
+            (200, 20_000),
+        ] {
+            let entries: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let mut raw = b"before".to_vec();
+            let start = raw.len();
+            raw.extend_from_slice(&[0; OPEN_RECORD]);
+            raw.extend_from_slice(&entries);
+            close_record(&mut raw, start, count);
+            let mut expected = b"before".to_vec();
+            expected.extend_from_slice(&framed(count, &entries));
+            assert_eq!(raw, expected, "{count} variables, {len} bytes");
+        }
     }
 }
