@@ -1,8 +1,11 @@
 """End-to-end benchmarks: each workload untraced vs traced (binary, json, ctfs) by the CLI.
 
 Usage: python benches/run.py [--reps N] [--stdlib-reps N] [--only fib,loop] [--quick]
+                             [--scale fib=1295,loop=105]
 
---quick means 3 repetitions (5 rounds for stdlib_heavy).
+--quick means 3 repetitions (5 rounds for stdlib_heavy). --scale fixes S of the named
+workloads instead of calibrating it (calibration on a machine busy with other work can pick a
+scale so small that the subtraction below is all noise; a fixed S also compares runs).
 
 Call-heavy workloads (fib, loop, strings, oo, gen_exc, objsim): the untraced run at scale S takes
 ~0.2 s (S is calibrated). Runs alternate untraced/traced, each is repeated, medians are used.
@@ -220,9 +223,9 @@ def measure_stdlib(name: str, reps: int, cwd: Path) -> Result:
     return res
 
 
-def measure(name: str, reps: int, cwd: Path) -> Result:
+def measure(name: str, reps: int, cwd: Path, scales: dict[str, int]) -> Result:
     workload = WORKLOADS / f"{name}.py"
-    scale = FIXED_SCALE.get(name) or calibrate(workload, cwd)
+    scale = scales.get(name) or FIXED_SCALE.get(name) or calibrate(workload, cwd)
     res = Result(name, scale)
     samples: dict[str, list[Run]] = {}
     for _ in range(reps):  # alternate untraced and traced runs
@@ -329,7 +332,11 @@ def main() -> int:
     )
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--quick", action="store_true", help="3 repetitions, 5 stdlib rounds")
+    parser.add_argument(
+        "--scale", default="", help="comma-separated NAME=S: fixed scales instead of calibrating"
+    )
     args = parser.parse_args()
+    scales = {name: int(s) for name, _, s in (i.partition("=") for i in args.scale.split(",") if i)}
     names = [*CALL_HEAVY, "stdlib_heavy"]
     if args.only:
         names = [n for n in names if n in args.only.split(",")]
@@ -342,7 +349,7 @@ def main() -> int:
             if name == "stdlib_heavy":
                 results.append(measure_stdlib(name, stdlib_reps, Path(tmp)))
             else:
-                results.append(measure(name, reps, Path(tmp)))
+                results.append(measure(name, reps, Path(tmp), scales))
     print(table(results))
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
