@@ -10,7 +10,9 @@ duration, the failure's traceback). Failing reports carry the trace directory as
 or errored. Per-test traces are recorded with ``durable=False`` (no file synced as it is
 written, the metadata and path table written once, at the stop): a failed test's trace is
 synced when it stops, the kept traces of the other tests once at the end of the session
-(``os.sync()``). Under pytest-xdist each worker records the tests it runs (one directory per
+(``os.sync()``). The recordings of one session are a *series* (``start_session(series=True)``):
+the native tracer stays installed between tests and keeps its decisions about the code it saw,
+so a test's start and stop only open and close its trace; ``pytest_unconfigure`` releases it. Under pytest-xdist each worker records the tests it runs (one directory per
 test, so no two workers write one directory).
 """
 
@@ -29,7 +31,12 @@ import pytest
 
 from codetracer_python_recorder.errors import RecorderError, format_error
 from codetracer_python_recorder.formats import DEFAULT_FORMAT
-from codetracer_python_recorder.session import TraceSession, active_session, start_session
+from codetracer_python_recorder.session import (
+    TraceSession,
+    active_session,
+    end_series,
+    start_session,
+)
 
 TRACE_PROPERTY = "codetracer_trace"
 """The user property (of a test's failing reports) that names its trace directory."""
@@ -112,6 +119,7 @@ class CodetracerPlugin:
                 args=[item.nodeid],
                 test_framework="pytest",
                 durable=False,
+                series=True,
             )
         except RecorderError as exc:
             self._problem = format_error(exc)
@@ -190,6 +198,10 @@ class CodetracerPlugin:
         for name, value in report.user_properties:
             if name == TRACE_PROPERTY and (report.nodeid, str(value)) not in self._failed:
                 self._failed.append((report.nodeid, str(value)))
+
+    def pytest_unconfigure(self) -> None:
+        """Release the tracer the per-test recordings shared (one series per session)."""
+        end_series()
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """One line per failed test naming its trace, and any reason recording stopped."""
