@@ -117,7 +117,13 @@ struct OpenedTrace {
 /// Creates the events file of `config` and writes the trace's opening records
 /// (`Path`, `Function <toplevel>`, `Call`, `Type None`).
 fn open_trace(config: &TracerConfig) -> Result<OpenedTrace, RecorderFailure> {
-    let mut rec = TraceWriter::create_with(
+    // A short-lived (not durable) trace starts its writer thread only if it grows.
+    let create = if config.paths.durable {
+        TraceWriter::create_with
+    } else {
+        TraceWriter::create_deferred
+    };
+    let mut rec = create(
         &config.paths.events,
         config.format,
         config.paths.mode,
