@@ -12,8 +12,9 @@ written, the metadata and path table written once, at the stop): a failed test's
 synced when it stops, the kept traces of the other tests once at the end of the session
 (``os.sync()``). The recordings of one session are a *series* (``start_session(series=True)``):
 the native tracer stays installed between tests and keeps its decisions about the code it saw,
-so a test's start and stop only open and close its trace; ``pytest_unconfigure`` releases it. Under pytest-xdist each worker records the tests it runs (one directory per
-test, so no two workers write one directory).
+so a test's start and stop only open and close its trace; ``pytest_unconfigure`` releases it.
+Under pytest-xdist each worker records the tests it runs (one directory per test, so no two
+workers write one directory).
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class CodetracerPlugin:
         self.only_failed = only_failed
         self.worker: str | None = os.environ.get("PYTEST_XDIST_WORKER") or None
         self._reports: dict[str, list[pytest.TestReport]] = {}
+        self._dirs: dict[str, Path] = {}
+        """The trace directory of each test being run (its name is computed once)."""
         self._failed: list[tuple[str, str]] = []
         self._problem: str | None = None
         self._unsynced = False
@@ -108,7 +111,7 @@ class CodetracerPlugin:
         if active_session() is not None:
             self._problem = "a recording is already running in this process"
             return None
-        target = self.root / trace_dir_name(item.nodeid)
+        target = self._dirs[item.nodeid]
         if target.exists():  # a previous run's trace of this test
             shutil.rmtree(target)
         try:
@@ -131,6 +134,7 @@ class CodetracerPlugin:
     ) -> Generator[None, object, object]:
         """Record setup + call + teardown of ``item``; stop and describe the trace after."""
         self._reports[item.nodeid] = []
+        self._dirs[item.nodeid] = self.root / trace_dir_name(item.nodeid)
         began = time.perf_counter()
         session = self._start(item)
         try:
@@ -138,9 +142,11 @@ class CodetracerPlugin:
         finally:
             if session is not None:
                 self._stop(item, session, time.perf_counter() - began)
+            self._reports.pop(item.nodeid, None)
+            self._dirs.pop(item.nodeid, None)
 
     def _stop(self, item: pytest.Item, session: TraceSession, wall: float) -> None:
-        reports = self._reports.pop(item.nodeid, [])
+        reports = self._reports.get(item.nodeid, [])
         outcome, failure = _outcome(reports)
         meta = TestMetadata(
             nodeid=item.nodeid,
@@ -187,8 +193,7 @@ class CodetracerPlugin:
         if item.nodeid in self._reports:
             self._reports[item.nodeid].append(report)
             if report.failed or not self.only_failed:
-                path = str(self.root / trace_dir_name(item.nodeid))
-                report.user_properties.append((TRACE_PROPERTY, path))
+                report.user_properties.append((TRACE_PROPERTY, str(self._dirs[item.nodeid])))
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

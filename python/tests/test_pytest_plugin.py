@@ -391,7 +391,9 @@ def test_a_thousand_tests_leak_neither_memory_nor_fds(tmp_path: Path) -> None:
     assert status == 0, out
     rss, fds = _probes(proj)
     assert fds == plain_fds == 0
-    assert rss - plain_rss < 4096, (rss, plain_rss)  # KiB, over 900 recordings
+    # KiB over 900 recordings of 900 new test functions (each function's cached facts, the
+    # trace path on its reports: ~4 KiB a test); a leaked chunk or encoder would be >256 KiB.
+    assert rss - plain_rss < 8192, (rss, plain_rss)
     traces = _traces(root)
     assert len(traces) == 1002
     for nodeid in ("test_many.py::test_0", "test_many.py::test_999", "test_many.py::test_probe_b"):

@@ -23,6 +23,19 @@ def _tool_holders() -> list[str]:
     return [name for i in range(6) if (name := sys.monitoring.get_tool(i)) is not None]
 
 
+def _assert_round(a: Trace, b: Trace, round_: int) -> None:
+    """``a`` recorded ``alpha(round_)``; ``b`` ``beta(round_)`` then ``alpha(10 + round_)``."""
+    assert [decode(v) for v in a.returns_of("alpha")] == [2 * round_]
+    assert "beta" not in a.function_names
+    assert [decode(v) for v in b.returns_of("beta")] == [round_ + 1]
+    # alpha's code was already seen (and its events enabled) while recording ``a``: ``b``
+    # declares it again and records it from scratch.
+    assert [decode(v) for v in b.returns_of("alpha")] == [2 * (10 + round_)]
+    assert 2 * (10 + round_) in b.int_values("doubled")
+    for t in (a, b):
+        assert_balanced(t)
+
+
 def test_start_stop_start_gives_independent_complete_traces(tmp_path: Path) -> None:
     before = _tool_holders()
     for round_ in range(3):
@@ -34,16 +47,7 @@ def test_start_stop_start_gives_independent_complete_traces(tmp_path: Path) -> N
         with ctr.trace(second):
             beta(round_)
             alpha(10 + round_)
-        a, b = Trace(first), Trace(second)
-        assert [decode(v) for v in a.returns_of("alpha")] == [2 * round_]
-        assert "beta" not in a.function_names
-        assert [decode(v) for v in b.returns_of("beta")] == [round_ + 1]
-        # alpha's code was already seen (and its events enabled) by the first session: the
-        # second one declares it again and records it from scratch.
-        assert [decode(v) for v in b.returns_of("alpha")] == [2 * (10 + round_)]
-        assert 2 * (10 + round_) in b.int_values("doubled")
-        for t in (a, b):
-            assert_balanced(t)
+        _assert_round(Trace(first), Trace(second), round_)
 
 
 def test_code_skipped_by_one_session_is_recorded_by_the_next(tmp_path: Path) -> None:
@@ -132,15 +136,8 @@ def test_a_series_keeps_one_tracer_and_gives_independent_complete_traces(tmp_pat
             alpha(10 + round_)
             second.stop(exit_code=0)
             a, b = Trace(tmp_path / f"a{round_}"), Trace(tmp_path / f"b{round_}")
-            assert [decode(v) for v in a.returns_of("alpha")] == [2 * round_]
-            assert "beta" not in a.function_names
-            assert [decode(v) for v in b.returns_of("beta")] == [round_ + 1]
-            # alpha was declared by the first trace; the second declares it again.
-            assert [decode(v) for v in b.returns_of("alpha")] == [2 * (10 + round_)]
-            assert 2 * (10 + round_) in b.int_values("doubled")
-            for t in (a, b):
-                assert_balanced(t)
-                assert t.metadata["process_exit_status"]["code"] == 0
+            _assert_round(a, b, round_)
+            assert [t.metadata["process_exit_status"]["code"] for t in (a, b)] == [0, 0]
     finally:
         end_series()
     assert _tool_holders() == before  # released by end_series
