@@ -104,6 +104,9 @@ class CodetracerPlugin:
         self._problem: str | None = None
         self._unsynced = False
         """Whether a trace of a test that did not fail was kept without being synced."""
+        self._spare: Path | None = None
+        """With only-failed: the emptied directory of the last passing test, renamed to the
+        next test's (a directory removed and made again costs far more on some disks)."""
 
     def _start(self, item: pytest.Item) -> TraceSession | None:
         if self._problem is not None:
@@ -114,6 +117,12 @@ class CodetracerPlugin:
         target = self._dirs[item.nodeid]
         if target.exists():  # a previous run's trace of this test
             shutil.rmtree(target)
+        if self._spare is not None:
+            spare, self._spare = self._spare, None
+            try:
+                spare.rename(target)
+            except OSError:
+                shutil.rmtree(spare, ignore_errors=True)
         try:
             return start_session(
                 target,
@@ -168,7 +177,7 @@ class CodetracerPlugin:
         if failing:
             self._sync(session)
         elif self.only_failed:
-            shutil.rmtree(session.path, ignore_errors=True)
+            self._discard(session.path)
         else:
             self._unsynced = True
 
@@ -178,8 +187,25 @@ class CodetracerPlugin:
         except RecorderError as exc:
             self._problem = format_error(exc)
 
+    def _discard(self, trace_dir: Path) -> None:
+        """Empty a passing test's trace directory and keep it for the next test."""
+        try:
+            with os.scandir(trace_dir) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
+        except OSError:
+            shutil.rmtree(trace_dir, ignore_errors=True)
+            return
+        self._spare = trace_dir
+
     def pytest_sessionfinish(self) -> None:
-        """Make the kept traces of the tests that did not fail durable, all at once."""
+        """Remove the spare directory; make the kept traces of passing tests durable at once."""
+        if self._spare is not None:
+            shutil.rmtree(self._spare, ignore_errors=True)
+            self._spare = None
         if self._unsynced:
             os.sync()
             self._unsynced = False

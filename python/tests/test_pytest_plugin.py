@@ -162,6 +162,15 @@ def test_only_failed_keeps_only_failing_tests(tmp_path: Path) -> None:
     traces = _traces(root)
     assert set(traces) == FAILING
     assert sorted(p.name for p in root.iterdir()) == sorted(trace_dir_name(n) for n in FAILING)
+    # A failing test after a passing one records into the passing one's emptied directory,
+    # renamed: its trace is its own, whole, and names where it is.
+    for nodeid, trace_dir in traces.items():
+        trace = Trace(trace_dir)
+        assert trace.metadata["trace_dir"]["path"] == str(trace_dir)
+        assert trace.metadata["pytest"]["nodeid"] == nodeid
+        assert_balanced(trace)
+    assert "test_fail" in Trace(traces[f"{SUITE_ID}::test_fail"]).function_names
+    assert "test_pass" not in Trace(traces[f"{SUITE_ID}::test_fail"]).function_names
 
 
 def test_stop_at_first_failure(tmp_path: Path) -> None:
