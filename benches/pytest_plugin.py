@@ -10,7 +10,8 @@ fetches). Each suite runs ``pytest -q -p no:cacheprovider`` R times alternately 
 ``--codetracer-dir`` and with ``--codetracer-dir --codetracer-only-failed``. Reports the
 median wall seconds of each, the ratio to plain, the overhead per test,
 ``(median(plugin) - median(plain)) / tests``, and the bytes left on disk per test.
-``--trace-root`` puts the traces elsewhere (``/dev/shm``: without the disk's latency).
+``--trace-root`` puts the traces elsewhere (``/dev/shm``: without the disk's latency). Every
+run records into a new directory.
 """
 
 from __future__ import annotations
@@ -60,18 +61,20 @@ def _size(path: Path) -> int:
 
 def _measure(name: str, cwd: Path, tests: list[str], reps: int, trace_root: Path | None) -> None:
     with tempfile.TemporaryDirectory(dir=trace_root) as trace_tmp:
-        traces = Path(trace_tmp) / "traces"
+        # Each run writes into a directory of its own: a run over the previous run's traces
+        # would also time their removal (the plugin replaces a test's old trace).
         modes = {
             "plain": [],
-            "plugin": [f"--codetracer-dir={traces}"],
-            "plugin, only-failed": [f"--codetracer-dir={traces}", "--codetracer-only-failed"],
+            "plugin": ["--codetracer-dir={traces}"],
+            "plugin, only-failed": ["--codetracer-dir={traces}", "--codetracer-only-failed"],
         }
         times: dict[str, list[float]] = {mode: [] for mode in modes}
         count = 0
         per_test_bytes = 0.0
-        for _ in range(reps):
-            for mode, extra in modes.items():
-                seconds, count = _run(cwd, [*tests, *extra])
+        for rep in range(reps):
+            for n, (mode, extra) in enumerate(modes.items()):
+                traces = Path(trace_tmp) / f"traces-{rep}-{n}"
+                seconds, count = _run(cwd, [*tests, *(a.format(traces=traces) for a in extra)])
                 times[mode].append(seconds)
                 if mode == "plugin":
                     per_test_bytes = _size(traces) / max(count, 1)

@@ -10,8 +10,11 @@ duration, the failure's traceback). Failing reports carry the trace directory as
 or errored. Per-test traces are recorded with ``durable=False`` (no file synced as it is
 written, the metadata and path table written once, at the stop): a failed test's trace is
 synced when it stops, the kept traces of the other tests once at the end of the session
-(``os.sync()``). Under pytest-xdist each worker records the tests it runs (one directory per
-test, so no two workers write one directory).
+(``os.sync()``). The recordings of one session are a *series* (``start_session(series=True)``):
+the native tracer stays installed between tests and keeps its decisions about the code it saw,
+so a test's start and stop only open and close its trace; ``pytest_unconfigure`` releases it.
+Under pytest-xdist each worker records the tests it runs (one directory per test, so no two
+workers write one directory).
 """
 
 from __future__ import annotations
@@ -29,7 +32,12 @@ import pytest
 
 from codetracer_python_recorder.errors import RecorderError, format_error
 from codetracer_python_recorder.formats import DEFAULT_FORMAT
-from codetracer_python_recorder.session import TraceSession, active_session, start_session
+from codetracer_python_recorder.session import (
+    TraceSession,
+    active_session,
+    end_series,
+    start_session,
+)
 
 TRACE_PROPERTY = "codetracer_trace"
 """The user property (of a test's failing reports) that names its trace directory."""
@@ -90,10 +98,15 @@ class CodetracerPlugin:
         self.only_failed = only_failed
         self.worker: str | None = os.environ.get("PYTEST_XDIST_WORKER") or None
         self._reports: dict[str, list[pytest.TestReport]] = {}
+        self._dirs: dict[str, Path] = {}
+        """The trace directory of each test being run (its name is computed once)."""
         self._failed: list[tuple[str, str]] = []
         self._problem: str | None = None
         self._unsynced = False
         """Whether a trace of a test that did not fail was kept without being synced."""
+        self._spare: Path | None = None
+        """With only-failed: the emptied directory of the last passing test, renamed to the
+        next test's (a directory removed and made again costs far more on some disks)."""
 
     def _start(self, item: pytest.Item) -> TraceSession | None:
         if self._problem is not None:
@@ -101,9 +114,15 @@ class CodetracerPlugin:
         if active_session() is not None:
             self._problem = "a recording is already running in this process"
             return None
-        target = self.root / trace_dir_name(item.nodeid)
+        target = self._dirs[item.nodeid]
         if target.exists():  # a previous run's trace of this test
             shutil.rmtree(target)
+        if self._spare is not None:
+            spare, self._spare = self._spare, None
+            try:
+                spare.rename(target)
+            except OSError:
+                shutil.rmtree(spare, ignore_errors=True)
         try:
             return start_session(
                 target,
@@ -112,6 +131,7 @@ class CodetracerPlugin:
                 args=[item.nodeid],
                 test_framework="pytest",
                 durable=False,
+                series=True,
             )
         except RecorderError as exc:
             self._problem = format_error(exc)
@@ -123,6 +143,7 @@ class CodetracerPlugin:
     ) -> Generator[None, object, object]:
         """Record setup + call + teardown of ``item``; stop and describe the trace after."""
         self._reports[item.nodeid] = []
+        self._dirs[item.nodeid] = self.root / trace_dir_name(item.nodeid)
         began = time.perf_counter()
         session = self._start(item)
         try:
@@ -130,9 +151,11 @@ class CodetracerPlugin:
         finally:
             if session is not None:
                 self._stop(item, session, time.perf_counter() - began)
+            self._reports.pop(item.nodeid, None)
+            self._dirs.pop(item.nodeid, None)
 
     def _stop(self, item: pytest.Item, session: TraceSession, wall: float) -> None:
-        reports = self._reports.pop(item.nodeid, [])
+        reports = self._reports.get(item.nodeid, [])
         outcome, failure = _outcome(reports)
         meta = TestMetadata(
             nodeid=item.nodeid,
@@ -154,7 +177,7 @@ class CodetracerPlugin:
         if failing:
             self._sync(session)
         elif self.only_failed:
-            shutil.rmtree(session.path, ignore_errors=True)
+            self._discard(session.path)
         else:
             self._unsynced = True
 
@@ -164,8 +187,25 @@ class CodetracerPlugin:
         except RecorderError as exc:
             self._problem = format_error(exc)
 
+    def _discard(self, trace_dir: Path) -> None:
+        """Empty a passing test's trace directory and keep it for the next test."""
+        try:
+            with os.scandir(trace_dir) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
+        except OSError:
+            shutil.rmtree(trace_dir, ignore_errors=True)
+            return
+        self._spare = trace_dir
+
     def pytest_sessionfinish(self) -> None:
-        """Make the kept traces of the tests that did not fail durable, all at once."""
+        """Remove the spare directory; make the kept traces of passing tests durable at once."""
+        if self._spare is not None:
+            shutil.rmtree(self._spare, ignore_errors=True)
+            self._spare = None
         if self._unsynced:
             os.sync()
             self._unsynced = False
@@ -179,8 +219,7 @@ class CodetracerPlugin:
         if item.nodeid in self._reports:
             self._reports[item.nodeid].append(report)
             if report.failed or not self.only_failed:
-                path = str(self.root / trace_dir_name(item.nodeid))
-                report.user_properties.append((TRACE_PROPERTY, path))
+                report.user_properties.append((TRACE_PROPERTY, str(self._dirs[item.nodeid])))
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -190,6 +229,10 @@ class CodetracerPlugin:
         for name, value in report.user_properties:
             if name == TRACE_PROPERTY and (report.nodeid, str(value)) not in self._failed:
                 self._failed.append((report.nodeid, str(value)))
+
+    def pytest_unconfigure(self) -> None:
+        """Release the tracer the per-test recordings shared (one series per session)."""
+        end_series()
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """One line per failed test naming its trace, and any reason recording stopped."""

@@ -131,6 +131,7 @@ def start_session(
     apply_env_policy: bool = True,
     test_framework: str | None = None,
     durable: bool = True,
+    series: bool = False,
 ) -> TraceSession:
     """Start the native recorder and return the new process-wide :class:`TraceSession`.
 
@@ -138,7 +139,10 @@ def start_session(
     ``test_framework`` (``"pytest"``/``"unittest"``) puts that framework's builtin filter in
     the chain right after ``builtin-default``. ``durable=False`` does not sync the trace's
     small files as they are written (the pytest plugin's one trace per test); the trace is
-    then made durable by :meth:`TraceSession.sync` when it matters.
+    then made durable by :meth:`TraceSession.sync` when it matters. ``series=True`` makes
+    the recording one of a series (the plugin's one per test): its stop leaves the native
+    tracer installed and idle, and the next ``series`` start with the same settings goes on
+    with it, its code decisions kept; :func:`end_series` releases it.
     """
     trace_dir = Path(os.fspath(path))
     activation = os.path.abspath(os.fspath(activation_path)) if activation_path else None
@@ -153,8 +157,14 @@ def start_session(
         apply_env_policy=apply_env_policy,
         test_framework=test_framework,
         durable=durable,
+        series=series,
     )
     return adopt_session(trace_dir, format)
+
+
+def end_series() -> None:
+    """Release the native tracer a ``series=True`` recording left idle (if any)."""
+    core.end_series()
 
 
 def adopt_session(path: Path, format: str) -> TraceSession:

@@ -162,6 +162,15 @@ def test_only_failed_keeps_only_failing_tests(tmp_path: Path) -> None:
     traces = _traces(root)
     assert set(traces) == FAILING
     assert sorted(p.name for p in root.iterdir()) == sorted(trace_dir_name(n) for n in FAILING)
+    # A failing test after a passing one records into the passing one's emptied directory,
+    # renamed: its trace is its own, whole, and names where it is.
+    for nodeid, trace_dir in traces.items():
+        trace = Trace(trace_dir)
+        assert trace.metadata["trace_dir"]["path"] == str(trace_dir)
+        assert trace.metadata["pytest"]["nodeid"] == nodeid
+        assert_balanced(trace)
+    assert "test_fail" in Trace(traces[f"{SUITE_ID}::test_fail"]).function_names
+    assert "test_pass" not in Trace(traces[f"{SUITE_ID}::test_fail"]).function_names
 
 
 def test_stop_at_first_failure(tmp_path: Path) -> None:
@@ -353,3 +362,50 @@ def test_async_tests_with_anyio(tmp_path: Path) -> None:
         part in p for p in trace.function_paths for part in ("/anyio/", "/asyncio/", "/_pytest/")
     )
     assert_balanced(trace)
+
+
+def _leak_suite(count: int) -> str:
+    """``count`` trivial tests, with a probe of RSS and open fds after the warm-up and last."""
+    probe = (
+        "def test_probe_{name}():\n"
+        "    rss = next(int(ln.split()[1]) for ln in open('/proc/self/status')\n"
+        "               if ln.startswith('VmRSS:'))\n"
+        "    with open('probe_{name}.json', 'w') as f:\n"
+        "        json.dump({{'rss_kb': rss, 'fds': len(os.listdir('/proc/self/fd'))}}, f)\n"
+    )
+    tests = [f"def test_{i}():\n    assert {i} + 1 > {i}\n" for i in range(count)]
+    return "\n".join(
+        ["import json, os\n", *tests[:100], probe.format(name="a"), *tests[100:],
+         probe.format(name="b")]
+    )  # fmt: skip
+
+
+def _probes(proj: Path) -> tuple[int, int]:
+    """(RSS growth in KiB, open fds growth) from the first probe to the last."""
+    a, b = (json.loads((proj / f"probe_{n}.json").read_text()) for n in "ab")
+    return b["rss_kb"] - a["rss_kb"], b["fds"] - a["fds"]
+
+
+def test_a_thousand_tests_leak_neither_memory_nor_fds(tmp_path: Path) -> None:
+    # One tracer for the session (a series): 1000 per-test recordings must not grow the
+    # process more than plain pytest grows over the same tests, nor leave a file open.
+    proj = tmp_path / "proj"
+    write(proj / "test_many.py", _leak_suite(1000))
+    write(proj / "pytest.ini", "[pytest]\naddopts = -p no:cacheprovider -q\n")
+    status, _ = _pytest(proj)
+    assert status == 0
+    plain_rss, plain_fds = _probes(proj)
+    root = tmp_path / "traces"
+    status, out = _pytest(proj, f"--codetracer-dir={root}")
+    assert status == 0, out
+    rss, fds = _probes(proj)
+    assert fds == plain_fds == 0
+    # KiB over 900 recordings of 900 new test functions (each function's cached facts, the
+    # trace path on its reports: ~4 KiB a test); a leaked chunk or encoder would be >256 KiB.
+    assert rss - plain_rss < 8192, (rss, plain_rss)
+    traces = _traces(root)
+    assert len(traces) == 1002
+    for nodeid in ("test_many.py::test_0", "test_many.py::test_999", "test_many.py::test_probe_b"):
+        trace = Trace(traces[nodeid])
+        assert nodeid.rpartition("::")[2] in trace.function_names
+        assert_balanced(trace)

@@ -51,6 +51,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python_api::stop_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::flush_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::sync_trace, m)?)?;
+    m.add_function(wrap_pyfunction!(python_api::end_series, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::is_tracing, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::before_fork, m)?)?;
     m.add_function(wrap_pyfunction!(python_api::after_fork_in_parent, m)?)?;

@@ -20,7 +20,7 @@ use codetracer_trace_stream::TraceFormat;
 /// that is not valid UTF-8 (surrogate-escaped, as Python holds such a file name or
 /// argument): it is recorded with the escapes Python shows (`\udcff`).
 #[pyfunction]
-#[pyo3(signature = (path, format, activation_path=None, *, program=None, args=None, trace_filter=None, policy=None, apply_env_policy=true, test_framework=None, durable=true))]
+#[pyo3(signature = (path, format, activation_path=None, *, program=None, args=None, trace_filter=None, policy=None, apply_env_policy=true, test_framework=None, durable=true, series=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_tracing(
     py: Python<'_>,
@@ -34,6 +34,7 @@ pub fn start_tracing(
     apply_env_policy: bool,
     test_framework: Option<String>,
     durable: bool,
+    series: bool,
 ) -> PyResult<()> {
     let program = program.as_ref().map(escaped_text).transpose()?;
     let args = args
@@ -81,6 +82,7 @@ pub fn start_tracing(
                 parent: None,
                 test_framework,
                 durable,
+                series,
             },
         )
     };
@@ -140,6 +142,13 @@ pub fn stop_tracing(
         })),
     });
     json_to_py(py, &summary).map(Some)
+}
+
+/// Ends a series of recordings (started with `series=True`): the tracer left installed, idle,
+/// by its last recording is uninstalled and its tool id freed. Nothing happens without one.
+#[pyfunction]
+pub fn end_series(py: Python<'_>) {
+    session::series::end(py);
 }
 
 /// Makes the files of the (stopped) trace in `path`, of `format`, durable now: for a trace

@@ -42,6 +42,7 @@ fn ctfs_steps_carry_the_statement_column() {
                 parent: None,
                 test_framework: None,
                 durable: true,
+                series: false,
             },
         )
         .map_err(|e| e.to_string())

@@ -30,7 +30,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -110,8 +110,11 @@ pub struct BackgroundFile {
     path: PathBuf,
     sender: Option<SyncSender<Message>>,
     handle: Option<JoinHandle<ThreadResult>>,
-    /// The thread's state while it is parked.
+    /// The thread's state while it is parked (or not started yet, see `deferred`).
     parked: Option<Box<Writer>>,
+    /// The thread has not been started yet: chunks wait in the queue while there is room
+    /// ([`create_deferred`](Self::create_deferred)).
+    deferred: bool,
     /// Chunks the writer thread is done with, emptied, for reuse.
     spare: Receiver<Vec<u8>>,
     due: Arc<AtomicBool>,
@@ -125,6 +128,20 @@ impl BackgroundFile {
     /// Creates `path` as a new file of `mode` (replacing what is there without following a
     /// symlink, see [`crate::create`]) and starts the writer thread.
     pub fn create(path: &Path, encoding: FileEncoding, mode: u32) -> Result<Self> {
+        Self::open(path, encoding, mode, false)
+    }
+
+    /// As [`create`](Self::create), but the writer thread starts only when it is needed: when
+    /// the queue is full, at a [`flush`](Self::flush), or never — [`finish`](Self::finish)
+    /// then writes the queued chunks on the calling thread. For many short streams (one per
+    /// test): no thread started and joined for each. Without a thread there are no ticks, so
+    /// nothing is pushed to the file before the queue fills or a flush: a killed process
+    /// leaves such a file with its header only.
+    pub fn create_deferred(path: &Path, encoding: FileEncoding, mode: u32) -> Result<Self> {
+        Self::open(path, encoding, mode, true)
+    }
+
+    fn open(path: &Path, encoding: FileEncoding, mode: u32, deferred: bool) -> Result<Self> {
         let mut file = OwnedFile::new(create_replacing(path, mode)?);
         if encoding == FileEncoding::SeekableZstd {
             // Straight to the file: a reader of the live file finds a header at once.
@@ -163,11 +180,17 @@ impl BackgroundFile {
             path: path.to_path_buf(),
             pending: None,
         });
+        let (handle, parked) = if deferred {
+            (None, Some(writer))
+        } else {
+            (Some(spawn(writer, path)?), None)
+        };
         Ok(Self {
             path: path.to_path_buf(),
             sender: Some(sender),
-            handle: Some(spawn(writer, path)?),
-            parked: None,
+            handle,
+            parked,
+            deferred,
             spare,
             due,
             park_flag,
@@ -211,6 +234,7 @@ impl BackgroundFile {
         self.check_owner()?;
         if let Some(writer) = self.parked.take() {
             self.handle = Some(spawn(writer, &self.path)?);
+            self.deferred = false;
         }
         Ok(())
     }
@@ -251,11 +275,20 @@ impl BackgroundFile {
     /// make everything so far durable afterwards.
     pub fn send(&mut self, bytes: Vec<u8>, sync: bool) -> Result<()> {
         self.check_owner()?;
-        self.resume()?;
         if sync {
             self.due.store(false, Ordering::Relaxed);
         }
-        self.post(Message::Chunk { bytes, sync })
+        let message = Message::Chunk { bytes, sync };
+        let message = match (&self.sender, self.deferred) {
+            // Not started yet: the chunk waits in the queue while there is room.
+            (Some(sender), true) => match sender.try_send(message) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Full(message) | TrySendError::Disconnected(message)) => message,
+            },
+            _ => message,
+        };
+        self.resume()?;
+        self.post(message)
     }
 
     /// Pushes everything handed over so far into the file and waits until it is there.
@@ -311,8 +344,14 @@ impl BackgroundFile {
     /// Closes the stream, waits for the thread and returns the file size in bytes.
     pub fn finish(mut self) -> Result<u64> {
         self.check_owner()?;
-        self.resume()?;
         self.sender = None; // closing the channel tells the thread to finish
+        if let Some(writer) = self.parked.take() {
+            // No thread (parked, or never started): write the rest here.
+            return match run(writer) {
+                Ok(Ended::Finished(bytes)) => Ok(bytes),
+                other => Err(self.thread_error(Some(Ok(other)))),
+            };
+        }
         match self.handle.take().map(JoinHandle::join) {
             Some(Ok(Ok(Ended::Finished(bytes)))) => Ok(bytes),
             None => Err(self.closed()),

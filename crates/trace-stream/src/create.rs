@@ -19,8 +19,8 @@
 //! - [`create_dirs`] creates the missing directories of a path with the directory mode; a
 //!   directory that already exists keeps its mode.
 //!
-//! Modes are applied exactly (`fchmod` after creation), whatever the process umask. On
-//! platforms without Unix permissions the modes are ignored.
+//! Modes are applied exactly, whatever the process umask (`fchmod` after creation when the
+//! umask took bits away). On platforms without Unix permissions the modes are ignored.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -163,7 +163,12 @@ mod platform {
         err.raw_os_error() == Some(libc::ELOOP)
     }
 
+    /// Sets the exact mode; skipped (one `fstat`, no inode change) when the file was created
+    /// with it already, the usual case, since `chmod` costs a journal update.
     pub fn set_mode(file: &File, mode: u32) -> io::Result<()> {
+        if file.metadata()?.permissions().mode() & 0o7777 == mode {
+            return Ok(());
+        }
         file.set_permissions(Permissions::from_mode(mode))
     }
 
@@ -171,7 +176,11 @@ mod platform {
         fs::DirBuilder::new().mode(mode).create(dir)
     }
 
+    /// As [`set_mode`] for the directory `dir` (just created).
     pub fn set_dir_mode(dir: &Path, mode: u32) -> io::Result<()> {
+        if fs::metadata(dir)?.permissions().mode() & 0o7777 == mode {
+            return Ok(());
+        }
         fs::set_permissions(dir, Permissions::from_mode(mode))
     }
 }

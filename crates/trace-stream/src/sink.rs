@@ -34,6 +34,16 @@ impl TraceSink {
     /// Creates the events file at `path` with file mode `mode` (never through a symlink, see
     /// [`crate::create`]) and starts its writer thread.
     pub fn create_with_mode(path: &Path, format: TraceFormat, mode: u32) -> Result<Self> {
+        Self::open(path, format, mode, false)
+    }
+
+    /// As [`create_with_mode`](Self::create_with_mode), with the writer thread started only
+    /// when needed ([`BackgroundFile::create_deferred`]): for many short traces in a process.
+    pub fn create_deferred(path: &Path, format: TraceFormat, mode: u32) -> Result<Self> {
+        Self::open(path, format, mode, true)
+    }
+
+    fn open(path: &Path, format: TraceFormat, mode: u32, deferred: bool) -> Result<Self> {
         let (encoding, prologue) =
             match format {
                 TraceFormat::Binary => (FileEncoding::SeekableZstd, Cbor::prologue()),
@@ -43,7 +53,11 @@ impl TraceSink {
                     "a CTFS container is written by CtfsWriter (TraceWriter::create), not a sink",
                 )),
             };
-        let file = BackgroundFile::create(path, encoding, mode)?;
+        let file = if deferred {
+            BackgroundFile::create_deferred(path, encoding, mode)?
+        } else {
+            BackgroundFile::create(path, encoding, mode)?
+        };
         let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
         chunk.extend_from_slice(prologue);
         Ok(Self {

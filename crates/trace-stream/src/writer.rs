@@ -108,6 +108,21 @@ impl TraceWriter {
         Ok(Self::with_backend(backend))
     }
 
+    /// As [`Self::create_with`] for a short trace, one of many in a process (one per test):
+    /// the `trace.bin`/`trace.json` writer thread starts only when needed
+    /// ([`TraceSink::create_deferred`]); `trace.ct` is written as by `create_with`.
+    pub fn create_deferred(
+        path: &Path,
+        format: TraceFormat,
+        mode: u32,
+        info: &RecordingInfo,
+    ) -> Result<Self> {
+        match format {
+            TraceFormat::Ctfs => Self::create_with(path, format, mode, info),
+            _ => Ok(Self::new(TraceSink::create_deferred(path, format, mode)?)),
+        }
+    }
+
     /// Wraps a fresh sink.
     pub fn new(sink: TraceSink) -> Self {
         Self::with_backend(Backend::Sink(sink))

@@ -42,6 +42,7 @@ __all__ = [
     "child_session_env",
     "configure_policy",
     "configure_policy_from_env",
+    "end_series",
     "fd_capture_after_fork",
     "flush_tracing",
     "io_capture_mode",
@@ -126,12 +127,18 @@ def start_tracing(
     apply_env_policy: bool = True,
     test_framework: str | None = None,
     durable: bool = True,
+    series: bool = False,
 ) -> None:
     """Start recording into the trace directory ``path``.
 
     ``durable=False`` leaves out the sync of each small file as it is written (see
-    :func:`sync_trace`).
+    :func:`sync_trace`). ``series=True``: one of a series of recordings (one per test); at
+    its stop the tracer stays installed, idle, and the next start with the same settings
+    goes on with it (see :func:`end_series`).
     """
+
+def end_series() -> None:
+    """Release the idle tracer a ``series=True`` recording left installed (if any)."""
 
 def stop_tracing(
     exit_code: int | None = None,

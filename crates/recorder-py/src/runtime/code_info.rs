@@ -247,6 +247,16 @@ impl CodeInfo {
             .unwrap_or(0)
     }
 
+    /// Forgets the ids of the trace that ended (path, function, variables), so the next trace
+    /// of a series declares them in its own tables; everything else is kept.
+    pub fn forget_trace_ids(&mut self) {
+        self.path_id = None;
+        self.function_id = None;
+        for s in self.locals.iter_mut().chain(self.globals.iter_mut()) {
+            s.id = None;
+        }
+    }
+
     /// Assigns trace ids to every variable name of this code (once per recording).
     pub fn ensure_variable_ids(&mut self, rec: &mut TraceWriter) -> Result<(), RecorderFailure> {
         for s in self.locals.iter_mut().chain(self.globals.iter_mut()) {

@@ -20,6 +20,7 @@ use crate::runtime::scope_cache::{engine_for, EngineKey};
 /// The compiled filters of one recording.
 pub struct Scope {
     engine: FilterEngine,
+    key: EngineKey,
 }
 
 /// Converts a filter error — a malformed file or one that cannot be read, both the user's
@@ -148,14 +149,14 @@ impl Scope {
             project_root.clone(),
             request.include_libraries,
         );
-        let engine = engine_for(key, || {
+        let engine = engine_for(key.clone(), || {
             let chain = load_chain(&sources).map_err(|e| filter_failure(&e))?;
             let env = filter_env(py, project_root, request.include_libraries).map_err(|e| {
                 RecorderFailure::internal(format!("cannot read the interpreter's paths: {e}"))
             })?;
             Ok(FilterEngine::new(chain, env))
         })?;
-        Ok(Self { engine })
+        Ok(Self { engine, key })
     }
 
     /// Whether the code object `key` (file, qualname, module) is recorded.
@@ -202,6 +203,17 @@ impl Scope {
         if action != ValueAction::Allow {
             self.engine.counters_mut().record_value(kind, action);
         }
+    }
+
+    /// Zeroes the counters (the next recording of a series on the same decisions counts its
+    /// own redactions, drops and first decisions).
+    pub fn reset_counters(&mut self) {
+        *self.engine.counters_mut() = codetracer_trace_filter::FilterCounters::default();
+    }
+
+    /// What the engine was made from (two recordings with equal keys decide alike).
+    pub fn key(&self) -> &EngineKey {
+        &self.key
     }
 
     /// The `trace_filter` block of `trace_metadata.json`.

@@ -146,6 +146,7 @@ pub fn child_request(
         parent: None,
         test_framework: None,
         durable: true,
+        series: false,
     };
     let parent = Parent {
         pid: parent_pid,

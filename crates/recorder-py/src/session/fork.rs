@@ -111,6 +111,7 @@ extern "C" fn resume_pending(_arg: *mut std::ffi::c_void) -> std::ffi::c_int {
 /// own. Returns the child's trace directory (`None`: nothing was recording, or no recording
 /// was started).
 pub fn after_fork_in_child(py: Python<'_>, record: bool) -> RecorderResult<Option<PathBuf>> {
+    super::series::end(py); // an idle tracer of the parent's series is not this process's
     let Some(inherited) = session().take() else {
         return Ok(None);
     };

@@ -9,6 +9,7 @@ pub mod children;
 pub mod fork;
 pub mod io;
 pub mod metadata;
+pub mod series;
 pub mod terminate;
 
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use codetracer_trace_stream::{clear_children, create_child_dir, TraceDir, TraceF
 use crate::errors::{codes, RecorderFailure, RecorderResult};
 use crate::failure_injection::{self, Point};
 use crate::runtime::scope::{Scope, ScopeRequest};
+use crate::runtime::scope_cache::EngineKey;
 use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
 use children::{children_list, lock_listing, process_block, refresh_parent_listing, Parent};
 use metadata::{recording_info, write_metadata, write_metadata_with, Ending, ProgramInfo};
@@ -62,6 +64,9 @@ pub struct StartRequest {
     /// files written only when the recording stops; made durable afterwards when they matter
     /// (`TraceDir::sync_files`).
     pub durable: bool,
+    /// One of a series of recordings (one per test): at the stop the tracer stays installed,
+    /// idle, and the next recording with the same settings starts on it ([`series`]).
+    pub series: bool,
 }
 
 pub(crate) struct ActiveSession {
@@ -75,6 +80,8 @@ pub(crate) struct ActiveSession {
     /// The process that started the recording (in a forked child: the parent).
     pub(crate) pid: u32,
     started: Instant,
+    /// The key of the recording's filter engine (what a series' next recording must match).
+    engine_key: EngineKey,
 }
 
 /// The outcome of `stop`.
@@ -157,9 +164,16 @@ pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
     )?;
     paths.durable = request.durable;
     clear_children(&request.dir)?;
+    let engine_key = scope.key().clone();
+    // A series' idle tracer goes on when this recording continues its series (else it is
+    // released here, before a tool id is acquired).
+    let reused = series::take_for(py, &request, &engine_key);
+    let tool = match reused {
+        Some(tool) => tool,
+        None => monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE)
+            .map_err(monitoring_failure)?,
+    };
     let process = process_block(&orig_argv(py), request.parent.as_ref());
-    let tool = monitoring::acquire_tool_id(py, TOOL_NAME, DEFAULT_TOOL_PREFERENCE)
-        .map_err(monitoring_failure)?;
     let started = crate::errors::catch_panic("start", || -> RecorderResult<()> {
         let program = ProgramInfo {
             program: &request.program,
@@ -171,21 +185,31 @@ pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
             write_metadata(&paths, &program, None, Some(scope.summary_json()), None)?;
         }
         let adopt = request.activation_path.is_none();
-        let recording = recording_info(&program);
-        let mut tracer = RuntimeTracer::begin(
-            py,
-            TracerConfig {
-                tool,
-                paths: paths.clone(),
-                format: request.format,
-                recording,
-                program: request.program.clone(),
-                activation_path: request.activation_path.clone(),
-                scope,
-                limits: request.policy.value_limits,
-                module_name_from_globals: request.policy.module_name_from_globals,
-            },
-        )?;
+        let config = TracerConfig {
+            tool,
+            paths: paths.clone(),
+            format: request.format,
+            recording: recording_info(&program),
+            program: request.program.clone(),
+            activation_path: request.activation_path.clone(),
+            scope,
+            limits: request.policy.value_limits,
+            module_name_from_globals: request.policy.module_name_from_globals,
+        };
+        if reused.is_some() {
+            // The tracer is installed and its events are on: only the trace is new.
+            return monitoring::with_tracer(py, tool, |py, t: &mut RuntimeTracer| {
+                t.begin_next(config)?;
+                t.adopt_running_frames(py)
+            })
+            .unwrap_or_else(|| {
+                Err(RecorderFailure::internal(
+                    "the series' idle tracer was not found",
+                ))
+            })
+            .and_then(|()| failure_injection::check(Point::Start));
+        }
+        let mut tracer = RuntimeTracer::begin(py, config)?;
         monitoring::restart_events(py).map_err(monitoring_failure)?;
         if adopt {
             tracer.adopt_running_frames(py)?;
@@ -213,6 +237,7 @@ pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
         process,
         pid: std::process::id(),
         started: Instant::now(),
+        engine_key,
     });
     terminate::arm();
     Ok(())
@@ -228,6 +253,7 @@ pub fn start_child(
     request.dir = create_child_dir(&parent.dir, std::process::id())?;
     request.activation_path = None;
     request.parent = Some(parent.clone());
+    request.series = false; // a child's one recording ends with its process
     let dir = request.dir.clone();
     if let Err(e) = start(py, request) {
         let _ = std::fs::remove_dir(&dir); // empty unless the start got far
@@ -329,8 +355,17 @@ fn finish_session(
             ))
         })
     });
-    let _ = monitoring::uninstall(py, active.tool);
-    let _ = monitoring::release_tool_id(py, active.tool);
+    if active.request.series && outcome.is_ok() {
+        series::park(
+            py,
+            active.tool,
+            active.request.clone(),
+            active.engine_key.clone(),
+        );
+    } else {
+        let _ = monitoring::uninstall(py, active.tool);
+        let _ = monitoring::release_tool_id(py, active.tool);
+    }
     let seconds = active.started.elapsed().as_secs_f64();
     let empty = FinishSummary {
         events: 0,

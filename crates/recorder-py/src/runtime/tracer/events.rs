@@ -50,8 +50,11 @@ impl RuntimeTracer {
         entry: Entry<'_, '_>,
         can_disable: bool,
     ) -> CallbackResult {
-        if self.failure.is_some() || self.rec.is_none() {
+        if self.failure.is_some() {
             return CONTINUE;
+        }
+        if self.rec.is_none() {
+            return self.idle_entry(py, code, can_disable);
         }
         let (traced, is_activation_file) = match self.ensure_info(py, code) {
             Ok(info) => (info.traced, info.is_activation_file),
@@ -90,6 +93,23 @@ impl RuntimeTracer {
         self.outcome(result)
     }
 
+    /// An entry while no trace is open: between the recordings of a series (see
+    /// `session::series`) the tracer stays installed. Code first seen then is decided as
+    /// usual, and skipped code is disabled, so the next recording finds it settled; recorded
+    /// code writes nothing.
+    fn idle_entry(
+        &mut self,
+        py: Python<'_>,
+        code: &Bound<'_, PyCode>,
+        can_disable: bool,
+    ) -> CallbackResult {
+        match self.ensure_info(py, code) {
+            Ok(info) if !info.traced && can_disable => Ok(CallbackOutcome::Disable),
+            Ok(_) => CONTINUE,
+            Err(e) => Err(TracerError::Python(e)),
+        }
+    }
+
     fn on_exit(
         &mut self,
         py: Python<'_>,
@@ -97,7 +117,7 @@ impl RuntimeTracer {
         value: &Bound<'_, PyAny>,
         unwinding: bool,
     ) -> CallbackResult {
-        if !self.activation.is_active() || self.failure.is_some() {
+        if !self.activation.is_active() || self.failure.is_some() || self.rec.is_none() {
             return CONTINUE;
         }
         let key = code.as_ptr() as usize;

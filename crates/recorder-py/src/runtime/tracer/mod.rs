@@ -82,6 +82,8 @@ pub struct RuntimeTracer {
     scope: Scope,
     activation: Activation,
     codes: IdHashMap<usize, CodeInfo>,
+    /// The codes whose ids are declared in the current trace (forgotten by [`Self::begin_next`]).
+    declared: Vec<usize>,
     rec: Option<TraceWriter>,
     types: TypeRegistry,
     encoder: FormatEncoder,
@@ -104,6 +106,52 @@ pub struct RuntimeTracer {
     io_sites: io_events::SiteCache,
 }
 
+/// A new trace's writer with its opening records written, and its type registry.
+struct OpenedTrace {
+    rec: TraceWriter,
+    types: TypeRegistry,
+    /// Entries of the path table already in `trace_paths.json`.
+    paths_written: usize,
+}
+
+/// Creates the events file of `config` and writes the trace's opening records
+/// (`Path`, `Function <toplevel>`, `Call`, `Type None`).
+fn open_trace(config: &TracerConfig) -> Result<OpenedTrace, RecorderFailure> {
+    // A short-lived (not durable) trace starts its writer thread only if it grows.
+    let create = if config.paths.durable {
+        TraceWriter::create_with
+    } else {
+        TraceWriter::create_deferred
+    };
+    let mut rec = create(
+        &config.paths.events,
+        config.format,
+        config.paths.mode,
+        &config.recording,
+    )?;
+    let mut types = TypeRegistry::new();
+    let program_path = rec.path_id(&config.program)?;
+    let toplevel = rec.new_function("<toplevel>", program_path, 1)?;
+    debug_assert_eq!(toplevel, FunctionId(0));
+    rec.call(toplevel, Vec::new())?;
+    let none = types.declare_none(&mut rec)?;
+    if none != TypeId(0) {
+        return Err(RecorderFailure::internal("the None type must be type 0"));
+    }
+    // A short-lived (not durable) trace writes its path table only at the end.
+    let paths_written = if config.paths.durable {
+        config.paths.write_paths(rec.path_list())?;
+        rec.path_list().len()
+    } else {
+        0
+    };
+    Ok(OpenedTrace {
+        rec,
+        types,
+        paths_written,
+    })
+}
+
 /// How often (in steps) the tracer looks at the clock for a periodic flush.
 const FLUSH_CHECK_STEPS: u64 = 1 << 14;
 /// Seconds between periodic flushes (a killed process loses at most this much).
@@ -116,28 +164,7 @@ impl RuntimeTracer {
         let events = MonitoringEvents::load(py).map_err(|e| {
             RecorderFailure::internal(format!("sys.monitoring is unavailable: {e}"))
         })?;
-        let mut rec = TraceWriter::create_with(
-            &config.paths.events,
-            config.format,
-            config.paths.mode,
-            &config.recording,
-        )?;
-        let mut types = TypeRegistry::new();
-        let program_path = rec.path_id(&config.program)?;
-        let toplevel = rec.new_function("<toplevel>", program_path, 1)?;
-        debug_assert_eq!(toplevel, FunctionId(0));
-        rec.call(toplevel, Vec::new())?;
-        let none = types.declare_none(&mut rec)?;
-        if none != TypeId(0) {
-            return Err(RecorderFailure::internal("the None type must be type 0"));
-        }
-        // A short-lived (not durable) trace writes its path table only at the end.
-        let paths_written = if config.paths.durable {
-            config.paths.write_paths(rec.path_list())?;
-            rec.path_list().len()
-        } else {
-            0
-        };
+        let opened = open_trace(&config)?;
         Ok(Self {
             tool: config.tool,
             local_events: events.line | events.py_return | events.py_yield,
@@ -146,8 +173,9 @@ impl RuntimeTracer {
             scope: config.scope,
             activation: Activation::new(config.activation_path.as_deref()),
             codes: IdHashMap::default(),
-            rec: Some(rec),
-            types,
+            declared: Vec::new(),
+            rec: Some(opened.rec),
+            types: opened.types,
             encoder: FormatEncoder::new(config.format, config.limits),
             threads: ThreadStacks::new(super::frame::thread_key(), super::frame::thread_ident()),
             modules: ModuleIdentityResolver::from_sys_path(py)
@@ -158,11 +186,48 @@ impl RuntimeTracer {
             columns: config.format == TraceFormat::Ctfs,
             steps_at_last_flush_check: 0,
             last_flush: Instant::now(),
-            paths_written,
+            paths_written: opened.paths_written,
             io_anchor: None,
             io_pending: None,
             io_sites: io_events::SiteCache::default(),
         })
+    }
+
+    /// Starts the next recording of a series on this finished tracer, still installed (see
+    /// `session::series`): a new trace in `config.paths`, with its own ids, types, threads and
+    /// value caches, while the code cache keeps every code object's scope decision, variable
+    /// actions and local events. `config` must have the settings of the recording this tracer
+    /// began with (the caller compares them); its `scope` is dropped for the tracer's own,
+    /// whose decisions it would repeat. Each code's path, function and variable ids are
+    /// declared anew in the new trace on first use.
+    pub fn begin_next(&mut self, config: TracerConfig) -> Result<(), RecorderFailure> {
+        if self.rec.is_some() {
+            return Err(RecorderFailure::internal(
+                "the previous recording of the series was not finished",
+            ));
+        }
+        let opened = open_trace(&config)?;
+        for key in self.declared.drain(..) {
+            if let Some(info) = self.codes.get_mut(&key) {
+                info.forget_trace_ids();
+            }
+        }
+        self.scope.reset_counters();
+        self.paths = config.paths;
+        self.activation = Activation::new(config.activation_path.as_deref());
+        self.rec = Some(opened.rec);
+        self.types = opened.types;
+        self.encoder = FormatEncoder::new(config.format, config.limits);
+        self.threads = ThreadStacks::new(super::frame::thread_key(), super::frame::thread_ident());
+        self.failure = None;
+        self.uncaught = None;
+        self.steps_at_last_flush_check = 0;
+        self.last_flush = Instant::now();
+        self.paths_written = opened.paths_written;
+        self.io_anchor = None;
+        self.io_pending = None;
+        self.io_sites = io_events::SiteCache::default();
+        Ok(())
     }
 
     /// The first failure met while recording, if any (recording stopped at that point).

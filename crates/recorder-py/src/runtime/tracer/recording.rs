@@ -51,6 +51,7 @@ impl RuntimeTracer {
         info.function_name = Some(name);
         info.path_id = Some(path_id);
         info.function_id = Some(function_id);
+        self.declared.push(key);
         Ok((path_id, function_id))
     }
 
