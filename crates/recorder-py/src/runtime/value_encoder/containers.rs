@@ -89,6 +89,10 @@ impl<E: Encoding> ValueEncoder<E> {
             };
             // At most one element per node left in the budget (each costs at least one).
             let take = len.min(self.limits.max_elements).min(self.nodes_left());
+            if take < len.min(self.limits.max_elements) {
+                // Cut by the budget: these bytes depend on what came before (never reused).
+                self.cuts += 1;
+            }
             let elided = len - take;
             let elided_type = if elided > 0 {
                 Some(out.types.fixed(Fixed::Elided, out.rec)?)
@@ -292,7 +296,7 @@ impl<E: Encoding> ValueEncoder<E> {
 ///
 /// # Safety
 /// `tp` must be a live type object and the GIL must be held.
-unsafe fn field_actions(
+pub(super) unsafe fn field_actions(
     tp: *mut ffi::PyTypeObject,
     n: usize,
     out: &mut Out<'_>,

@@ -29,35 +29,15 @@ impl<E: Encoding> ValueEncoder<E> {
         depth: usize,
         out: &mut Out<'_>,
     ) -> Result<bool, RecorderFailure> {
-        // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict is a new
-        // reference released below; slot values are new references released after encoding.
+        // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict and the
+        // values are new references released below.
         unsafe {
-            let mut names: Vec<*mut ffi::PyObject> = Vec::new();
-            let mut values: Vec<*mut ffi::PyObject> = Vec::new(); // new references
-            let has_dict =
-                (*tp).tp_dictoffset != 0 || ((*tp).tp_flags & ffi::Py_TPFLAGS_MANAGED_DICT) != 0;
-            let mut dict: *mut ffi::PyObject = std::ptr::null_mut();
-            if has_dict {
-                dict = ffi::PyObject_GenericGetDict(o, std::ptr::null_mut());
-                if dict.is_null() {
-                    ffi::PyErr_Clear();
-                } else if ffi::PyDict_Check(dict) != 0 {
-                    let mut pos: ffi::Py_ssize_t = 0;
-                    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
-                    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
-                    while names.len() < self.limits.max_elements
-                        && ffi::PyDict_Next(dict, &mut pos, &mut key, &mut value) != 0
-                    {
-                        if ffi::PyUnicode_Check(key) == 0 {
-                            continue;
-                        }
-                        ffi::Py_INCREF(value);
-                        names.push(key);
-                        values.push(value);
-                    }
-                }
-            }
-            collect_slots(o, tp, &mut names, &mut values, self.limits.max_elements);
+            let Fields {
+                mut names,
+                mut values,
+                dict,
+                has_dict,
+            } = collect_fields(o, tp, self.limits.max_elements);
             // Filters: dropped attributes leave the struct, redacted ones keep their name.
             let mut redacted: Vec<bool> = vec![false; names.len()];
             if out.attrs.is_some() {
@@ -132,6 +112,65 @@ impl<E: Encoding> ValueEncoder<E> {
             })();
             release(values, dict);
             result.map(|()| true)
+        }
+    }
+}
+
+/// What an instance is recorded from: its `__dict__` entries with `str` keys, then its filled
+/// `__slots__`, at most `max` in all (names borrowed, values new references), and the dict
+/// (a new reference, or null) and whether the class gives its instances one.
+pub(super) struct Fields {
+    pub names: Vec<*mut ffi::PyObject>,
+    pub values: Vec<*mut ffi::PyObject>,
+    pub dict: *mut ffi::PyObject,
+    pub has_dict: bool,
+}
+
+/// The [`Fields`] of `o`, read without running user code (the encoder and the value cache's
+/// check read the same ones).
+///
+/// # Safety
+/// `o` must be a live object of type `tp` and the GIL must be held; the caller releases the
+/// returned references.
+pub(super) unsafe fn collect_fields(
+    o: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    max: usize,
+) -> Fields {
+    // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict is a new
+    // reference handed to the caller; every value pushed gets its own new reference.
+    unsafe {
+        let mut names: Vec<*mut ffi::PyObject> = Vec::new();
+        let mut values: Vec<*mut ffi::PyObject> = Vec::new();
+        let has_dict =
+            (*tp).tp_dictoffset != 0 || ((*tp).tp_flags & ffi::Py_TPFLAGS_MANAGED_DICT) != 0;
+        let mut dict: *mut ffi::PyObject = std::ptr::null_mut();
+        if has_dict {
+            dict = ffi::PyObject_GenericGetDict(o, std::ptr::null_mut());
+            if dict.is_null() {
+                ffi::PyErr_Clear();
+            } else if ffi::PyDict_Check(dict) != 0 {
+                let mut pos: ffi::Py_ssize_t = 0;
+                let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+                let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+                while names.len() < max
+                    && ffi::PyDict_Next(dict, &mut pos, &mut key, &mut value) != 0
+                {
+                    if ffi::PyUnicode_Check(key) == 0 {
+                        continue;
+                    }
+                    ffi::Py_INCREF(value);
+                    names.push(key);
+                    values.push(value);
+                }
+            }
+        }
+        collect_slots(o, tp, &mut names, &mut values, max);
+        Fields {
+            names,
+            values,
+            dict,
+            has_dict,
         }
     }
 }
