@@ -14,7 +14,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 
 use super::container_cache::{self, Reuse};
-use super::structs::class_entries;
+use super::structs::{class_tuple, ClassKey};
 use super::{Out, Res, ValueEncoder};
 use crate::runtime::ffi_str::borrow_str;
 use crate::runtime::types::Fixed;
@@ -304,12 +304,10 @@ pub(super) unsafe fn field_actions(
     // SAFETY: (whole body) `tp` is live (contract); the `_fields` tuple and its strings are
     // borrowed from its class dicts, which outlive this call.
     unsafe {
-        let Some((_, names)) = class_entries(tp, c"_fields")
-            .into_iter()
-            .find(|(_, v)| ffi::PyTuple_Check(*v) != 0)
-        else {
+        let names = class_tuple(tp, ClassKey::Fields);
+        if names.is_null() {
             return Vec::new();
-        };
+        }
         let count = usize::try_from(ffi::PyTuple_Size(names))
             .unwrap_or(0)
             .min(n);

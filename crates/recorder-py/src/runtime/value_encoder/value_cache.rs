@@ -46,7 +46,7 @@ use pyo3::ffi;
 use super::class_names::ClassNames;
 use super::containers::field_actions;
 use super::describe::describe;
-use super::structs::{class_entries, collect_fields, Fields};
+use super::structs::{class_tuple, collect_fields, visit_fields, ClassKey, Fields};
 use super::{exception_text, Out};
 use crate::runtime::ffi_str::borrow_str;
 use crate::runtime::id_hash::IdHashMap;
@@ -166,6 +166,9 @@ enum Snapshot {
     Fields { names: Vec<OwnedRef> },
     /// An exception, an opaque object or an instance without fields: its description.
     Text(String),
+    /// An object found changed at its last checks: nothing remembered (no bytes) for its
+    /// next `skip` encodings, which then try again.
+    Volatile { skip: u32 },
 }
 
 /// One remembered encoding.
@@ -178,7 +181,17 @@ struct Entry {
     nodes: usize,
     token: (u64, bool),
     generation: u64,
+    /// How many times in a row the object was found changed (see [`Snapshot::Volatile`]).
+    misses: u32,
 }
+
+/// Found changed this many times in a row, an object is not remembered for a while (2, 4,
+/// ... up to [`MAX_SKIP`] encodings): a container that changes at every step (the list
+/// holding the object the loop updates) would cost a snapshot and a copy of all its bytes
+/// each time for nothing; what it holds is still remembered and reused.
+const VOLATILE_AFTER: u32 = 2;
+/// The longest a volatile object goes unremembered.
+const MAX_SKIP: u32 = 64;
 
 /// Remembered encodings by (object address, depth).
 #[derive(Default)]
@@ -227,7 +240,9 @@ impl ValueCache {
             return None;
         }
         self.hits += 1;
-        self.map.get(&key).map(|e| (e.bytes.as_slice(), e.nodes))
+        let entry = self.map.get_mut(&key)?;
+        entry.misses = 0;
+        Some((entry.bytes.as_slice(), entry.nodes))
     }
 
     /// Whether `entry` still describes `o` (at `depth`), recursively.
@@ -275,25 +290,23 @@ impl ValueCache {
                     ok
                 }
                 Snapshot::Fields { names } => {
-                    let fields = collect_fields(o, tp, cx.max_elements);
-                    let same_names = fields.names.len() == names.len()
-                        && fields
-                            .names
-                            .iter()
-                            .zip(names)
-                            .all(|(a, b)| *a == b.as_ptr());
                     cx.in_progress.push(o as usize);
-                    let ok = same_names
-                        && fields.values.len() == entry.children.len()
-                        && fields
-                            .values
-                            .iter()
-                            .zip(&entry.children)
-                            .all(|(v, c)| self.child_valid(*v, c, depth + 1, cx));
+                    let mut i = 0usize;
+                    let mut ok = true;
+                    visit_fields(o, tp, cx.max_elements, &mut |name, value| {
+                        ok = match (names.get(i), entry.children.get(i)) {
+                            (Some(n), Some(c)) => {
+                                n.as_ptr() == name && self.child_valid(value, c, depth + 1, cx)
+                            }
+                            _ => false,
+                        };
+                        i += 1;
+                        ok
+                    });
                     cx.in_progress.pop();
-                    release(fields);
-                    ok
+                    ok && i == names.len()
                 }
+                Snapshot::Volatile { .. } => false,
             }
         }
     }
@@ -422,20 +435,64 @@ impl ValueCache {
         out: &mut Out<'_>,
     ) {
         let key = (o as usize, depth);
-        self.forget(o, depth);
+        let mut old = self.map.remove(&key);
+        let mut misses = 0;
+        if let Some(mut e) = old.take() {
+            self.bytes -= e.bytes.len();
+            match &mut e.snapshot {
+                Snapshot::Volatile { skip } if *skip > 0 => {
+                    *skip -= 1;
+                    self.map.insert(key, e);
+                    return;
+                }
+                Snapshot::Volatile { .. } => misses = e.misses,
+                _ => misses = e.misses + 1,
+            }
+            old = Some(e);
+        }
         if self.map.len() >= MAX_ENTRIES || self.bytes + bytes.len() > MAX_BYTES {
             self.clear();
         }
-        // SAFETY: forwarded contract.
-        let Some((snapshot, children)) = (unsafe { self.snapshot(o, kind, depth, cx, out) }) else {
-            return;
+        // Recycle the old entry's buffers.
+        let (mut buf, mut children) = match old {
+            Some(e) => (e.bytes, e.children),
+            None => (Vec::new(), Vec::new()),
         };
+        buf.clear();
+        children.clear();
         // SAFETY: `o` is live, so is its class.
         let Some(class) = (unsafe { OwnedRef::new(ffi::Py_TYPE(o).cast()) }) else {
             return;
         };
         self.next_generation += 1;
-        self.bytes += bytes.len();
+        let generation = self.next_generation;
+        if misses >= VOLATILE_AFTER {
+            let skip = 1u32 << misses.min(6);
+            self.map.insert(
+                key,
+                Entry {
+                    class,
+                    kind,
+                    snapshot: Snapshot::Volatile {
+                        skip: skip.min(MAX_SKIP),
+                    },
+                    children,
+                    bytes: buf,
+                    nodes,
+                    token: cx.token,
+                    generation,
+                    misses,
+                },
+            );
+            return;
+        }
+        // SAFETY: forwarded contract.
+        let Some(snapshot) = (unsafe { self.snapshot(o, kind, depth, cx, out, &mut children) })
+        else {
+            return;
+        };
+        buf.extend_from_slice(bytes);
+        self.bytes += buf.len();
         self.map.insert(
             key,
             Entry {
@@ -443,10 +500,11 @@ impl ValueCache {
                 kind,
                 snapshot,
                 children,
-                bytes: bytes.to_vec(),
+                bytes: buf,
                 nodes,
                 token: cx.token,
-                generation: self.next_generation,
+                generation,
+                misses,
             },
         );
     }
@@ -463,16 +521,16 @@ impl ValueCache {
         depth: usize,
         cx: &mut Ctx<'_>,
         out: &mut Out<'_>,
-    ) -> Option<(Snapshot, Vec<Child>)> {
+        children: &mut Vec<Child>,
+    ) -> Option<Snapshot> {
         // SAFETY: (whole body) `o` is live and the GIL is held; items are borrowed from it
         // (set items: new references, released) and held only when they are atoms.
         unsafe {
             let tp = ffi::Py_TYPE(o);
-            let mut children = Vec::new();
             let summarised = depth >= cx.max_depth;
             match kind {
                 Kind::Exception | Kind::Opaque => {
-                    return Some((Snapshot::Text(description(o, kind, tp)?), children));
+                    return description(o, kind, tp).map(Snapshot::Text);
                 }
                 Kind::Instance => {
                     let fields = collect_fields(o, tp, cx.max_elements);
@@ -484,17 +542,17 @@ impl ValueCache {
                             src: NameSrc::of(cx.names, tp),
                         })
                     } else {
-                        self.instance_children(&fields, depth, cx, out, &mut children)
+                        self.instance_children(&fields, depth, cx, out, children)
                     };
                     release(fields);
-                    return snapshot.map(|s| (s, children));
+                    return snapshot;
                 }
                 Kind::Container => {}
             }
             let len = container_len(o);
             if summarised {
                 let src = NameSrc::of(cx.names, tp);
-                return Some((Snapshot::Summary { len, src }, children));
+                return Some(Snapshot::Summary { len, src });
             }
             let take = usize::try_from(len).unwrap_or(0).min(cx.max_elements);
             let mut fields = None;
@@ -528,7 +586,7 @@ impl ValueCache {
                     if hidden.get(i).is_some_and(|a| *a != ValueAction::Allow) {
                         children.push(Child::Hidden);
                     } else {
-                        push(item, cx, &mut children)?;
+                        push(item, cx, children)?;
                     }
                 }
             } else if ffi::PyDict_Check(o) != 0 {
@@ -539,25 +597,25 @@ impl ValueCache {
                     if ffi::PyDict_Next(o, &mut pos, &mut key, &mut value) == 0 {
                         return None;
                     }
-                    push(key, cx, &mut children)?;
+                    push(key, cx, children)?;
                     let str_key = ffi::PyUnicode_Check(key) != 0;
                     if str_key && name_action(out, key) != ValueAction::Allow {
                         children.push(Child::Hidden);
                     } else {
-                        push(value, cx, &mut children)?;
+                        push(value, cx, children)?;
                     }
                 }
             } else {
                 let mut ok = true;
                 let n = each_set_item(o, take, |_, item| {
-                    ok = ok && push(item, cx, &mut children).is_some();
+                    ok = ok && push(item, cx, children).is_some();
                     ok
                 });
                 if !ok || n != take {
                     return None;
                 }
             }
-            Some((Snapshot::Elements { len, fields }, children))
+            Some(Snapshot::Elements { len, fields })
         }
     }
 
@@ -610,6 +668,9 @@ impl ValueCache {
                 });
             }
             let e = self.map.get(&(ptr, depth))?;
+            if matches!(e.snapshot, Snapshot::Volatile { .. }) {
+                return None;
+            }
             Some(Child::Node {
                 ptr,
                 generation: e.generation,
@@ -686,12 +747,7 @@ unsafe fn container_len(o: *mut ffi::PyObject) -> isize {
 /// `tp` must be a live type object and the GIL must be held.
 unsafe fn namedtuple_fields(tp: *mut ffi::PyTypeObject) -> *mut ffi::PyObject {
     // SAFETY: forwarded contract.
-    unsafe {
-        class_entries(tp, c"_fields")
-            .into_iter()
-            .find(|(_, v)| ffi::PyTuple_Check(*v) != 0)
-            .map_or(std::ptr::null_mut(), |(_, v)| v)
-    }
+    unsafe { class_tuple(tp, ClassKey::Fields) }
 }
 
 /// Whether an instance at the depth limit is still summarised as a struct (it has a dict, or
@@ -704,13 +760,15 @@ unsafe fn instance_has_fields(
     tp: *mut ffi::PyTypeObject,
     max: usize,
 ) -> bool {
+    let mut any = false;
     // SAFETY: forwarded contract.
-    unsafe {
-        let fields = collect_fields(o, tp, max);
-        let has = fields.has_dict || !fields.names.is_empty();
-        release(fields);
-        has
-    }
+    let has_dict = unsafe {
+        visit_fields(o, tp, max, &mut |_, _| {
+            any = true;
+            false
+        })
+    };
+    has_dict || any
 }
 
 /// Releases the references of collected fields.
