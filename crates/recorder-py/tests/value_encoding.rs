@@ -649,6 +649,11 @@ cb = [ca, 1]
 ca.append(cb)
 r = Plain()
 r.a = 1
+import types
+m = types.ModuleType("m1")
+class Empty:
+    __slots__ = ()
+empty = Empty()
 def rename():
     del r.a
     r.b = 1
@@ -698,6 +703,10 @@ steps = [
     lambda: setattr(f, "__qualname__", "renamed"),
     lambda: setattr(Vec, "__qualname__", "Vec2"),
     lambda: setattr(exc, "args", ("changed",)),
+    lambda: setattr(m, "__name__", "m2"),
+    lambda: setattr(Empty, "__qualname__", "Empty2"),
+    lambda: setattr(Plain, "__qualname__", "Plain2"),
+    lambda: setattr(Empty, "__module__", "elsewhere"),
     lambda: ps.clear(),
     lambda: None,
 ]
@@ -732,6 +741,10 @@ def run(i):
         "ca",
         "[cb]",
         "r",
+        "Vec",
+        "m",
+        "empty",
+        "[Plain, Empty, int, m, f, fn]",
     ];
     for format in [TraceFormat::Binary, TraceFormat::Json] {
         let dir = tempfile::tempdir().unwrap();

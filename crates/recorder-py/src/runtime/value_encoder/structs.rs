@@ -219,7 +219,7 @@ pub(super) unsafe fn visit_fields(
 ///
 /// # Safety
 /// The GIL must be held.
-unsafe fn interned(slot: &AtomicPtr<ffi::PyObject>, name: &CStr) -> *mut ffi::PyObject {
+pub(super) unsafe fn interned(slot: &AtomicPtr<ffi::PyObject>, name: &CStr) -> *mut ffi::PyObject {
     let known = slot.load(Ordering::Relaxed);
     if !known.is_null() {
         return known;

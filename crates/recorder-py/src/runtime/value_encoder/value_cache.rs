@@ -46,12 +46,14 @@ use pyo3::ffi;
 use super::class_names::ClassNames;
 use super::containers::field_actions;
 use super::describe::describe;
-use super::structs::{class_tuple, collect_fields, visit_fields, ClassKey, Fields};
+use super::structs::{class_tuple, collect_fields, interned, visit_fields, ClassKey, Fields};
 use super::{exception_text, Out};
 use crate::runtime::ffi_str::borrow_str;
 use crate::runtime::id_hash::IdHashMap;
 use crate::runtime::owned_ref::OwnedRef;
+use crate::runtime::types::class_name;
 use codetracer_trace_filter::ValueAction;
+use std::sync::atomic::AtomicPtr;
 
 /// Entries remembered before the cache is emptied.
 pub const MAX_ENTRIES: usize = 32 * 1024;
@@ -164,11 +166,24 @@ enum Snapshot {
     Summary { len: isize, src: NameSrc },
     /// An instance: its field names (pre-filter, held), one child per name.
     Fields { names: Vec<OwnedRef> },
-    /// An exception, an opaque object or an instance without fields: its description.
-    Text(String),
+    /// An exception, an opaque object or an instance without fields: what its description
+    /// is made of.
+    Text(Described),
     /// An object found changed at its last checks: nothing remembered (no bytes) for its
     /// next `skip` encodings, which then try again.
     Volatile { skip: u32 },
+}
+
+/// What the description of an opaque object (or exception) was made of.
+enum Described {
+    /// `<module 'm'>`, `<function f>`: the name object (an exact `str`, held), read again
+    /// as the encoder reads it.
+    Name(OwnedRef),
+    /// `<T object>` (of the entry's class, which is held), or `<class 'C'>` of a heap class:
+    /// the objects the class name is made of.
+    Class(NameSrc),
+    /// Anything else (exceptions, builtin reprs, static classes): the text, recomputed.
+    Text(String),
 }
 
 /// One remembered encoding.
@@ -264,9 +279,9 @@ impl ValueCache {
                 return false;
             }
             match &entry.snapshot {
-                Snapshot::Text(text) => {
+                Snapshot::Text(described) => {
                     (entry.kind != Kind::Instance || !instance_has_fields(o, tp, cx.max_elements))
-                        && description(o, entry.kind, tp).is_some_and(|t| t == *text)
+                        && described_same(o, entry.kind, tp, described, cx.names)
                 }
                 Snapshot::Summary { len, src } => {
                     if entry.kind == Kind::Container {
@@ -530,12 +545,12 @@ impl ValueCache {
             let summarised = depth >= cx.max_depth;
             match kind {
                 Kind::Exception | Kind::Opaque => {
-                    return description(o, kind, tp).map(Snapshot::Text);
+                    return described(o, kind, tp, cx.names);
                 }
                 Kind::Instance => {
                     let fields = collect_fields(o, tp, cx.max_elements);
                     let snapshot = if fields.names.is_empty() && !fields.has_dict {
-                        description(o, kind, tp).map(Snapshot::Text)
+                        described(o, kind, tp, cx.names)
                     } else if summarised {
                         Some(Snapshot::Summary {
                             len: 0,
@@ -697,22 +712,113 @@ unsafe fn name_action(out: &mut Out<'_>, name: *mut ffi::PyObject) -> ValueActio
     }
 }
 
-/// The description an exception or opaque object (or an instance without fields) is
-/// recorded as.
+/// `"__qualname__"`, interned (see [`interned`]).
+static QUALNAME_KEY: AtomicPtr<ffi::PyObject> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The name object the description of a module or function is made of (a new reference,
+/// null when there is none), read as `describe` reads it.
+///
+/// # Safety
+/// `o` must be a live module or function and the GIL must be held.
+unsafe fn name_object(o: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: forwarded contract; builtin C getters (module dict, function getset).
+    unsafe {
+        let name = if ffi::PyModule_Check(o) != 0 {
+            ffi::PyModule_GetNameObject(o)
+        } else {
+            let key = interned(&QUALNAME_KEY, c"__qualname__");
+            if key.is_null() {
+                return key;
+            }
+            ffi::PyObject_GetAttr(o, key)
+        };
+        if name.is_null() {
+            ffi::PyErr_Clear();
+        }
+        name
+    }
+}
+
+/// What the description of `o` (an exception, an opaque object or an instance without
+/// fields, of kind `kind`) is made of, as `describe` and `exception_text` compute it.
 ///
 /// # Safety
 /// `o` must be a live object of type `tp` and the GIL must be held.
-unsafe fn description(
+unsafe fn described(
     o: *mut ffi::PyObject,
     kind: Kind,
     tp: *mut ffi::PyTypeObject,
-) -> Option<String> {
-    // SAFETY: forwarded contract.
+    names: &mut ClassNames,
+) -> Option<Snapshot> {
+    // SAFETY: forwarded contract; the name object is a new reference released here.
     unsafe {
-        match kind {
-            Kind::Exception => Some(exception_text(o)),
-            Kind::Opaque | Kind::Instance => Some(describe(o, tp)),
-            Kind::Container => None,
+        let text = match kind {
+            Kind::Exception => return Some(Snapshot::Text(Described::Text(exception_text(o)))),
+            Kind::Container => return None,
+            Kind::Opaque | Kind::Instance => describe(o, tp),
+        };
+        if ffi::PyModule_Check(o) != 0 || ffi::PyFunction_Check(o) != 0 {
+            let name = name_object(o);
+            let exact = !name.is_null() && ffi::PyUnicode_CheckExact(name) != 0;
+            let held = if exact { OwnedRef::new(name) } else { None };
+            if !name.is_null() {
+                ffi::Py_DECREF(name);
+            }
+            return Some(Snapshot::Text(match held {
+                Some(n) => Described::Name(n),
+                None => Described::Text(text),
+            }));
+        }
+        if ffi::PyType_Check(o) != 0 {
+            let class = o.cast::<ffi::PyTypeObject>();
+            if ((*class).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) != 0 {
+                return Some(Snapshot::Text(Described::Class(NameSrc::of(names, class))));
+            }
+            return Some(Snapshot::Text(Described::Text(text)));
+        }
+        if text.ends_with(" object>") && text == format!("<{} object>", class_name(tp)) {
+            return Some(Snapshot::Text(Described::Class(NameSrc::of(names, tp))));
+        }
+        Some(Snapshot::Text(Described::Text(text)))
+    }
+}
+
+/// Whether the description of `o` (now of type `tp`, the entry's class) is still the one
+/// `described` was taken from.
+///
+/// # Safety
+/// `o` must be a live object of type `tp` and the GIL must be held.
+unsafe fn described_same(
+    o: *mut ffi::PyObject,
+    kind: Kind,
+    tp: *mut ffi::PyTypeObject,
+    described: &Described,
+    names: &mut ClassNames,
+) -> bool {
+    // SAFETY: forwarded contract; the name object is a new reference released here.
+    unsafe {
+        match described {
+            Described::Name(held) => {
+                let name = name_object(o);
+                let same = name == held.as_ptr();
+                if !name.is_null() {
+                    ffi::Py_DECREF(name);
+                }
+                same
+            }
+            Described::Class(src) => {
+                if ffi::PyType_Check(o) != 0 {
+                    let class = o.cast::<ffi::PyTypeObject>();
+                    ((*class).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) != 0 && src.same(names, class)
+                } else {
+                    src.same(names, tp)
+                }
+            }
+            Described::Text(text) => match kind {
+                Kind::Exception => exception_text(o) == *text,
+                Kind::Container => false,
+                Kind::Opaque | Kind::Instance => describe(o, tp) == *text,
+            },
         }
     }
 }
