@@ -76,6 +76,11 @@ pub struct ValueEncoder<E: Encoding> {
     /// Whether the value cache is used (not under `allow_repr`: a `repr()` may depend on
     /// anything).
     reuse_values: bool,
+    /// The value encoded last was handed out whole from the value cache: its address.
+    last_reused: Option<usize>,
+    /// The value being encoded was just checked against the value cache and did not match
+    /// (its first check is skipped).
+    root_checked: bool,
 }
 
 type Res = Result<(), RecorderFailure>;
@@ -132,6 +137,8 @@ impl<E: Encoding> ValueEncoder<E> {
             cuts: 0,
             values: ValueCache::default(),
             reuse_values: !limits.allow_repr,
+            last_reused: None,
+            root_checked: false,
             limits,
         }
     }
@@ -165,8 +172,31 @@ impl<E: Encoding> ValueEncoder<E> {
         self.in_progress.clear();
         self.out.clear();
         self.nodes = 0;
+        self.last_reused = None;
         // SAFETY: forwarded contract.
-        unsafe { self.encode_ptr(py, obj, 0, out)? };
+        unsafe {
+            if self.reuse_values
+                && !container_cache::is_atom(obj)
+                && value_cache::kind_of(obj).is_some()
+            {
+                // A whole value still valid is handed out from the cache (no copy).
+                let mut cx = Ctx {
+                    in_progress: &mut self.in_progress,
+                    names: &mut self.names,
+                    max_elements: self.limits.max_elements,
+                    max_depth: self.limits.max_depth,
+                    token: (out.attrs_token, out.attrs.is_some()),
+                };
+                let max = self.limits.max_nodes;
+                if self.values.reusable(obj, 0, max, &mut cx).is_some() {
+                    self.last_reused = Some(obj as usize);
+                    return Ok(self.values.bytes_of(obj, 0));
+                }
+                self.root_checked = true;
+            }
+            self.encode_ptr(py, obj, 0, out)?;
+        }
+        self.root_checked = false;
         Ok(self.out.bytes())
     }
 
@@ -183,7 +213,10 @@ impl<E: Encoding> ValueEncoder<E> {
 
     /// The bytes of the value encoded last.
     pub fn last_bytes(&self) -> &[u8] {
-        self.out.bytes()
+        match self.last_reused {
+            Some(addr) => self.values.bytes_of(addr as *mut ffi::PyObject, 0),
+            None => self.out.bytes(),
+        }
     }
 
     /// A `Raw` marker value of a fixed type ([`REDACTED_MARKER`](codetracer_trace_filter::REDACTED_MARKER),
@@ -195,6 +228,7 @@ impl<E: Encoding> ValueEncoder<E> {
         out: &mut Out<'_>,
     ) -> Result<&[u8], RecorderFailure> {
         let type_id = out.types.fixed(fixed, out.rec)?;
+        self.last_reused = None;
         self.out.clear();
         self.out.element_start();
         self.out.raw(text, type_id);
@@ -262,7 +296,8 @@ impl<E: Encoding> ValueEncoder<E> {
         let left = self.limits.max_nodes.saturating_sub(self.nodes);
         // SAFETY: (whole body) forwarded contract; `o` is not in progress where checked.
         unsafe {
-            if !cyclic {
+            let checked = depth == 0 && std::mem::take(&mut self.root_checked);
+            if !cyclic && !checked {
                 if let Some((bytes, nodes)) = self.values.reusable(o, depth, left, &mut cx) {
                     self.out.splice(bytes);
                     self.nodes += nodes;

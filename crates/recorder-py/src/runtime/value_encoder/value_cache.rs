@@ -423,6 +423,13 @@ impl ValueCache {
         }
     }
 
+    /// The remembered bytes of `o` at `depth` (empty when there are none).
+    pub fn bytes_of(&self, o: *mut ffi::PyObject, depth: usize) -> &[u8] {
+        self.map
+            .get(&(o as usize, depth))
+            .map_or(&[], |e| e.bytes.as_slice())
+    }
+
     /// Forgets the entry of `o` at `depth` (its encoding was cut or marked a cycle).
     pub fn forget(&mut self, o: *mut ffi::PyObject, depth: usize) {
         if let Some(e) = self.map.remove(&(o as usize, depth)) {
