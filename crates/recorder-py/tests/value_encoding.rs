@@ -450,6 +450,24 @@ fn run_setup<'py>(py: Python<'py>, setup: &str) -> Bound<'py, pyo3::types::PyDic
     globals
 }
 
+/// How many mutation steps `run_setup` defined (`steps`).
+fn step_count(py: Python<'_>, globals: &Bound<'_, pyo3::types::PyDict>) -> usize {
+    py.eval(c"len(steps)", Some(globals), None)
+        .unwrap()
+        .extract()
+        .unwrap()
+}
+
+/// Runs mutation step `step` (`run(step)` of the setup).
+fn run_step(py: Python<'_>, globals: &Bound<'_, pyo3::types::PyDict>, step: usize) {
+    py.run(
+        &std::ffi::CString::new(format!("run({step})")).unwrap(),
+        Some(globals),
+        None,
+    )
+    .unwrap();
+}
+
 /// An events file in `dir` and a type table with `None` declared.
 fn writer(dir: &tempfile::TempDir, format: TraceFormat) -> (TraceWriter, TypeRegistry) {
     let mut rec = TraceWriter::create(&dir.path().join("trace"), format).unwrap();
@@ -522,11 +540,7 @@ def run(i):
                 "[l, d, big]",
                 "list(range(12))",
             ];
-            let n_steps: usize = py
-                .eval(c"len(steps)", Some(&globals), None)
-                .unwrap()
-                .extract()
-                .unwrap();
+            let n_steps = step_count(py, &globals);
             for step in 0..=n_steps {
                 for expr in exprs {
                     let obj = py
@@ -552,12 +566,7 @@ def run(i):
                     }
                 }
                 if step < n_steps {
-                    py.run(
-                        &std::ffi::CString::new(format!("run({step})")).unwrap(),
-                        Some(&globals),
-                        None,
-                    )
-                    .unwrap();
+                    run_step(py, &globals, step);
                 }
             }
         });
@@ -752,11 +761,7 @@ def run(i):
         Python::attach(|py| {
             let globals = run_setup(py, SETUP);
             let mut warm = FormatEncoder::new(format, limits);
-            let n_steps: usize = py
-                .eval(c"len(steps)", Some(&globals), None)
-                .unwrap()
-                .extract()
-                .unwrap();
+            let n_steps = step_count(py, &globals);
             let encode = |enc: &mut FormatEncoder,
                           obj: &Bound<'_, PyAny>,
                           types: &mut TypeRegistry,
@@ -795,12 +800,7 @@ def run(i):
                     }
                 }
                 if step < n_steps {
-                    py.run(
-                        &std::ffi::CString::new(format!("run({step})")).unwrap(),
-                        Some(&globals),
-                        None,
-                    )
-                    .unwrap();
+                    run_step(py, &globals, step);
                 }
             }
             assert!(

@@ -141,11 +141,7 @@ impl<E: Encoding> ValueEncoder<E> {
                     // Copied whole from the container cache.
                 } else if is_list || is_tuple {
                     for i in 0..take {
-                        let item = if is_list {
-                            ffi::PyList_GetItem(o, i as ffi::Py_ssize_t)
-                        } else {
-                            ffi::PyTuple_GetItem(o, i as ffi::Py_ssize_t)
-                        };
+                        let item = seq_item(o, is_list, i);
                         if item.is_null() {
                             ffi::PyErr_Clear();
                             break;
@@ -287,6 +283,26 @@ impl<E: Encoding> ValueEncoder<E> {
         };
         self.out.raw(marker, t);
         Ok(())
+    }
+}
+
+/// Item `i` of list (`is_list`) or tuple `o`, borrowed (null, with an error set, past the end).
+///
+/// # Safety
+/// `o` must be a live list or tuple as `is_list` says and the GIL must be held.
+#[inline]
+pub(super) unsafe fn seq_item(
+    o: *mut ffi::PyObject,
+    is_list: bool,
+    i: usize,
+) -> *mut ffi::PyObject {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if is_list {
+            ffi::PyList_GetItem(o, i as ffi::Py_ssize_t)
+        } else {
+            ffi::PyTuple_GetItem(o, i as ffi::Py_ssize_t)
+        }
     }
 }
 

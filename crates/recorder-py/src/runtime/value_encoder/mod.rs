@@ -180,13 +180,7 @@ impl<E: Encoding> ValueEncoder<E> {
                 && value_cache::kind_of(obj).is_some()
             {
                 // A whole value still valid is handed out from the cache (no copy).
-                let mut cx = Ctx {
-                    in_progress: &mut self.in_progress,
-                    names: &mut self.names,
-                    max_elements: self.limits.max_elements,
-                    max_depth: self.limits.max_depth,
-                    token: (out.attrs_token, out.attrs.is_some()),
-                };
+                let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
                 let max = self.limits.max_nodes;
                 if self.values.reusable(obj, 0, max, &mut cx).is_some() {
                     self.last_reused = Some(obj as usize);
@@ -286,13 +280,7 @@ impl<E: Encoding> ValueEncoder<E> {
         out: &mut Out<'_>,
     ) -> Res {
         let cyclic = self.in_progress.contains(&(o as usize));
-        let mut cx = Ctx {
-            in_progress: &mut self.in_progress,
-            names: &mut self.names,
-            max_elements: self.limits.max_elements,
-            max_depth: self.limits.max_depth,
-            token: (out.attrs_token, out.attrs.is_some()),
-        };
+        let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
         let left = self.limits.max_nodes.saturating_sub(self.nodes);
         // SAFETY: (whole body) forwarded contract; `o` is not in progress where checked.
         unsafe {
@@ -310,13 +298,7 @@ impl<E: Encoding> ValueEncoder<E> {
                 self.values.forget(o, depth);
                 return Ok(());
             }
-            let mut cx = Ctx {
-                in_progress: &mut self.in_progress,
-                names: &mut self.names,
-                max_elements: self.limits.max_elements,
-                max_depth: self.limits.max_depth,
-                token: (out.attrs_token, out.attrs.is_some()),
-            };
+            let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
             let bytes = self.out.bytes().get(start..).unwrap_or(&[]);
             let used = self.nodes - nodes;
             self.values

@@ -44,7 +44,7 @@
 use pyo3::ffi;
 
 use super::class_names::ClassNames;
-use super::containers::field_actions;
+use super::containers::{field_actions, seq_item};
 use super::describe::describe;
 use super::structs::{class_tuple, collect_fields, interned, visit_fields, ClassKey, Fields};
 use super::{exception_text, Out};
@@ -232,6 +232,24 @@ pub struct Ctx<'a> {
     pub token: (u64, bool),
 }
 
+impl<'a> Ctx<'a> {
+    /// The context of an encoder with these limits, under the filters of `out`.
+    pub fn new(
+        in_progress: &'a mut Vec<usize>,
+        names: &'a mut ClassNames,
+        limits: &codetracer_policy::ValueLimits,
+        out: &Out<'_>,
+    ) -> Self {
+        Self {
+            in_progress,
+            names,
+            max_elements: limits.max_elements,
+            max_depth: limits.max_depth,
+            token: (out.attrs_token, out.attrs.is_some()),
+        }
+    }
+}
+
 impl ValueCache {
     /// The bytes of `o` at `depth` when its entry is still valid and holds at most
     /// `nodes_left` nodes: `(bytes, nodes)`.
@@ -344,11 +362,7 @@ impl ValueCache {
             if ffi::PyList_Check(o) != 0 || ffi::PyTuple_Check(o) != 0 {
                 let is_list = ffi::PyList_Check(o) != 0;
                 for (i, c) in children.iter().enumerate() {
-                    let item = if is_list {
-                        ffi::PyList_GetItem(o, i as ffi::Py_ssize_t)
-                    } else {
-                        ffi::PyTuple_GetItem(o, i as ffi::Py_ssize_t)
-                    };
+                    let item = seq_item(o, is_list, i);
                     if item.is_null() {
                         ffi::PyErr_Clear();
                         return false;
@@ -596,11 +610,7 @@ impl ValueCache {
                         Vec::new()
                     };
                 for i in 0..take {
-                    let item = if is_list {
-                        ffi::PyList_GetItem(o, i as ffi::Py_ssize_t)
-                    } else {
-                        ffi::PyTuple_GetItem(o, i as ffi::Py_ssize_t)
-                    };
+                    let item = seq_item(o, is_list, i);
                     if item.is_null() {
                         ffi::PyErr_Clear();
                         return None;
