@@ -175,10 +175,13 @@ impl<E: Encoding> ValueEncoder<E> {
         self.last_reused = None;
         // SAFETY: forwarded contract.
         unsafe {
-            if self.reuse_values
-                && !container_cache::is_atom(obj)
-                && value_cache::kind_of(obj).is_some()
-            {
+            if container_cache::is_atom(obj) {
+                // The common case, straight to its encoding (nothing to check or remember).
+                self.out.element_start();
+                self.encode_fresh(py, obj, 0, out)?;
+                return Ok(self.out.bytes());
+            }
+            if self.reuse_values && value_cache::kind_of(obj).is_some() {
                 // A whole value still valid is handed out from the cache (no copy).
                 let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
                 let max = self.limits.max_nodes;
@@ -245,6 +248,7 @@ impl<E: Encoding> ValueEncoder<E> {
 
     /// Encodes `o` into the element just started: copied from the [`ValueCache`] when the
     /// object is provably unchanged since it was last encoded at this depth, else afresh.
+    #[inline]
     unsafe fn encode_at(
         &mut self,
         py: Python<'_>,
@@ -271,6 +275,7 @@ impl<E: Encoding> ValueEncoder<E> {
     ///
     /// # Safety
     /// `o` must be a live object of kind `kind` and the GIL must be held.
+    #[inline(never)]
     unsafe fn encode_cached(
         &mut self,
         py: Python<'_>,
@@ -309,6 +314,7 @@ impl<E: Encoding> ValueEncoder<E> {
 
     /// Encodes `o` into the element just started, without the value cache (its node is
     /// within the budget).
+    #[inline]
     unsafe fn encode_fresh(
         &mut self,
         py: Python<'_>,
