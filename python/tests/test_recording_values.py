@@ -6,6 +6,7 @@ the rule that recording never runs user code (``__repr__``/``__str__``/``__len__
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -388,10 +389,8 @@ def _shape(value: object) -> object:
     fields = list(getattr(value, "__dict__", {}).values())
     for cls in type(value).__mro__:
         for name in cls.__dict__.get("__slots__", ()):
-            try:
+            with contextlib.suppress(AttributeError):  # an unset slot is not recorded
                 fields.append(cls.__dict__[name].__get__(value))
-            except AttributeError:
-                pass  # an unset slot is not recorded
     if not fields and not hasattr(value, "__dict__"):
         cls = type(value)  # nothing to show: opaque (the oracle's module is the script's)
         module = "__main__" if cls.__module__ == "not_main" else cls.__module__
