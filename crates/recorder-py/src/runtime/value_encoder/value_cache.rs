@@ -200,13 +200,15 @@ struct Entry {
     misses: u32,
 }
 
-/// Found changed this many times in a row, an object is not remembered for a while (2, 4,
-/// ... up to [`MAX_SKIP`] encodings): a container that changes at every step (the list
-/// holding the object the loop updates) would cost a snapshot and a copy of all its bytes
-/// each time for nothing; what it holds is still remembered and reused.
+/// Found changed this many times in a row, an object is not remembered for its next 1, 2, ...
+/// up to [`MAX_SKIP`] encodings: a container that changes at every step (the list holding the
+/// object the loop updates) would cost a snapshot and a copy of all its bytes each time for
+/// nothing; what it holds is still remembered and reused. The pause stays short: an object
+/// that changed at a few steps in a row and then holds still (each particle of a simulation
+/// in its turn) is remembered again soon.
 const VOLATILE_AFTER: u32 = 2;
 /// The longest a volatile object goes unremembered.
-const MAX_SKIP: u32 = 64;
+const MAX_SKIP: u32 = 4;
 
 /// Remembered encodings by (object address, depth).
 #[derive(Default)]
@@ -503,7 +505,7 @@ impl ValueCache {
         self.next_generation += 1;
         let generation = self.next_generation;
         if misses >= VOLATILE_AFTER {
-            let skip = 1u32 << misses.min(6);
+            let skip = 1u32 << (misses - VOLATILE_AFTER).min(2);
             self.map.insert(
                 key,
                 Entry {
