@@ -200,14 +200,14 @@ struct Entry {
     misses: u32,
 }
 
-/// Found changed this many times in a row, an object is not remembered for its next 1, 2, ...
-/// up to [`MAX_SKIP`] encodings: a container that changes at every step (the list holding the
-/// object the loop updates) would cost a snapshot and a copy of all its bytes each time for
-/// nothing; what it holds is still remembered and reused. The pause stays short: an object
-/// that changed at a few steps in a row and then holds still (each particle of a simulation
-/// in its turn) is remembered again soon.
+/// Found changed this many times in a row, an object is not remembered for its next
+/// [`MAX_SKIP`] encodings, then remembered again: a container that changes at every step
+/// (the list holding the object the loop updates) would cost a snapshot and a copy of all its
+/// bytes each time for nothing; what it holds is still remembered and reused. The pause stays
+/// short: an object that changed at a few steps in a row and then holds still (each particle
+/// of a simulation in its turn) is remembered again soon.
 const VOLATILE_AFTER: u32 = 2;
-/// The longest a volatile object goes unremembered.
+/// How long a volatile object goes unremembered (encodings).
 const MAX_SKIP: u32 = 4;
 
 /// Remembered encodings by (object address, depth).
@@ -483,7 +483,8 @@ impl ValueCache {
                     self.map.insert(key, e);
                     return;
                 }
-                Snapshot::Volatile { .. } => misses = e.misses,
+                // The pause is over: remembered again; one more change pauses it again.
+                Snapshot::Volatile { .. } => misses = VOLATILE_AFTER - 1,
                 _ => misses = e.misses + 1,
             }
             old = Some(e);
@@ -505,15 +506,13 @@ impl ValueCache {
         self.next_generation += 1;
         let generation = self.next_generation;
         if misses >= VOLATILE_AFTER {
-            let skip = 1u32 << (misses - VOLATILE_AFTER).min(2);
+            let skip = MAX_SKIP;
             self.map.insert(
                 key,
                 Entry {
                     class,
                     kind,
-                    snapshot: Snapshot::Volatile {
-                        skip: skip.min(MAX_SKIP),
-                    },
+                    snapshot: Snapshot::Volatile { skip },
                     children,
                     bytes: buf,
                     nodes,
