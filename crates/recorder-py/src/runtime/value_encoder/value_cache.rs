@@ -198,23 +198,17 @@ struct Entry {
     generation: u64,
     /// How many times in a row the object was found changed (see [`Snapshot::Volatile`]).
     misses: u32,
-    /// How many pauses in a row it had without being found unchanged in between.
-    pauses: u32,
 }
 
 /// Found changed this many times in a row, an object is not remembered for its next
-/// [`FIRST_SKIP`] encodings, then remembered again: a container that changes at every step
-/// (the list holding the object the loop updates, the dict a loop fills) would cost a
-/// snapshot and a copy of all its bytes each time for nothing; what it holds is still
-/// remembered and reused. The first pause is short, so an object that changed at a few steps
-/// in a row and then holds still (each particle of a simulation in its turn) is remembered
-/// again soon; each further pause without a match in between is twice as long, up to
-/// [`MAX_SKIP`].
+/// [`MAX_SKIP`] encodings, then remembered again: a container that changes at every step
+/// (the list holding the object the loop updates) would cost a snapshot and a copy of all its
+/// bytes each time for nothing; what it holds is still remembered and reused. The pause stays
+/// short: an object that changed at a few steps in a row and then holds still (each particle
+/// of a simulation in its turn) is remembered again soon.
 const VOLATILE_AFTER: u32 = 2;
-/// The first pause of a volatile object (encodings).
-const FIRST_SKIP: u32 = 4;
-/// The longest pause.
-const MAX_SKIP: u32 = 256;
+/// How long a volatile object goes unremembered (encodings).
+const MAX_SKIP: u32 = 4;
 
 /// Remembered encodings by (object address, depth).
 #[derive(Default)]
@@ -283,7 +277,6 @@ impl ValueCache {
         self.hits += 1;
         let entry = self.map.get_mut(&key)?;
         entry.misses = 0;
-        entry.pauses = 0;
         Some((entry.bytes.as_slice(), entry.nodes))
     }
 
@@ -482,9 +475,7 @@ impl ValueCache {
         let key = (o as usize, depth);
         let mut old = self.map.remove(&key);
         let mut misses = 0;
-        let mut pauses = 0;
         if let Some(mut e) = old.take() {
-            pauses = e.pauses;
             self.bytes -= e.bytes.len();
             match &mut e.snapshot {
                 Snapshot::Volatile { skip } if *skip > 0 => {
@@ -515,8 +506,7 @@ impl ValueCache {
         self.next_generation += 1;
         let generation = self.next_generation;
         if misses >= VOLATILE_AFTER {
-            let skip = FIRST_SKIP.saturating_mul(1 << pauses.min(8)).min(MAX_SKIP);
-            pauses += 1;
+            let skip = MAX_SKIP;
             self.map.insert(
                 key,
                 Entry {
@@ -529,7 +519,6 @@ impl ValueCache {
                     token: cx.token,
                     generation,
                     misses,
-                    pauses,
                 },
             );
             return;
@@ -553,7 +542,6 @@ impl ValueCache {
                 token: cx.token,
                 generation,
                 misses,
-                pauses,
             },
         );
     }
