@@ -44,6 +44,7 @@
 use pyo3::ffi;
 
 use super::class_names::ClassNames;
+use super::container_cache;
 use super::containers::{field_actions, seq_item};
 use super::describe::describe;
 use super::structs::{class_tuple, collect_fields, interned, visit_fields, ClassKey, Fields};
@@ -592,6 +593,11 @@ impl ValueCache {
                 return Some(Snapshot::Summary { len, src });
             }
             let take = usize::try_from(len).unwrap_or(0).min(cx.max_elements);
+            if take >= container_cache::MIN_ELEMENTS && atoms_only(o, take) {
+                // The container cache already copies such elements; a snapshot would cost
+                // as much as encoding it again (a dict a loop fills changes every other step).
+                return None;
+            }
             let mut fields = None;
             let push = |c: *mut ffi::PyObject, cx: &mut Ctx<'_>, children: &mut Vec<Child>| {
                 let child = self.child(c, depth + 1, cx)?;
@@ -690,7 +696,7 @@ impl ValueCache {
     unsafe fn child(&self, c: *mut ffi::PyObject, depth: usize, cx: &mut Ctx<'_>) -> Option<Child> {
         // SAFETY: forwarded contract.
         unsafe {
-            if super::container_cache::is_atom(c) {
+            if container_cache::is_atom(c) {
                 return OwnedRef::new(c).map(Child::Atom);
             }
             let ptr = c as usize;
@@ -837,6 +843,32 @@ unsafe fn described_same(
                 Kind::Container => false,
                 Kind::Opaque | Kind::Instance => describe(o, tp) == *text,
             },
+        }
+    }
+}
+
+/// Whether the first `take` elements of list, tuple or dict `o` (keys and values) are all
+/// atoms (a set: never, it is not in the container cache).
+///
+/// # Safety
+/// `o` must be a live container and the GIL must be held.
+unsafe fn atoms_only(o: *mut ffi::PyObject, take: usize) -> bool {
+    // SAFETY: `o` is a live container; items are borrowed from its storage.
+    unsafe {
+        if ffi::PyList_Check(o) != 0 || ffi::PyTuple_Check(o) != 0 {
+            let is_list = ffi::PyList_Check(o) != 0;
+            (0..take).all(|i| container_cache::is_atom(seq_item(o, is_list, i)))
+        } else if ffi::PyDict_Check(o) != 0 {
+            let mut pos: ffi::Py_ssize_t = 0;
+            let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+            let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+            (0..take).all(|_| {
+                ffi::PyDict_Next(o, &mut pos, &mut key, &mut value) != 0
+                    && container_cache::is_atom(key)
+                    && container_cache::is_atom(value)
+            })
+        } else {
+            false
         }
     }
 }
