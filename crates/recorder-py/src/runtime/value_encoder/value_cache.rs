@@ -210,6 +210,8 @@ struct Entry {
 const VOLATILE_AFTER: u32 = 2;
 /// How long a volatile object goes unremembered (encodings).
 const MAX_SKIP: u32 = 4;
+/// How long a big container of atoms goes unremembered before it is looked at again.
+const ATOMS_SKIP: u32 = 64;
 
 /// Remembered encodings by (object address, depth).
 #[derive(Default)]
@@ -506,8 +508,18 @@ impl ValueCache {
         };
         self.next_generation += 1;
         let generation = self.next_generation;
-        if misses >= VOLATILE_AFTER {
-            let skip = MAX_SKIP;
+        // Big lists, tuples and dicts of atoms only are the container cache's: it copies
+        // their elements already, and a snapshot would cost as much as encoding them again
+        // (a dict a loop fills changes every other step). Looked at again after a long pause.
+        let atoms = kind == Kind::Container && depth < cx.max_depth && {
+            // SAFETY: `o` is a live container (its kind), the GIL is held.
+            let take = usize::try_from(unsafe { container_len(o) }).unwrap_or(0);
+            let take = take.min(cx.max_elements);
+            // SAFETY: as above.
+            take >= container_cache::MIN_ELEMENTS && unsafe { atoms_only(o, take) }
+        };
+        if atoms || misses >= VOLATILE_AFTER {
+            let skip = if atoms { ATOMS_SKIP } else { MAX_SKIP };
             self.map.insert(
                 key,
                 Entry {
@@ -593,11 +605,6 @@ impl ValueCache {
                 return Some(Snapshot::Summary { len, src });
             }
             let take = usize::try_from(len).unwrap_or(0).min(cx.max_elements);
-            if take >= container_cache::MIN_ELEMENTS && atoms_only(o, take) {
-                // The container cache already copies such elements; a snapshot would cost
-                // as much as encoding it again (a dict a loop fills changes every other step).
-                return None;
-            }
             let mut fields = None;
             let push = |c: *mut ffi::PyObject, cx: &mut Ctx<'_>, children: &mut Vec<Child>| {
                 let child = self.child(c, depth + 1, cx)?;
