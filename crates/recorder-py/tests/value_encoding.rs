@@ -450,6 +450,24 @@ fn run_setup<'py>(py: Python<'py>, setup: &str) -> Bound<'py, pyo3::types::PyDic
     globals
 }
 
+/// How many mutation steps `run_setup` defined (`steps`).
+fn step_count(py: Python<'_>, globals: &Bound<'_, pyo3::types::PyDict>) -> usize {
+    py.eval(c"len(steps)", Some(globals), None)
+        .unwrap()
+        .extract()
+        .unwrap()
+}
+
+/// Runs mutation step `step` (`run(step)` of the setup).
+fn run_step(py: Python<'_>, globals: &Bound<'_, pyo3::types::PyDict>, step: usize) {
+    py.run(
+        &std::ffi::CString::new(format!("run({step})")).unwrap(),
+        Some(globals),
+        None,
+    )
+    .unwrap();
+}
+
 /// An events file in `dir` and a type table with `None` declared.
 fn writer(dir: &tempfile::TempDir, format: TraceFormat) -> (TraceWriter, TypeRegistry) {
     let mut rec = TraceWriter::create(&dir.path().join("trace"), format).unwrap();
@@ -522,11 +540,7 @@ def run(i):
                 "[l, d, big]",
                 "list(range(12))",
             ];
-            let n_steps: usize = py
-                .eval(c"len(steps)", Some(&globals), None)
-                .unwrap()
-                .extract()
-                .unwrap();
+            let n_steps = step_count(py, &globals);
             for step in 0..=n_steps {
                 for expr in exprs {
                     let obj = py
@@ -552,14 +566,248 @@ def run(i):
                     }
                 }
                 if step < n_steps {
-                    py.run(
-                        &std::ffi::CString::new(format!("run({step})")).unwrap(),
-                        Some(&globals),
-                        None,
-                    )
-                    .unwrap();
+                    run_step(py, &globals, step);
                 }
             }
+        });
+    }
+}
+
+/// The value cache must be invisible: after every kind of mutation a program can make to an
+/// object it holds (attributes of dict-backed and `__slots__` instances, nested attributes,
+/// list/dict/set operations in place, rebinding to an equal object, aliases, class changes,
+/// cycles), an encoder that has seen the objects before writes exactly the bytes a fresh
+/// encoder writes — under the default limits and at the depth, element and node-budget edges,
+/// with and without attribute filters. It must also actually reuse bytes.
+#[test]
+fn reused_value_bytes_equal_a_fresh_encoding_after_every_mutation() {
+    let tight = [
+        defaults(),
+        ValueLimits {
+            max_depth: 2,
+            ..defaults()
+        },
+        ValueLimits {
+            max_elements: 3,
+            ..defaults()
+        },
+        ValueLimits {
+            max_nodes: 16,
+            ..defaults()
+        },
+        ValueLimits {
+            max_nodes: 37,
+            ..defaults()
+        },
+    ];
+    for limits in tight {
+        for filtered in [false, true] {
+            value_cache_matches_fresh(limits, filtered);
+        }
+    }
+}
+
+fn value_cache_matches_fresh(limits: ValueLimits, filtered: bool) {
+    use codetracer_trace_filter::ValueAction;
+    const SETUP: &str = r#"
+from collections import namedtuple
+class Vec:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+class Slotted:
+    __slots__ = ("a", "b", "c")
+    def __init__(self):
+        self.a = 1
+        self.b = [1, 2]
+class Other:
+    def __init__(self):
+        self.x = "other"
+class P:
+    def __init__(self, i):
+        self.id = i
+        self.pos = Vec(float(i), 2.0)
+        self.tags = ["t", i]
+        self.meta = {"k": i}
+        self.password = "S3CR3T"
+Pair = namedtuple("Pair", "left password")
+ps = [P(i) for i in range(12)]
+p = ps[3]
+alias = ps[5]
+s = Slotted()
+st = {1, 2, 3}
+fs = frozenset({"a", "b"})
+d = {"a": [1, 2], "b": Vec(1, 2), "password": "S3CR3T"}
+cyc = [1, 2]
+cyc.append(cyc)
+cd = {"x": 1}
+cd["self"] = cd
+deep = [[[[1, [2]]]]]
+tup = (Vec(0, 0), [1], "s")
+nt = Pair([1], "S3CR3T")
+mod = __builtins__
+fn = len
+class Plain:
+    pass
+plain = Plain()
+def f():
+    pass
+exc = ValueError("bad", 1)
+ca = []
+cb = [ca, 1]
+ca.append(cb)
+r = Plain()
+r.a = 1
+import types
+m = types.ModuleType("m1")
+class Empty:
+    __slots__ = ()
+empty = Empty()
+def rename():
+    del r.a
+    r.b = 1
+steps = [
+    rename,
+    lambda: setattr(p, "id", 100),
+    lambda: setattr(p.pos, "x", 9.5),
+    lambda: setattr(ps[0].pos, "y", -1.0),
+    lambda: delattr(p, "meta"),
+    lambda: setattr(p, "meta", {"k": 1}),
+    lambda: p.meta.__setitem__("k", 2),
+    lambda: p.meta.__setitem__("new", [1]),
+    lambda: p.meta["new"].append(2),
+    lambda: p.meta.__delitem__("k"),
+    lambda: p.meta.update({"u": 1, "v": 2}),
+    lambda: p.tags.append("more"),
+    lambda: p.tags.__setitem__(0, "first"),
+    lambda: p.tags.sort(key=str),
+    lambda: ps.append(P(50)),
+    lambda: ps.__setitem__(1, P(1)),
+    lambda: ps.sort(key=lambda q: -q.id),
+    lambda: ps.reverse(),
+    lambda: alias.tags.append("via-alias"),
+    lambda: setattr(alias.pos, "x", alias.pos.x + 1),
+    lambda: setattr(s, "c", "set"),
+    lambda: delattr(s, "a"),
+    lambda: s.b.append(3),
+    lambda: setattr(s, "b", "rebound"),
+    lambda: st.add(4),
+    lambda: st.discard(1),
+    lambda: d.__setitem__("a", [1, 2]),
+    lambda: setattr(d["b"], "y", 5),
+    lambda: d.__setitem__("password", "other"),
+    lambda: setattr(p, "__class__", Other),
+    lambda: setattr(p, "__class__", P),
+    lambda: setattr(p.pos, "__class__", Other),
+    lambda: cyc.append(4),
+    lambda: cyc.__setitem__(0, cyc),
+    lambda: cd.__setitem__("y", cd),
+    lambda: deep[0][0][0][1].append(3),
+    lambda: deep[0][0][0].__setitem__(0, 7),
+    lambda: tup[0].__setattr__("x", 4),
+    lambda: tup[1].append(2),
+    lambda: nt.left.append(2),
+    lambda: setattr(plain, "now", "has a field"),
+    lambda: delattr(plain, "now"),
+    lambda: setattr(f, "__qualname__", "renamed"),
+    lambda: setattr(Vec, "__qualname__", "Vec2"),
+    lambda: setattr(exc, "args", ("changed",)),
+    lambda: setattr(m, "__name__", "m2"),
+    lambda: setattr(Empty, "__qualname__", "Empty2"),
+    lambda: setattr(Plain, "__qualname__", "Plain2"),
+    lambda: setattr(Empty, "__module__", "elsewhere"),
+    lambda: ps.clear(),
+    lambda: None,
+]
+def run(i):
+    global p
+    steps[i]()
+    if i == 14:
+        p = P(3)
+    if i == 15:
+        p = P(3)
+"#;
+    let exprs = [
+        "ps",
+        "p",
+        "alias",
+        "s",
+        "st",
+        "fs",
+        "d",
+        "cyc",
+        "cd",
+        "deep",
+        "tup",
+        "nt",
+        "mod",
+        "fn",
+        "plain",
+        "f",
+        "exc",
+        "[p, p, alias]",
+        "{'a': p, 'b': [p.pos]}",
+        "ca",
+        "[cb]",
+        "r",
+        "Vec",
+        "m",
+        "empty",
+        "[Plain, Empty, int, m, f, fn]",
+    ];
+    for format in [TraceFormat::Binary, TraceFormat::Json] {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut rec, mut types) = writer(&dir, format);
+        Python::attach(|py| {
+            let globals = run_setup(py, SETUP);
+            let mut warm = FormatEncoder::new(format, limits);
+            let n_steps = step_count(py, &globals);
+            let encode = |enc: &mut FormatEncoder,
+                          obj: &Bound<'_, PyAny>,
+                          types: &mut TypeRegistry,
+                          rec: &mut TraceWriter| {
+                let mut hide = |name: &str| {
+                    if name == "password" {
+                        ValueAction::Redact
+                    } else {
+                        ValueAction::Allow
+                    }
+                };
+                let mut out = Out::new(types, rec);
+                if filtered {
+                    out.attrs = Some(&mut hide);
+                    out.attrs_token = 5;
+                }
+                enc.encode(py, obj, &mut out).unwrap().to_vec()
+            };
+            for step in 0..=n_steps {
+                for expr in exprs {
+                    let obj = py
+                        .eval(&std::ffi::CString::new(expr).unwrap(), Some(&globals), None)
+                        .unwrap();
+                    for _ in 0..2 {
+                        let got = encode(&mut warm, &obj, &mut types, &mut rec);
+                        let mut fresh = FormatEncoder::new(format, limits);
+                        let want = encode(&mut fresh, &obj, &mut types, &mut rec);
+                        assert_eq!(
+                            String::from_utf8_lossy(&got),
+                            String::from_utf8_lossy(&want),
+                            "{format:?} {limits:?} filtered={filtered}: {expr} after step {step}"
+                        );
+                        if filtered {
+                            assert!(!String::from_utf8_lossy(&got).contains("S3CR3T"));
+                        }
+                    }
+                }
+                if step < n_steps {
+                    run_step(py, &globals, step);
+                }
+            }
+            assert!(
+                warm.reused_values() > 100,
+                "{limits:?}: only {} values reused",
+                warm.reused_values()
+            );
         });
     }
 }

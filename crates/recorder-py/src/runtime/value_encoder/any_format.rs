@@ -62,6 +62,11 @@ impl FormatEncoder {
         each!(self, e => unsafe { e.encode_raw(py, obj, out) })
     }
 
+    /// See [`ValueEncoder::reused_values`].
+    pub fn reused_values(&self) -> u64 {
+        each!(self, e => e.reused_values())
+    }
+
     /// See [`ValueEncoder::last_bytes`].
     pub fn last_bytes(&self) -> &[u8] {
         each!(self, e => e.last_bytes())

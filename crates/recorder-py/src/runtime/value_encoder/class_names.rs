@@ -76,7 +76,7 @@ impl ClassNames {
     ///
     /// # Safety
     /// `tp` must be a live type object and the GIL must be held.
-    unsafe fn sources(
+    pub(super) unsafe fn sources(
         &mut self,
         tp: *mut ffi::PyTypeObject,
     ) -> (*mut ffi::PyObject, *mut ffi::PyObject) {

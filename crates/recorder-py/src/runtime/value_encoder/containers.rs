@@ -14,7 +14,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 
 use super::container_cache::{self, Reuse};
-use super::structs::class_entries;
+use super::structs::{class_tuple, ClassKey};
 use super::{Out, Res, ValueEncoder};
 use crate::runtime::ffi_str::borrow_str;
 use crate::runtime::types::Fixed;
@@ -89,6 +89,10 @@ impl<E: Encoding> ValueEncoder<E> {
             };
             // At most one element per node left in the budget (each costs at least one).
             let take = len.min(self.limits.max_elements).min(self.nodes_left());
+            if take < len.min(self.limits.max_elements) {
+                // Cut by the budget: these bytes depend on what came before (never reused).
+                self.cuts += 1;
+            }
             let elided = len - take;
             let elided_type = if elided > 0 {
                 Some(out.types.fixed(Fixed::Elided, out.rec)?)
@@ -137,11 +141,7 @@ impl<E: Encoding> ValueEncoder<E> {
                     // Copied whole from the container cache.
                 } else if is_list || is_tuple {
                     for i in 0..take {
-                        let item = if is_list {
-                            ffi::PyList_GetItem(o, i as ffi::Py_ssize_t)
-                        } else {
-                            ffi::PyTuple_GetItem(o, i as ffi::Py_ssize_t)
-                        };
+                        let item = seq_item(o, is_list, i);
                         if item.is_null() {
                             ffi::PyErr_Clear();
                             break;
@@ -286,13 +286,33 @@ impl<E: Encoding> ValueEncoder<E> {
     }
 }
 
+/// Item `i` of list (`is_list`) or tuple `o`, borrowed (null, with an error set, past the end).
+///
+/// # Safety
+/// `o` must be a live list or tuple as `is_list` says and the GIL must be held.
+#[inline]
+pub(super) unsafe fn seq_item(
+    o: *mut ffi::PyObject,
+    is_list: bool,
+    i: usize,
+) -> *mut ffi::PyObject {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if is_list {
+            ffi::PyList_GetItem(o, i as ffi::Py_ssize_t)
+        } else {
+            ffi::PyTuple_GetItem(o, i as ffi::Py_ssize_t)
+        }
+    }
+}
+
 /// The filters' actions for the first `n` fields of a namedtuple class `tp` (by the names in
 /// the `_fields` tuple of its class dict or a base's, read without running user code); empty
 /// for any other tuple subclass.
 ///
 /// # Safety
 /// `tp` must be a live type object and the GIL must be held.
-unsafe fn field_actions(
+pub(super) unsafe fn field_actions(
     tp: *mut ffi::PyTypeObject,
     n: usize,
     out: &mut Out<'_>,
@@ -300,12 +320,10 @@ unsafe fn field_actions(
     // SAFETY: (whole body) `tp` is live (contract); the `_fields` tuple and its strings are
     // borrowed from its class dicts, which outlive this call.
     unsafe {
-        let Some((_, names)) = class_entries(tp, c"_fields")
-            .into_iter()
-            .find(|(_, v)| ffi::PyTuple_Check(*v) != 0)
-        else {
+        let names = class_tuple(tp, ClassKey::Fields);
+        if names.is_null() {
             return Vec::new();
-        };
+        }
         let count = usize::try_from(ffi::PyTuple_Size(names))
             .unwrap_or(0)
             .min(n);

@@ -141,7 +141,7 @@ unsafe fn user_repr(o: *mut ffi::PyObject, max: usize) -> Option<String> {
 
 /// A safe description of an opaque object: `<module 'os'>`, `<function f>`, `<class 'C'>`,
 /// the builtin repr of a few harmless builtin types, else `<TypeName object>`.
-unsafe fn describe(o: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) -> String {
+pub(super) unsafe fn describe(o: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) -> String {
     // SAFETY: `o` is live, the GIL is held; every call below is builtin C code that cannot
     // run user code for these exact types.
     unsafe {

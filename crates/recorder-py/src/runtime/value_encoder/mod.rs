@@ -28,6 +28,7 @@ mod containers;
 mod describe;
 mod scalars;
 mod structs;
+pub mod value_cache;
 
 use codetracer_policy::ValueLimits;
 use codetracer_trace_filter::ValueAction;
@@ -40,6 +41,7 @@ use crate::errors::RecorderFailure;
 use class_names::ClassNames;
 use codetracer_trace_stream::{Encoding, TraceWriter, ValueOut};
 use container_cache::ContainerCache;
+use value_cache::{Ctx, ValueCache};
 
 pub use any_format::FormatEncoder;
 pub use describe::exception_text;
@@ -67,8 +69,18 @@ pub struct ValueEncoder<E: Encoding> {
     /// scalar, container, object and dict entry, whether encoded or copied from the cache.
     nodes: usize,
     /// How many parts were cut by the node budget so far (an element whose encoding cut
-    /// something is never remembered by the container cache).
+    /// something is never remembered by the container cache or the value cache).
     cuts: u64,
+    /// Whole encodings of unchanged objects, reused between steps.
+    values: ValueCache,
+    /// Whether the value cache is used (not under `allow_repr`: a `repr()` may depend on
+    /// anything).
+    reuse_values: bool,
+    /// The value encoded last was handed out whole from the value cache: its address.
+    last_reused: Option<usize>,
+    /// The value being encoded was just checked against the value cache and did not match
+    /// (its first check is skipped).
+    root_checked: bool,
 }
 
 type Res = Result<(), RecorderFailure>;
@@ -116,7 +128,6 @@ impl<E: Encoding> ValueEncoder<E> {
         limits.max_elements = limits.max_elements.max(1);
         limits.max_nodes = limits.max_nodes.max(1);
         Self {
-            limits,
             in_progress: Vec::with_capacity(16),
             out: ValueOut::new(),
             text: String::new(),
@@ -124,7 +135,17 @@ impl<E: Encoding> ValueEncoder<E> {
             names: ClassNames::default(),
             nodes: 0,
             cuts: 0,
+            values: ValueCache::default(),
+            reuse_values: !limits.allow_repr,
+            last_reused: None,
+            root_checked: false,
+            limits,
         }
+    }
+
+    /// How many encodings the value cache has copied so far.
+    pub fn reused_values(&self) -> u64 {
+        self.values.hits
     }
 
     /// Encodes `obj`; returns the value's bytes (valid until the next call).
@@ -151,8 +172,28 @@ impl<E: Encoding> ValueEncoder<E> {
         self.in_progress.clear();
         self.out.clear();
         self.nodes = 0;
+        self.last_reused = None;
         // SAFETY: forwarded contract.
-        unsafe { self.encode_ptr(py, obj, 0, out)? };
+        unsafe {
+            if container_cache::is_atom(obj) {
+                // The common case, straight to its encoding (nothing to check or remember).
+                self.out.element_start();
+                self.encode_fresh(py, obj, 0, out)?;
+                return Ok(self.out.bytes());
+            }
+            if self.reuse_values && value_cache::kind_of(obj).is_some() {
+                // A whole value still valid is handed out from the cache (no copy).
+                let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
+                let max = self.limits.max_nodes;
+                if self.values.reusable(obj, 0, max, &mut cx).is_some() {
+                    self.last_reused = Some(obj as usize);
+                    return Ok(self.values.bytes_of(obj, 0));
+                }
+                self.root_checked = true;
+            }
+            self.encode_ptr(py, obj, 0, out)?;
+        }
+        self.root_checked = false;
         Ok(self.out.bytes())
     }
 
@@ -169,7 +210,10 @@ impl<E: Encoding> ValueEncoder<E> {
 
     /// The bytes of the value encoded last.
     pub fn last_bytes(&self) -> &[u8] {
-        self.out.bytes()
+        match self.last_reused {
+            Some(addr) => self.values.bytes_of(addr as *mut ffi::PyObject, 0),
+            None => self.out.bytes(),
+        }
     }
 
     /// A `Raw` marker value of a fixed type ([`REDACTED_MARKER`](codetracer_trace_filter::REDACTED_MARKER),
@@ -181,6 +225,7 @@ impl<E: Encoding> ValueEncoder<E> {
         out: &mut Out<'_>,
     ) -> Result<&[u8], RecorderFailure> {
         let type_id = out.types.fixed(fixed, out.rec)?;
+        self.last_reused = None;
         self.out.clear();
         self.out.element_start();
         self.out.raw(text, type_id);
@@ -201,7 +246,9 @@ impl<E: Encoding> ValueEncoder<E> {
         Ok(start)
     }
 
-    /// Encodes `o` into the element just started.
+    /// Encodes `o` into the element just started: copied from the [`ValueCache`] when the
+    /// object is provably unchanged since it was last encoded at this depth, else afresh.
+    #[inline]
     unsafe fn encode_at(
         &mut self,
         py: Python<'_>,
@@ -212,6 +259,69 @@ impl<E: Encoding> ValueEncoder<E> {
         if self.nodes >= self.limits.max_nodes {
             return self.nodes_marker(out);
         }
+        // SAFETY: `o` is live and the GIL is held (caller contract).
+        unsafe {
+            if self.reuse_values && !container_cache::is_atom(o) {
+                if let Some(kind) = value_cache::kind_of(o) {
+                    return self.encode_cached(py, o, kind, depth, out);
+                }
+            }
+            self.encode_fresh(py, o, depth, out)
+        }
+    }
+
+    /// [`Self::encode_at`] for an object the value cache can check: its remembered bytes, or
+    /// a fresh encoding that is remembered when nothing in it was cut.
+    ///
+    /// # Safety
+    /// `o` must be a live object of kind `kind` and the GIL must be held.
+    #[inline(never)]
+    unsafe fn encode_cached(
+        &mut self,
+        py: Python<'_>,
+        o: *mut ffi::PyObject,
+        kind: value_cache::Kind,
+        depth: usize,
+        out: &mut Out<'_>,
+    ) -> Res {
+        let cyclic = self.in_progress.contains(&(o as usize));
+        let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
+        let left = self.limits.max_nodes.saturating_sub(self.nodes);
+        // SAFETY: (whole body) forwarded contract; `o` is not in progress where checked.
+        unsafe {
+            let checked = depth == 0 && std::mem::take(&mut self.root_checked);
+            if !cyclic && !checked {
+                if let Some((bytes, nodes)) = self.values.reusable(o, depth, left, &mut cx) {
+                    self.out.splice(bytes);
+                    self.nodes += nodes;
+                    return Ok(());
+                }
+            }
+            let (start, nodes, cuts) = (self.out.position(), self.nodes, self.cuts);
+            self.encode_fresh(py, o, depth, out)?;
+            if cyclic || self.cuts != cuts {
+                self.values.forget(o, depth);
+                return Ok(());
+            }
+            let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
+            let bytes = self.out.bytes().get(start..).unwrap_or(&[]);
+            let used = self.nodes - nodes;
+            self.values
+                .capture(o, kind, depth, bytes, used, &mut cx, out);
+        }
+        Ok(())
+    }
+
+    /// Encodes `o` into the element just started, without the value cache (its node is
+    /// within the budget).
+    #[inline]
+    unsafe fn encode_fresh(
+        &mut self,
+        py: Python<'_>,
+        o: *mut ffi::PyObject,
+        depth: usize,
+        out: &mut Out<'_>,
+    ) -> Res {
         self.nodes += 1;
         // SAFETY: (whole body) `o` is live and the GIL is held (caller contract); its type
         // outlives this call; each branch passes on an object of the kind it checked.

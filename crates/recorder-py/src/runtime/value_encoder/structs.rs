@@ -14,6 +14,8 @@ use crate::errors::RecorderFailure;
 use crate::runtime::ffi_str::borrow_str;
 use crate::runtime::types::Fixed;
 use codetracer_trace_stream::Shape;
+use std::ffi::CStr;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 impl<E: Encoding> ValueEncoder<E> {
     /// Instances of Python classes: a `Struct` of `__dict__` entries then `__slots__` values.
@@ -29,35 +31,15 @@ impl<E: Encoding> ValueEncoder<E> {
         depth: usize,
         out: &mut Out<'_>,
     ) -> Result<bool, RecorderFailure> {
-        // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict is a new
-        // reference released below; slot values are new references released after encoding.
+        // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict and the
+        // values are new references released below.
         unsafe {
-            let mut names: Vec<*mut ffi::PyObject> = Vec::new();
-            let mut values: Vec<*mut ffi::PyObject> = Vec::new(); // new references
-            let has_dict =
-                (*tp).tp_dictoffset != 0 || ((*tp).tp_flags & ffi::Py_TPFLAGS_MANAGED_DICT) != 0;
-            let mut dict: *mut ffi::PyObject = std::ptr::null_mut();
-            if has_dict {
-                dict = ffi::PyObject_GenericGetDict(o, std::ptr::null_mut());
-                if dict.is_null() {
-                    ffi::PyErr_Clear();
-                } else if ffi::PyDict_Check(dict) != 0 {
-                    let mut pos: ffi::Py_ssize_t = 0;
-                    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
-                    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
-                    while names.len() < self.limits.max_elements
-                        && ffi::PyDict_Next(dict, &mut pos, &mut key, &mut value) != 0
-                    {
-                        if ffi::PyUnicode_Check(key) == 0 {
-                            continue;
-                        }
-                        ffi::Py_INCREF(value);
-                        names.push(key);
-                        values.push(value);
-                    }
-                }
-            }
-            collect_slots(o, tp, &mut names, &mut values, self.limits.max_elements);
+            let Fields {
+                mut names,
+                mut values,
+                dict,
+                has_dict,
+            } = collect_fields(o, tp, self.limits.max_elements);
             // Filters: dropped attributes leave the struct, redacted ones keep their name.
             let mut redacted: Vec<bool> = vec![false; names.len()];
             if out.attrs.is_some() {
@@ -136,24 +118,159 @@ impl<E: Encoding> ValueEncoder<E> {
     }
 }
 
-/// For each class of `tp`'s MRO defined in Python (a heap type) whose class dict holds
-/// `name`: that dict and the value (borrowed pointers, valid while `tp` lives). Reads the
-/// dicts only: no descriptor, property or metaclass code runs.
+/// What an instance is recorded from: its `__dict__` entries with `str` keys, then its filled
+/// `__slots__`, at most `max` in all (names borrowed from the instance's dict or its classes,
+/// values new references), and whether the class gives its instances a dict.
+pub(super) struct Fields {
+    pub names: Vec<*mut ffi::PyObject>,
+    pub values: Vec<*mut ffi::PyObject>,
+    pub dict: *mut ffi::PyObject,
+    pub has_dict: bool,
+}
+
+/// The [`Fields`] of `o` (see [`visit_fields`]); `dict` is always null.
+///
+/// # Safety
+/// `o` must be a live object of type `tp` and the GIL must be held; the caller releases the
+/// values.
+pub(super) unsafe fn collect_fields(
+    o: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    max: usize,
+) -> Fields {
+    let mut names: Vec<*mut ffi::PyObject> = Vec::with_capacity(8);
+    let mut values: Vec<*mut ffi::PyObject> = Vec::with_capacity(8);
+    // SAFETY: forwarded contract; each value pushed gets its own new reference.
+    let has_dict = unsafe {
+        visit_fields(o, tp, max, &mut |name, value| {
+            ffi::Py_INCREF(value);
+            names.push(name);
+            values.push(value);
+            true
+        })
+    };
+    Fields {
+        names,
+        values,
+        dict: std::ptr::null_mut(),
+        has_dict,
+    }
+}
+
+/// Calls `visit(name, value)` for each field of instance `o` in the order it is recorded:
+/// its `__dict__` entries with `str` keys, then every filled `__slots__` member of `tp`'s MRO
+/// (read through its member descriptor's own getter, never a property or
+/// `__getattribute__`), at most `max`, until `visit` returns `false`. `value` is borrowed for
+/// the call; `name` lives as long as `o` keeps its dict and class. Returns whether the class
+/// gives its instances a dict. No user code runs (the encoder and the value cache's check
+/// read the very same fields).
+///
+/// # Safety
+/// `o` must be a live object of type `tp` and the GIL must be held.
+pub(super) unsafe fn visit_fields(
+    o: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    max: usize,
+    visit: &mut dyn FnMut(*mut ffi::PyObject, *mut ffi::PyObject) -> bool,
+) -> bool {
+    // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict is a new reference
+    // released here (the instance keeps it, and so its keys, alive); slot values are new
+    // references released after the visit.
+    unsafe {
+        let mut seen = 0usize;
+        let has_dict =
+            (*tp).tp_dictoffset != 0 || ((*tp).tp_flags & ffi::Py_TPFLAGS_MANAGED_DICT) != 0;
+        if has_dict {
+            let dict = ffi::PyObject_GenericGetDict(o, std::ptr::null_mut());
+            if dict.is_null() {
+                ffi::PyErr_Clear();
+            } else {
+                let mut go_on = true;
+                if ffi::PyDict_Check(dict) != 0 {
+                    let mut pos: ffi::Py_ssize_t = 0;
+                    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+                    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+                    while go_on
+                        && seen < max
+                        && ffi::PyDict_Next(dict, &mut pos, &mut key, &mut value) != 0
+                    {
+                        if ffi::PyUnicode_Check(key) == 0 {
+                            continue;
+                        }
+                        seen += 1;
+                        go_on = visit(key, value);
+                    }
+                }
+                ffi::Py_DECREF(dict);
+                if !go_on {
+                    return has_dict;
+                }
+            }
+        }
+        if seen < max {
+            visit_slots(o, tp, max - seen, visit);
+        }
+        has_dict
+    }
+}
+
+/// The interned `str` object of one of the class attributes the encoder reads, made once per
+/// process (interned strings are immortal since CPython 3.12); null if it cannot be made.
+///
+/// # Safety
+/// The GIL must be held.
+pub(super) unsafe fn interned(slot: &AtomicPtr<ffi::PyObject>, name: &CStr) -> *mut ffi::PyObject {
+    let known = slot.load(Ordering::Relaxed);
+    if !known.is_null() {
+        return known;
+    }
+    // SAFETY: the GIL is held (contract); the new reference is kept for the process.
+    unsafe {
+        let key = ffi::PyUnicode_InternFromString(name.as_ptr());
+        if key.is_null() {
+            ffi::PyErr_Clear();
+        }
+        slot.store(key, Ordering::Relaxed);
+        key
+    }
+}
+
+/// `"__slots__"`, interned (see [`interned`]).
+static SLOTS_KEY: AtomicPtr<ffi::PyObject> = AtomicPtr::new(std::ptr::null_mut());
+/// `"_fields"`, interned (see [`interned`]).
+static FIELDS_KEY: AtomicPtr<ffi::PyObject> = AtomicPtr::new(std::ptr::null_mut());
+
+/// A class attribute the encoder reads from class dicts.
+#[derive(Clone, Copy)]
+pub(super) enum ClassKey {
+    /// `__slots__`.
+    Slots,
+    /// `_fields` (namedtuples).
+    Fields,
+}
+
+/// For each class of `tp`'s MRO defined in Python (a heap type) whose class dict holds `key`:
+/// calls `visit(dict, value)` (borrowed pointers, valid while `tp` lives) until it returns
+/// `false`. Reads the dicts only: no descriptor, property or metaclass code runs.
 ///
 /// # Safety
 /// `tp` must be a live type object and the GIL must be held.
-pub(super) unsafe fn class_entries(
+pub(super) unsafe fn each_class_entry(
     tp: *mut ffi::PyTypeObject,
-    name: &std::ffi::CStr,
-) -> Vec<(*mut ffi::PyObject, *mut ffi::PyObject)> {
+    key: ClassKey,
+    visit: &mut dyn FnMut(*mut ffi::PyObject, *mut ffi::PyObject) -> bool,
+) {
     // SAFETY: (whole body) `tp` is live (contract); its MRO tuple and the classes' dicts are
-    // borrowed from it.
+    // borrowed from it; the key is an interned `str`, so the lookups run no Python code.
     unsafe {
+        let name = match key {
+            ClassKey::Slots => interned(&SLOTS_KEY, c"__slots__"),
+            ClassKey::Fields => interned(&FIELDS_KEY, c"_fields"),
+        };
         let mro = (*tp).tp_mro;
-        if mro.is_null() || ffi::PyTuple_Check(mro) == 0 {
-            return Vec::new();
+        if name.is_null() || mro.is_null() || ffi::PyTuple_Check(mro) == 0 {
+            return;
         }
-        let mut found = Vec::new();
         for i in 0..ffi::PyTuple_Size(mro) {
             let cls = ffi::PyTuple_GetItem(mro, i).cast::<ffi::PyTypeObject>();
             if cls.is_null() || ((*cls).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE) == 0 {
@@ -163,51 +280,69 @@ pub(super) unsafe fn class_entries(
             if dict.is_null() {
                 continue;
             }
-            let value = ffi::PyDict_GetItemString(dict, name.as_ptr());
-            if !value.is_null() {
-                found.push((dict, value));
+            let value = ffi::PyDict_GetItem(dict, name);
+            if !value.is_null() && !visit(dict, value) {
+                break;
             }
         }
         if !ffi::PyErr_Occurred().is_null() {
             ffi::PyErr_Clear();
         }
-        found
     }
 }
 
-/// Appends `(name, value)` for every filled `__slots__` member of `tp`'s MRO, reading each
-/// through its member descriptor's own getter (never a property or `__getattribute__`).
-unsafe fn collect_slots(
+/// The first `key` entry of `tp`'s MRO class dicts that is a tuple (borrowed), or null.
+///
+/// # Safety
+/// `tp` must be a live type object and the GIL must be held.
+pub(super) unsafe fn class_tuple(tp: *mut ffi::PyTypeObject, key: ClassKey) -> *mut ffi::PyObject {
+    let mut found = std::ptr::null_mut();
+    // SAFETY: forwarded contract.
+    unsafe {
+        each_class_entry(tp, key, &mut |_, v| {
+            if ffi::PyTuple_Check(v) != 0 {
+                found = v;
+                return false;
+            }
+            true
+        });
+    }
+    found
+}
+
+/// Visits every filled `__slots__` member of `tp`'s MRO (at most `max`), reading each through
+/// its member descriptor's own getter (never a property or `__getattribute__`).
+unsafe fn visit_slots(
     o: *mut ffi::PyObject,
     tp: *mut ffi::PyTypeObject,
-    names: &mut Vec<*mut ffi::PyObject>,
-    values: &mut Vec<*mut ffi::PyObject>,
     max: usize,
+    visit: &mut dyn FnMut(*mut ffi::PyObject, *mut ffi::PyObject) -> bool,
 ) {
+    let mut seen = 0usize;
     // SAFETY: (whole body) `tp` is the live type of the live `o`; the classes' dicts and
     // their entries are borrowed; descriptor getters of `member_descriptor` are C code.
     unsafe {
-        for (cls_dict, slots) in class_entries(tp, c"__slots__") {
-            let slot_names: Vec<*mut ffi::PyObject> = if ffi::PyUnicode_Check(slots) != 0 {
-                vec![slots]
+        each_class_entry(tp, ClassKey::Slots, &mut |cls_dict, slots| {
+            let (count, is_seq) = if ffi::PyUnicode_Check(slots) != 0 {
+                (1, false)
             } else if ffi::PyTuple_Check(slots) != 0 || ffi::PyList_Check(slots) != 0 {
-                let n = ffi::PySequence_Size(slots);
-                (0..n)
-                    .map(|j| {
-                        if ffi::PyTuple_Check(slots) != 0 {
-                            ffi::PyTuple_GetItem(slots, j)
-                        } else {
-                            ffi::PyList_GetItem(slots, j)
-                        }
-                    })
-                    .filter(|p| !p.is_null())
-                    .collect()
+                (ffi::PySequence_Size(slots).max(0), true)
             } else {
-                continue;
+                return true;
             };
-            for name in slot_names {
-                if names.len() >= max {
-                    return;
+            for j in 0..count {
+                if seen >= max {
+                    return false;
+                }
+                let name = if !is_seq {
+                    slots
+                } else if ffi::PyTuple_Check(slots) != 0 {
+                    ffi::PyTuple_GetItem(slots, j)
+                } else {
+                    ffi::PyList_GetItem(slots, j)
+                };
+                if name.is_null() {
+                    continue;
                 }
                 let descr = ffi::PyDict_GetItem(cls_dict, name);
                 if descr.is_null()
@@ -223,10 +358,15 @@ unsafe fn collect_slots(
                     ffi::PyErr_Clear(); // unset slot
                     continue;
                 }
-                names.push(name);
-                values.push(value);
+                seen += 1;
+                let go_on = visit(name, value);
+                ffi::Py_DECREF(value);
+                if !go_on {
+                    return false;
+                }
             }
-        }
+            true
+        });
         if !ffi::PyErr_Occurred().is_null() {
             ffi::PyErr_Clear();
         }
