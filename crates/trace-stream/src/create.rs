@@ -6,14 +6,19 @@
 //! recording user overwrite the link's target. So no file of a trace is ever opened by its
 //! final name for writing:
 //!
-//! - [`create_replacing`] creates a new file under an unpredictable temporary name in the same
-//!   directory with `O_CREAT | O_EXCL` (nothing that exists there, a symlink included, is ever
-//!   opened), gives it its mode, and renames it over the final name: an existing regular file
-//!   is replaced, a symlink at that name is replaced too (its target is never touched). The
-//!   events file is streamed into through the returned handle.
-//! - [`write_replacing`] does the same with the whole content written and synced before the
-//!   rename (atomic small files: a reader never sees a half-written one);
-//!   [`write_replacing_with`] may leave the sync out (a trace that is not durable).
+//! - [`create_replacing`] creates the file by its final name with `O_CREAT | O_EXCL` when
+//!   nothing is there (the kernel refuses any existing entry, a symlink included, without
+//!   following it); when something is, it creates a new file under an unpredictable temporary
+//!   name in the same directory, exclusively too, and renames it over the final name: an
+//!   existing regular file is replaced, a symlink at that name is replaced too (its target is
+//!   never touched). Either way it gets its mode. The events file is streamed into through
+//!   the returned handle. (A fresh trace directory thus costs no rename per file: one per
+//!   test for the pytest plugin's traces.)
+//! - [`write_replacing`] always goes through a temporary sibling, with the whole content
+//!   written and synced before the rename (atomic small files: a reader never sees a
+//!   half-written one); [`write_replacing_with`] may leave the sync out (a trace that is not
+//!   durable), and then also writes a file that does not exist yet by its final name, in one
+//!   `write`, exclusively as above.
 //! - [`open_append`] opens a file to append to (a log): created with `O_EXCL` when missing,
 //!   otherwise opened with `O_NOFOLLOW` and refused when it is a symlink or not a regular file.
 //! - [`create_dirs`] creates the missing directories of a path with the directory mode; a
@@ -55,10 +60,29 @@ fn temporary_sibling(path: &Path, mode: u32) -> io::Result<tempfile::NamedTempFi
     Ok(tmp)
 }
 
+/// A new, empty file of `mode` created by the name `path` itself (read and write), or `None`
+/// when something, a symlink included, is already there (never followed nor opened).
+fn create_exclusive(path: &Path, mode: u32) -> io::Result<Option<File>> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    permissions_on_open(&mut options, mode);
+    match options.open(path) {
+        Ok(file) => {
+            set_mode(&file, mode)?;
+            Ok(Some(file))
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Creates a new, empty file of `mode` and moves it to `path` (replacing what is there, a
 /// symlink included, without ever following it); returns it open for writing.
 pub fn create_replacing(path: &Path, mode: u32) -> Result<File> {
     let io = |e| TraceStreamError::io("cannot create", path, e);
+    if let Some(file) = create_exclusive(path, mode).map_err(io)? {
+        return Ok(file);
+    }
     let tmp = temporary_sibling(path, mode).map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))
 }
@@ -74,6 +98,11 @@ pub fn write_replacing(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 /// process, may lose it).
 pub fn write_replacing_with(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<()> {
     let io = |e| TraceStreamError::io("cannot write", path, e);
+    if !sync {
+        if let Some(mut file) = create_exclusive(path, mode).map_err(io)? {
+            return file.write_all(bytes).map_err(io);
+        }
+    }
     let mut tmp = temporary_sibling(path, mode).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     if sync {
@@ -256,6 +285,43 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["trace.bin", "trace_metadata.json", "victim"]);
+    }
+
+    #[test]
+    fn a_fresh_name_is_created_in_place_and_a_dangling_link_is_never_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let nowhere = tmp.path().join("nowhere");
+        for sync in [false, true] {
+            let events = tmp.path().join(format!("trace-{sync}.bin"));
+            let json = tmp.path().join(format!("paths-{sync}.json"));
+            // nothing there: created by the name itself, with the mode
+            create_replacing(&events, 0o640)
+                .unwrap()
+                .write_all(b"e")
+                .unwrap();
+            write_replacing_with(&json, b"[1]", 0o640, sync).unwrap();
+            assert_eq!(fs::read(&events).unwrap(), b"e");
+            assert_eq!(fs::read(&json).unwrap(), b"[1]");
+            assert_eq!((mode_of(&events), mode_of(&json)), (0o640, 0o640));
+            // something there: replaced, also when it is a dangling symlink
+            write_replacing_with(&json, b"[2]", 0o600, sync).unwrap();
+            assert_eq!(fs::read(&json).unwrap(), b"[2]");
+            for name in [&events, &json] {
+                fs::remove_file(name).unwrap();
+                symlink(&nowhere, name).unwrap();
+            }
+            create_replacing(&events, 0o600)
+                .unwrap()
+                .write_all(b"f")
+                .unwrap();
+            write_replacing_with(&json, b"[3]", 0o600, sync).unwrap();
+            assert!(!nowhere.exists(), "a dangling link was followed");
+            assert!(!fs::symlink_metadata(&events).unwrap().is_symlink());
+            assert_eq!(fs::read(&events).unwrap(), b"f");
+            assert_eq!(fs::read(&json).unwrap(), b"[3]");
+        }
+        let names = fs::read_dir(tmp.path()).unwrap().count();
+        assert_eq!(names, 4, "a temporary file was left behind");
     }
 
     #[test]
