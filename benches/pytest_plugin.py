@@ -52,7 +52,10 @@ def _run(cwd: Path, args: list[str]) -> tuple[float, int]:
     if proc.returncode not in (0, 1):  # 1: some of a real suite's tests fail here
         raise SystemExit(f"pytest failed ({proc.returncode}):\n{proc.stdout[-3000:]}")
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    return seconds, sum(int(n) for n, _ in _COUNTS.findall(last))
+    ran = sum(int(n) for n, _ in _COUNTS.findall(last))
+    if ran == 0:  # e.g. pytest missing from this interpreter: exit 1, nothing collected
+        raise SystemExit(f"pytest ran no test ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return seconds, ran
 
 
 def _size(path: Path) -> int:

@@ -9,8 +9,10 @@ duration, the failure's traceback). Failing reports carry the trace directory as
 ``--codetracer-only-failed`` records every test but keeps only the traces of tests that failed
 or errored. Per-test traces are recorded with ``durable=False`` (no file synced as it is
 written, the metadata and path table written once, at the stop): a failed test's trace is
-synced when it stops, the kept traces of the other tests once at the end of the session
-(``os.sync()``). The recordings of one session are a *series* (``start_session(series=True)``):
+synced when it stops; the kept traces of the other tests are left to the operating system's
+normal write-back, like any other file a test run writes (syncing them cost a run on a slow
+disk more than the recording did, and ``os.sync()`` would flush every file system of the
+machine). The recordings of one session are a *series* (``start_session(series=True)``):
 the native tracer stays installed between tests and keeps its decisions about the code it saw,
 so a test's start and stop only open and close its trace; ``pytest_unconfigure`` releases it.
 Under pytest-xdist each worker records the tests it runs (one directory per test, so no two
@@ -102,8 +104,6 @@ class CodetracerPlugin:
         """The trace directory of each test being run (its name is computed once)."""
         self._failed: list[tuple[str, str]] = []
         self._problem: str | None = None
-        self._unsynced = False
-        """Whether a trace of a test that did not fail was kept without being synced."""
         self._spare: Path | None = None
         """With only-failed: the emptied directory of the last passing test, renamed to the
         next test's (a directory removed and made again costs far more on some disks)."""
@@ -178,8 +178,6 @@ class CodetracerPlugin:
             self._sync(session)
         elif self.only_failed:
             self._discard(session.path)
-        else:
-            self._unsynced = True
 
     def _sync(self, session: TraceSession) -> None:
         try:
@@ -202,13 +200,10 @@ class CodetracerPlugin:
         self._spare = trace_dir
 
     def pytest_sessionfinish(self) -> None:
-        """Remove the spare directory; make the kept traces of passing tests durable at once."""
+        """Remove the spare directory (only-failed)."""
         if self._spare is not None:
             shutil.rmtree(self._spare, ignore_errors=True)
             self._spare = None
-        if self._unsynced:
-            os.sync()
-            self._unsynced = False
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
