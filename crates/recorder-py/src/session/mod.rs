@@ -135,6 +135,10 @@ pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
     }
     crate::logging::apply_level(request.policy.log_level);
     failure_injection::arm_from_env();
+    // Before any file is written: a SIGTERM during the start (a pool terminating a worker it
+    // has just spawned) is noted, and acted on once recording runs, or at once if the start
+    // fails — never left to kill the process halfway through writing the trace's files.
+    let sigterm = terminate::StartGuard::arm(request.durable);
     // Filters first: a bad filter stops the start before anything is written.
     let start_dir = request.filter_dir.clone().or_else(|| {
         request
@@ -239,7 +243,7 @@ pub fn start(py: Python<'_>, mut request: StartRequest) -> RecorderResult<()> {
         started: Instant::now(),
         engine_key,
     });
-    terminate::arm();
+    sigterm.keep();
     Ok(())
 }
 
@@ -321,7 +325,7 @@ pub fn stop_ending(
     };
     let parent = active.request.parent.clone();
     let stopped = finish_session(py, active, exit_code, error, label, extra);
-    terminate::disarm();
+    terminate::disarm_acting();
     if let Some(parent) = parent {
         refresh_parent_listing(&parent); // a parent that ended first lists this exit status
     }

@@ -6,14 +6,19 @@
 //! (a lock, a queue) is not acted on until the call returns, and the recorder's callbacks
 //! between the lines make that window wide enough to hang a pool worker for good. Instead:
 //!
-//! 1. when a recording starts and `SIGTERM` has its default action, a C handler is installed
-//!    that only notes the signal (async-signal-safe: atomics);
+//! 1. when a recording starts (before it writes anything) and `SIGTERM` has its default
+//!    action, a C handler is installed that only notes the signal (async-signal-safe:
+//!    atomics); not for a trace that is not durable (the pytest plugin's one per test),
+//!    whose writer may never start a thread to tick: there `SIGTERM` keeps its default
+//!    action and the test's trace is lost, as a `SIGKILL` would lose it;
 //! 2. every writer thread calls [`tick`] about every 200 ms; the first tick after the signal
 //!    starts a thread that takes the GIL (the main thread holds it at most a switch interval,
 //!    or is blocked with it released), stops the recording with exit code `-15` and label
 //!    `signal SIGTERM`, restores the default action and sends `SIGTERM` again;
 //! 3. a second `SIGTERM`, one arriving when nothing records, or one still unfinished after
-//!    five seconds kills the process at once, by the default action.
+//!    five seconds kills the process at once, by the default action; so does a start that
+//!    fails, or a stop that comes first, after a `SIGTERM` was noted but not yet acted on
+//!    ([`disarm_acting`]: the program dies of it, as it would have untraced).
 //!
 //! A handler the program installs itself (before or after) replaces this one; at stop the
 //! default action is restored when this handler is still the installed one.
@@ -44,10 +49,49 @@ pub fn arm() {
     }
 }
 
-/// Removes the handler (the recording stopped, or a forked child drops its parent's).
+/// Removes the handler (a forked child drops its parent's).
 pub fn disarm() {
     if ARMED.swap(false, Ordering::SeqCst) {
         sys::restore_default_if_ours();
+    }
+}
+
+/// Removes the handler (the recording stopped, or its start failed); a `SIGTERM` noted and
+/// not acted on yet ends the process now, by the default action.
+pub fn disarm_acting() {
+    let armed = ARMED.load(Ordering::SeqCst);
+    disarm();
+    if armed && SEEN.load(Ordering::SeqCst) && !FINISHING.load(Ordering::SeqCst) {
+        sys::die();
+    }
+}
+
+/// The handler armed for a recording being started: kept when the start succeeds, removed
+/// (acting on a noted `SIGTERM`) when it fails.
+pub struct StartGuard {
+    armed: bool,
+}
+
+impl StartGuard {
+    /// Arms the handler for a durable recording (see the module docs for the others).
+    pub fn arm(durable: bool) -> Self {
+        if durable {
+            arm();
+        }
+        Self { armed: durable }
+    }
+
+    /// The start succeeded: the handler stays for the recording.
+    pub fn keep(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for StartGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            disarm_acting();
+        }
     }
 }
 
