@@ -663,6 +663,18 @@ m = types.ModuleType("m1")
 class Empty:
     __slots__ = ()
 empty = Empty()
+class SBase:
+    __slots__ = ("u",)
+class SSub(SBase):
+    __slots__ = ("v", "w")
+sub = SSub()
+sub.u = [1]
+sub.v = "v"
+class LS:
+    __slots__ = ["a", "b"]
+ls = LS()
+ls.a = 1
+ls.b = 2
 def rename():
     del r.a
     r.b = 1
@@ -716,6 +728,14 @@ steps = [
     lambda: setattr(Empty, "__qualname__", "Empty2"),
     lambda: setattr(Plain, "__qualname__", "Plain2"),
     lambda: setattr(Empty, "__module__", "elsewhere"),
+    lambda: setattr(sub, "w", sub),
+    lambda: sub.u.append(2),
+    lambda: setattr(SSub, "v", property(lambda self: "prop")),
+    lambda: setattr(SBase, "u", None),
+    lambda: setattr(SSub, "__slots__", ("w",)),
+    lambda: setattr(SSub, "__module__", "moved"),
+    lambda: ls.__slots__.remove("a"),
+    lambda: setattr(ls, "b", [3]),
     lambda: ps.clear(),
     lambda: None,
 ]
@@ -753,6 +773,9 @@ def run(i):
         "Vec",
         "m",
         "empty",
+        "sub",
+        "[sub, ls]",
+        "ls",
         "[Plain, Empty, int, m, f, fn]",
     ];
     for format in [TraceFormat::Binary, TraceFormat::Json] {

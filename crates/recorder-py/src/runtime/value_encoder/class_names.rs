@@ -18,6 +18,8 @@ use crate::runtime::id_hash::IdHashMap;
 use crate::runtime::owned_ref::OwnedRef;
 use crate::runtime::types::class_name;
 
+use super::type_facts::{find_module, TypeFacts};
+
 /// Classes remembered before the cache is emptied (bounds memory and retained classes).
 const MAX_CLASSES: usize = 1024;
 
@@ -33,8 +35,8 @@ struct Named {
 #[derive(Default)]
 pub struct ClassNames {
     map: IdHashMap<usize, Named>,
-    /// The interned key `"__module__"` (made once).
-    module_key: Option<OwnedRef>,
+    /// What the encoder reads from class dicts (the `__module__` of a name among it).
+    pub facts: TypeFacts,
 }
 
 impl ClassNames {
@@ -87,24 +89,9 @@ impl ClassNames {
                 return (null, null);
             }
             let qualname = (*tp.cast::<ffi::PyHeapTypeObject>()).ht_qualname;
-            let dict = (*tp).tp_dict;
-            if dict.is_null() {
-                return (qualname, null);
-            }
-            if self.module_key.is_none() {
-                self.module_key =
-                    OwnedRef::new(ffi::PyUnicode_InternFromString(c"__module__".as_ptr()));
-                // `OwnedRef::new` took its own reference: drop the one we were given.
-                if let Some(k) = &self.module_key {
-                    ffi::Py_DECREF(k.as_ptr());
-                }
-            }
-            let module = match &self.module_key {
-                Some(k) => ffi::PyDict_GetItem(dict, k.as_ptr()),
-                None => {
-                    ffi::PyErr_Clear();
-                    null
-                }
+            let module = match self.facts.get(tp) {
+                Some(f) => f.module,
+                None => find_module(tp),
             };
             (qualname, module)
         }

@@ -28,6 +28,7 @@ mod containers;
 mod describe;
 mod scalars;
 mod structs;
+mod type_facts;
 pub mod value_cache;
 
 use codetracer_policy::ValueLimits;

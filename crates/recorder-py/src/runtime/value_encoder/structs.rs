@@ -17,6 +17,8 @@ use codetracer_trace_stream::Shape;
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+use super::type_facts::{each_slot_name, member_slot, slot_value, Facts, Slot};
+
 impl<E: Encoding> ValueEncoder<E> {
     /// Instances of Python classes: a `Struct` of `__dict__` entries then `__slots__` values.
     /// Returns `false` (writing nothing) when the object has neither.
@@ -34,12 +36,13 @@ impl<E: Encoding> ValueEncoder<E> {
         // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict and the
         // values are new references released below.
         unsafe {
+            let facts = self.names.facts.get(tp);
             let Fields {
                 mut names,
                 mut values,
                 dict,
                 has_dict,
-            } = collect_fields(o, tp, self.limits.max_elements);
+            } = collect_fields(o, tp, self.limits.max_elements, facts.as_deref());
             // Filters: dropped attributes leave the struct, redacted ones keep their name.
             let mut redacted: Vec<bool> = vec![false; names.len()];
             if out.attrs.is_some() {
@@ -137,12 +140,13 @@ pub(super) unsafe fn collect_fields(
     o: *mut ffi::PyObject,
     tp: *mut ffi::PyTypeObject,
     max: usize,
+    facts: Option<&Facts>,
 ) -> Fields {
     let mut names: Vec<*mut ffi::PyObject> = Vec::with_capacity(8);
     let mut values: Vec<*mut ffi::PyObject> = Vec::with_capacity(8);
     // SAFETY: forwarded contract; each value pushed gets its own new reference.
     let has_dict = unsafe {
-        visit_fields(o, tp, max, &mut |name, value| {
+        visit_fields(o, tp, max, facts, &mut |name, value| {
             ffi::Py_INCREF(value);
             names.push(name);
             values.push(value);
@@ -163,7 +167,8 @@ pub(super) unsafe fn collect_fields(
 /// `__getattribute__`), at most `max`, until `visit` returns `false`. `value` is borrowed for
 /// the call; `name` lives as long as `o` keeps its dict and class. Returns whether the class
 /// gives its instances a dict. No user code runs (the encoder and the value cache's check
-/// read the very same fields).
+/// read the very same fields). `facts` are `tp`'s as [`TypeFacts`](super::type_facts) found
+/// them now (`None`: the slots are looked up in the class dicts).
 ///
 /// # Safety
 /// `o` must be a live object of type `tp` and the GIL must be held.
@@ -171,6 +176,7 @@ pub(super) unsafe fn visit_fields(
     o: *mut ffi::PyObject,
     tp: *mut ffi::PyTypeObject,
     max: usize,
+    facts: Option<&Facts>,
     visit: &mut dyn FnMut(*mut ffi::PyObject, *mut ffi::PyObject) -> bool,
 ) -> bool {
     // SAFETY: (whole body) `o` is live, the GIL is held; the attribute dict is a new reference
@@ -178,8 +184,7 @@ pub(super) unsafe fn visit_fields(
     // references released after the visit.
     unsafe {
         let mut seen = 0usize;
-        let has_dict =
-            (*tp).tp_dictoffset != 0 || ((*tp).tp_flags & ffi::Py_TPFLAGS_MANAGED_DICT) != 0;
+        let has_dict = gives_dict(tp);
         if has_dict {
             let dict = ffi::PyObject_GenericGetDict(o, std::ptr::null_mut());
             if dict.is_null() {
@@ -208,10 +213,22 @@ pub(super) unsafe fn visit_fields(
             }
         }
         if seen < max {
-            visit_slots(o, tp, max - seen, visit);
+            match facts.and_then(|f| f.slots.as_deref()) {
+                Some(slots) => visit_known_slots(o, tp, slots, max - seen, visit),
+                None => visit_slots(o, tp, max - seen, visit),
+            }
         }
         has_dict
     }
+}
+
+/// Whether class `tp` gives its instances a `__dict__`.
+///
+/// # Safety
+/// `tp` must be a live type object.
+pub(super) unsafe fn gives_dict(tp: *mut ffi::PyTypeObject) -> bool {
+    // SAFETY: `tp` is live (contract); plain fields.
+    unsafe { (*tp).tp_dictoffset != 0 || ((*tp).tp_flags & ffi::Py_TPFLAGS_MANAGED_DICT) != 0 }
 }
 
 /// The interned `str` object of one of the class attributes the encoder reads, made once per
@@ -311,7 +328,8 @@ pub(super) unsafe fn class_tuple(tp: *mut ffi::PyTypeObject, key: ClassKey) -> *
 }
 
 /// Visits every filled `__slots__` member of `tp`'s MRO (at most `max`), reading each through
-/// its member descriptor's own getter (never a property or `__getattribute__`).
+/// its member descriptor (never a property or `__getattribute__`), looked up in the class
+/// dicts now.
 unsafe fn visit_slots(
     o: *mut ffi::PyObject,
     tp: *mut ffi::PyTypeObject,
@@ -319,56 +337,69 @@ unsafe fn visit_slots(
     visit: &mut dyn FnMut(*mut ffi::PyObject, *mut ffi::PyObject) -> bool,
 ) {
     let mut seen = 0usize;
+    let mut go_on = true;
     // SAFETY: (whole body) `tp` is the live type of the live `o`; the classes' dicts and
-    // their entries are borrowed; descriptor getters of `member_descriptor` are C code.
+    // their entries are borrowed; values are new references released after the visit.
     unsafe {
-        each_class_entry(tp, ClassKey::Slots, &mut |cls_dict, slots| {
-            let (count, is_seq) = if ffi::PyUnicode_Check(slots) != 0 {
-                (1, false)
-            } else if ffi::PyTuple_Check(slots) != 0 || ffi::PyList_Check(slots) != 0 {
-                (ffi::PySequence_Size(slots).max(0), true)
-            } else {
-                return true;
-            };
-            for j in 0..count {
-                if seen >= max {
-                    return false;
+        each_class_entry(tp, ClassKey::Slots, &mut |cls_dict, names| {
+            each_slot_name(names, |name| {
+                if !go_on || seen >= max {
+                    go_on = false;
+                    return;
                 }
-                let name = if !is_seq {
-                    slots
-                } else if ffi::PyTuple_Check(slots) != 0 {
-                    ffi::PyTuple_GetItem(slots, j)
-                } else {
-                    ffi::PyList_GetItem(slots, j)
-                };
-                if name.is_null() {
-                    continue;
+                if let Some(slot) = member_slot(cls_dict, name) {
+                    go_on = visit_slot(o, tp, &slot, &mut seen, visit);
                 }
-                let descr = ffi::PyDict_GetItem(cls_dict, name);
-                if descr.is_null()
-                    || !std::ptr::eq(ffi::Py_TYPE(descr), &raw mut ffi::PyMemberDescr_Type)
-                {
-                    continue;
-                }
-                let Some(get) = (*ffi::Py_TYPE(descr)).tp_descr_get else {
-                    continue;
-                };
-                let value = get(descr, o, tp.cast());
-                if value.is_null() {
-                    ffi::PyErr_Clear(); // unset slot
-                    continue;
-                }
-                seen += 1;
-                let go_on = visit(name, value);
-                ffi::Py_DECREF(value);
-                if !go_on {
-                    return false;
-                }
-            }
-            true
+            });
+            go_on
         });
         if !ffi::PyErr_Occurred().is_null() {
             ffi::PyErr_Clear();
         }
+    }
+}
+
+/// [`visit_slots`] with the slots found by [`TypeFacts`](super::type_facts) for `tp`.
+///
+/// # Safety
+/// `o` must be a live object of type `tp`, `slots` `tp`'s facts as they are now; the GIL must
+/// be held.
+unsafe fn visit_known_slots(
+    o: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    slots: &[Slot],
+    max: usize,
+    visit: &mut dyn FnMut(*mut ffi::PyObject, *mut ffi::PyObject) -> bool,
+) {
+    let mut seen = 0usize;
+    for slot in slots {
+        // SAFETY: forwarded contract.
+        if seen >= max || !unsafe { visit_slot(o, tp, slot, &mut seen, visit) } {
+            return;
+        }
+    }
+}
+
+/// Visits one slot of `o` when it is filled (counted in `seen`); whether to go on.
+///
+/// # Safety
+/// `o` must be a live instance of a class whose MRO defines `slot`; the GIL must be held.
+unsafe fn visit_slot(
+    o: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    slot: &Slot,
+    seen: &mut usize,
+    visit: &mut dyn FnMut(*mut ffi::PyObject, *mut ffi::PyObject) -> bool,
+) -> bool {
+    // SAFETY: forwarded contract; the value is a new reference released here.
+    unsafe {
+        let value = slot_value(o, tp, slot);
+        if value.is_null() {
+            return true; // unset slot
+        }
+        *seen += 1;
+        let go_on = visit(slot.name, value);
+        ffi::Py_DECREF(value);
+        go_on
     }
 }

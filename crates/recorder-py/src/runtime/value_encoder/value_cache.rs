@@ -47,7 +47,9 @@ use super::class_names::ClassNames;
 use super::container_cache;
 use super::containers::{field_actions, seq_item};
 use super::describe::describe;
-use super::structs::{class_tuple, collect_fields, interned, visit_fields, ClassKey, Fields};
+use super::structs::{
+    class_tuple, collect_fields, gives_dict, interned, visit_fields, ClassKey, Fields,
+};
 use super::{exception_text, Out};
 use crate::runtime::ffi_str::borrow_str;
 use crate::runtime::id_hash::IdHashMap;
@@ -303,14 +305,14 @@ impl ValueCache {
             }
             match &entry.snapshot {
                 Snapshot::Text(described) => {
-                    (entry.kind != Kind::Instance || !instance_has_fields(o, tp, cx.max_elements))
+                    (entry.kind != Kind::Instance || !instance_has_fields(o, tp, cx))
                         && described_same(o, entry.kind, tp, described, cx.names)
                 }
                 Snapshot::Summary { len, src } => {
                     if entry.kind == Kind::Container {
                         container_len(o) == *len && src.same(cx.names, tp)
                     } else {
-                        src.same(cx.names, tp) && instance_has_fields(o, tp, cx.max_elements)
+                        src.same(cx.names, tp) && instance_has_fields(o, tp, cx)
                     }
                 }
                 Snapshot::Elements { len, fields } => {
@@ -318,7 +320,7 @@ impl ValueCache {
                         return false;
                     }
                     if let Some(f) = fields {
-                        if namedtuple_fields(tp) != f.as_ptr() {
+                        if namedtuple_fields(tp, cx.names) != f.as_ptr() {
                             return false;
                         }
                     }
@@ -331,16 +333,23 @@ impl ValueCache {
                     cx.in_progress.push(o as usize);
                     let mut i = 0usize;
                     let mut ok = true;
-                    visit_fields(o, tp, cx.max_elements, &mut |name, value| {
-                        ok = match (names.get(i), entry.children.get(i)) {
-                            (Some(n), Some(c)) => {
-                                n.as_ptr() == name && self.child_valid(value, c, depth + 1, cx)
-                            }
-                            _ => false,
-                        };
-                        i += 1;
-                        ok
-                    });
+                    let facts = cx.names.facts.get(tp);
+                    visit_fields(
+                        o,
+                        tp,
+                        cx.max_elements,
+                        facts.as_deref(),
+                        &mut |name, value| {
+                            ok = match (names.get(i), entry.children.get(i)) {
+                                (Some(n), Some(c)) => {
+                                    n.as_ptr() == name && self.child_valid(value, c, depth + 1, cx)
+                                }
+                                _ => false,
+                            };
+                            i += 1;
+                            ok
+                        },
+                    );
                     cx.in_progress.pop();
                     ok && i == names.len()
                 }
@@ -583,7 +592,8 @@ impl ValueCache {
                     return described(o, kind, tp, cx.names);
                 }
                 Kind::Instance => {
-                    let fields = collect_fields(o, tp, cx.max_elements);
+                    let facts = cx.names.facts.get(tp);
+                    let fields = collect_fields(o, tp, cx.max_elements, facts.as_deref());
                     let snapshot = if fields.names.is_empty() && !fields.has_dict {
                         described(o, kind, tp, cx.names)
                     } else if summarised {
@@ -615,7 +625,7 @@ impl ValueCache {
                 let is_list = ffi::PyList_Check(o) != 0;
                 let hidden =
                     if !is_list && !std::ptr::eq(tp, &raw mut ffi::PyTuple_Type) && cx.token.1 {
-                        let f = namedtuple_fields(tp);
+                        let f = namedtuple_fields(tp, cx.names);
                         if !f.is_null() {
                             fields = Some(OwnedRef::new(f)?);
                         }
@@ -908,9 +918,17 @@ unsafe fn container_len(o: *mut ffi::PyObject) -> isize {
 ///
 /// # Safety
 /// `tp` must be a live type object and the GIL must be held.
-unsafe fn namedtuple_fields(tp: *mut ffi::PyTypeObject) -> *mut ffi::PyObject {
+unsafe fn namedtuple_fields(
+    tp: *mut ffi::PyTypeObject,
+    names: &mut ClassNames,
+) -> *mut ffi::PyObject {
     // SAFETY: forwarded contract.
-    unsafe { class_tuple(tp, ClassKey::Fields) }
+    unsafe {
+        match names.facts.get(tp) {
+            Some(f) => f.fields,
+            None => class_tuple(tp, ClassKey::Fields),
+        }
+    }
 }
 
 /// Whether an instance at the depth limit is still summarised as a struct (it has a dict, or
@@ -921,17 +939,21 @@ unsafe fn namedtuple_fields(tp: *mut ffi::PyTypeObject) -> *mut ffi::PyObject {
 unsafe fn instance_has_fields(
     o: *mut ffi::PyObject,
     tp: *mut ffi::PyTypeObject,
-    max: usize,
+    cx: &mut Ctx<'_>,
 ) -> bool {
-    let mut any = false;
-    // SAFETY: forwarded contract.
-    let has_dict = unsafe {
-        visit_fields(o, tp, max, &mut |_, _| {
+    // SAFETY: forwarded contract; `tp` is live.
+    unsafe {
+        if gives_dict(tp) {
+            return true;
+        }
+        let facts = cx.names.facts.get(tp);
+        let mut any = false;
+        visit_fields(o, tp, cx.max_elements, facts.as_deref(), &mut |_, _| {
             any = true;
             false
-        })
-    };
-    has_dict || any
+        });
+        any
+    }
 }
 
 /// Releases the references of collected fields.
