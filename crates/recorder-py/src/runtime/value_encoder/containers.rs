@@ -197,10 +197,7 @@ impl<E: Encoding> ValueEncoder<E> {
                         }
                         self.nodes += 1;
                         let cuts = self.cuts;
-                        let action = match borrow_str(key) {
-                            Some(name) => out.attr_action(name),
-                            None => ValueAction::Allow,
-                        };
+                        let action = self.attr_memo.action(key, out);
                         let start = self.out.element_start();
                         self.out.begin(Shape::Tuple, 2);
                         self.encode_ptr(py, key, depth + 1, out)?;

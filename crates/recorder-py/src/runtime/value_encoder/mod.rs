@@ -22,6 +22,7 @@
 //! `class_names.rs` (the names of summarised values' classes, computed once per class).
 
 mod any_format;
+mod attr_memo;
 mod class_names;
 pub mod container_cache;
 mod containers;
@@ -39,6 +40,7 @@ use pyo3::prelude::*;
 
 use super::types::{class_name, Fixed, TypeRegistry};
 use crate::errors::RecorderFailure;
+use attr_memo::AttrMemo;
 use class_names::ClassNames;
 use codetracer_trace_stream::{Encoding, TraceWriter, ValueOut};
 use container_cache::ContainerCache;
@@ -66,6 +68,8 @@ pub struct ValueEncoder<E: Encoding> {
     containers: ContainerCache,
     /// Names of the classes of summarised values.
     names: ClassNames,
+    /// The filters' verdicts on attribute and key names.
+    attr_memo: AttrMemo,
     /// Nodes of the value being encoded so far (see [`ValueLimits::max_nodes`]): one per
     /// scalar, container, object and dict entry, whether encoded or copied from the cache.
     nodes: usize,
@@ -134,6 +138,7 @@ impl<E: Encoding> ValueEncoder<E> {
             text: String::new(),
             containers: ContainerCache::default(),
             names: ClassNames::default(),
+            attr_memo: AttrMemo::default(),
             nodes: 0,
             cuts: 0,
             values: ValueCache::default(),
@@ -184,7 +189,13 @@ impl<E: Encoding> ValueEncoder<E> {
             }
             if self.reuse_values && value_cache::kind_of(obj).is_some() {
                 // A whole value still valid is handed out from the cache (no copy).
-                let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
+                let mut cx = Ctx::new(
+                    &mut self.in_progress,
+                    &mut self.names,
+                    &mut self.attr_memo,
+                    &self.limits,
+                    out,
+                );
                 let max = self.limits.max_nodes;
                 if self.values.reusable(obj, 0, max, &mut cx).is_some() {
                     self.last_reused = Some(obj as usize);
@@ -286,7 +297,13 @@ impl<E: Encoding> ValueEncoder<E> {
         out: &mut Out<'_>,
     ) -> Res {
         let cyclic = self.in_progress.contains(&(o as usize));
-        let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
+        let mut cx = Ctx::new(
+            &mut self.in_progress,
+            &mut self.names,
+            &mut self.attr_memo,
+            &self.limits,
+            out,
+        );
         let left = self.limits.max_nodes.saturating_sub(self.nodes);
         // SAFETY: (whole body) forwarded contract; `o` is not in progress where checked.
         unsafe {
@@ -304,7 +321,13 @@ impl<E: Encoding> ValueEncoder<E> {
                 self.values.forget(o, depth);
                 return Ok(());
             }
-            let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
+            let mut cx = Ctx::new(
+                &mut self.in_progress,
+                &mut self.names,
+                &mut self.attr_memo,
+                &self.limits,
+                out,
+            );
             let bytes = self.out.bytes().get(start..).unwrap_or(&[]);
             let used = self.nodes - nodes;
             self.values

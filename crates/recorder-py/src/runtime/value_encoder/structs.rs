@@ -11,7 +11,6 @@ use pyo3::prelude::*;
 
 use super::{Out, Res, ValueEncoder};
 use crate::errors::RecorderFailure;
-use crate::runtime::ffi_str::borrow_str;
 use crate::runtime::types::Fixed;
 use codetracer_trace_stream::Shape;
 use std::ffi::CStr;
@@ -48,10 +47,7 @@ impl<E: Encoding> ValueEncoder<E> {
             if out.attrs.is_some() {
                 let mut i = 0;
                 while i < names.len() {
-                    let action = match borrow_str(names[i]) {
-                        Some(n) => out.attr_action(n),
-                        None => ValueAction::Allow,
-                    };
+                    let action = self.attr_memo.action(names[i], out);
                     match action {
                         ValueAction::Allow => i += 1,
                         ValueAction::Redact => {

@@ -43,6 +43,7 @@
 
 use pyo3::ffi;
 
+use super::attr_memo::AttrMemo;
 use super::class_names::ClassNames;
 use super::container_cache;
 use super::containers::{field_actions, seq_item};
@@ -51,7 +52,6 @@ use super::structs::{
     class_tuple, collect_fields, gives_dict, interned, visit_fields, ClassKey, Fields,
 };
 use super::{exception_text, Out};
-use crate::runtime::ffi_str::borrow_str;
 use crate::runtime::id_hash::IdHashMap;
 use crate::runtime::owned_ref::OwnedRef;
 use crate::runtime::types::class_name;
@@ -231,6 +231,8 @@ pub struct Ctx<'a> {
     pub in_progress: &'a mut Vec<usize>,
     /// The encoder's class names (for name sources).
     pub names: &'a mut ClassNames,
+    /// The encoder's verdicts on attribute and key names.
+    pub attrs: &'a mut AttrMemo,
     /// The encoder's element limit.
     pub max_elements: usize,
     /// The depth limit.
@@ -244,12 +246,14 @@ impl<'a> Ctx<'a> {
     pub fn new(
         in_progress: &'a mut Vec<usize>,
         names: &'a mut ClassNames,
+        attrs: &'a mut AttrMemo,
         limits: &codetracer_policy::ValueLimits,
         out: &Out<'_>,
     ) -> Self {
         Self {
             in_progress,
             names,
+            attrs,
             max_elements: limits.max_elements,
             max_depth: limits.max_depth,
             token: (out.attrs_token, out.attrs.is_some()),
@@ -655,7 +659,7 @@ impl ValueCache {
                     }
                     push(key, cx, children)?;
                     let str_key = ffi::PyUnicode_Check(key) != 0;
-                    if str_key && name_action(out, key) != ValueAction::Allow {
+                    if str_key && cx.attrs.action(key, out) != ValueAction::Allow {
                         children.push(Child::Hidden);
                     } else {
                         push(value, cx, children)?;
@@ -695,7 +699,7 @@ impl ValueCache {
                     return None;
                 }
                 names.push(OwnedRef::new(*name)?);
-                if cx.token.1 && name_action(out, *name) != ValueAction::Allow {
+                if cx.token.1 && cx.attrs.action(*name, out) != ValueAction::Allow {
                     children.push(Child::Hidden);
                 } else {
                     children.push(self.child(*value, depth + 1, cx)?);
@@ -738,18 +742,6 @@ impl ValueCache {
     pub fn clear(&mut self) {
         self.map.clear();
         self.bytes = 0;
-    }
-}
-
-/// The filters' action for a field or `str` key named by `name`, as the encoder asks it.
-///
-/// # Safety
-/// `name` must be a live object and the GIL must be held.
-unsafe fn name_action(out: &mut Out<'_>, name: *mut ffi::PyObject) -> ValueAction {
-    // SAFETY: forwarded contract.
-    match unsafe { borrow_str(name) } {
-        Some(n) => out.attr_action(n),
-        None => ValueAction::Allow,
     }
 }
 
