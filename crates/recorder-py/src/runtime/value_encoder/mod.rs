@@ -307,6 +307,11 @@ impl<E: Encoding> ValueEncoder<E> {
         let left = self.limits.max_nodes.saturating_sub(self.nodes);
         // SAFETY: (whole body) forwarded contract; `o` is not in progress where checked.
         unsafe {
+            if depth >= self.limits.max_depth && value_cache::summarised_at_limit(o, kind, &mut cx)
+            {
+                // A class name and a length: cheaper to write than to look up.
+                return self.encode_fresh(py, o, depth, out);
+            }
             let checked = depth == 0 && std::mem::take(&mut self.root_checked);
             if !cyclic && !checked {
                 if let Some((bytes, nodes)) = self.values.reusable(o, depth, left, &mut cx) {

@@ -153,6 +153,14 @@ enum Child {
     Node { ptr: usize, generation: u64 },
     /// An object being encoded around it (recorded as a cycle marker naming its class).
     Cycle { ptr: usize, src: NameSrc },
+    /// A container (its length) or an instance with fields (`len` -1) at the depth limit,
+    /// summarised by its class (`<T of N items>`, `<T object>`): any object of that class
+    /// (and length) not in progress is summarised the same, so no entry of its own is kept.
+    Summary {
+        class: OwnedRef,
+        len: isize,
+        src: NameSrc,
+    },
     /// A value the filters hide (never read).
     Hidden,
 }
@@ -439,6 +447,20 @@ impl ValueCache {
                 *ptr == c as usize
                     && cx.in_progress.contains(ptr)
                     && unsafe { src.same(cx.names, ffi::Py_TYPE(c)) }
+            }
+            Child::Summary { class, len, src } => {
+                let tp = class.as_ptr().cast::<ffi::PyTypeObject>();
+                // SAFETY: `c` is live (contract), so is its type; the class is held.
+                unsafe {
+                    ffi::Py_TYPE(c) == tp
+                        && !cx.in_progress.contains(&(c as usize))
+                        && if *len >= 0 {
+                            container_len(c) == *len
+                        } else {
+                            instance_has_fields(c, tp, cx)
+                        }
+                        && src.same(cx.names, tp)
+                }
             }
             Child::Node { ptr, generation } => {
                 if *ptr != c as usize || cx.in_progress.contains(ptr) {
@@ -727,6 +749,23 @@ impl ValueCache {
                     src: NameSrc::of(cx.names, ffi::Py_TYPE(c)),
                 });
             }
+            if depth >= cx.max_depth {
+                if let Some(kind) = kind_of(c) {
+                    if summarised_at_limit(c, kind, cx) {
+                        let tp = ffi::Py_TYPE(c);
+                        let len = if kind == Kind::Container {
+                            container_len(c)
+                        } else {
+                            -1
+                        };
+                        return Some(Child::Summary {
+                            class: OwnedRef::new(tp.cast())?,
+                            len,
+                            src: NameSrc::of(cx.names, tp),
+                        });
+                    }
+                }
+            }
             let e = self.map.get(&(ptr, depth))?;
             if matches!(e.snapshot, Snapshot::Volatile { .. }) {
                 return None;
@@ -919,6 +958,24 @@ unsafe fn namedtuple_fields(
         match names.facts.get(tp) {
             Some(f) => f.fields,
             None => class_tuple(tp, ClassKey::Fields),
+        }
+    }
+}
+
+/// Whether `o` (of `kind`), met at the depth limit, is summarised by its class: a container,
+/// or an instance with fields (one without is described like an opaque object). Such a
+/// value is encoded afresh (a class name and a length) and checked inline in its parent's
+/// entry ([`Child::Summary`]), never remembered on its own.
+///
+/// # Safety
+/// `o` must be a live object and the GIL must be held.
+pub unsafe fn summarised_at_limit(o: *mut ffi::PyObject, kind: Kind, cx: &mut Ctx<'_>) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe {
+        match kind {
+            Kind::Container => true,
+            Kind::Instance => instance_has_fields(o, ffi::Py_TYPE(o), cx),
+            Kind::Exception | Kind::Opaque => false,
         }
     }
 }
