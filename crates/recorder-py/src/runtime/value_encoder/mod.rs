@@ -28,6 +28,7 @@ pub mod container_cache;
 mod containers;
 mod describe;
 mod scalars;
+mod slot_map;
 mod structs;
 mod type_facts;
 pub mod value_cache;

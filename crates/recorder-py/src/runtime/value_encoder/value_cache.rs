@@ -48,11 +48,11 @@ use super::class_names::ClassNames;
 use super::container_cache;
 use super::containers::{field_actions, seq_item};
 use super::describe::describe;
+use super::slot_map::SlotMap;
 use super::structs::{
     class_tuple, collect_fields, gives_dict, interned, visit_fields, ClassKey, Fields,
 };
 use super::{exception_text, Out};
-use crate::runtime::id_hash::IdHashMap;
 use crate::runtime::owned_ref::OwnedRef;
 use crate::runtime::types::class_name;
 use codetracer_trace_filter::ValueAction;
@@ -149,8 +149,13 @@ fn ptr_of(held: &Option<OwnedRef>) -> *mut ffi::PyObject {
 enum Child {
     /// An atom, by identity.
     Atom(OwnedRef),
-    /// An object with an entry of its own one level deeper, of this generation.
-    Node { ptr: usize, generation: u64 },
+    /// An object with an entry of its own one level deeper, of this generation, in this
+    /// slot of the map (checked against the key the slot holds).
+    Node {
+        ptr: usize,
+        slot: u32,
+        generation: u64,
+    },
     /// An object being encoded around it (recorded as a cycle marker naming its class).
     Cycle { ptr: usize, src: NameSrc },
     /// A container (its length) or an instance with fields (`len` -1) at the depth limit,
@@ -226,7 +231,7 @@ const ATOMS_SKIP: u32 = 64;
 /// Remembered encodings by (object address, depth).
 #[derive(Default)]
 pub struct ValueCache {
-    map: IdHashMap<(usize, usize), Entry>,
+    map: SlotMap<Entry>,
     bytes: usize,
     next_generation: u64,
     /// Copies made (for tests and measurements).
@@ -283,7 +288,7 @@ impl ValueCache {
         cx: &mut Ctx<'_>,
     ) -> Option<(&[u8], usize)> {
         let key = (o as usize, depth);
-        let entry = self.map.get(&key)?;
+        let (_, entry) = self.map.get(&key)?;
         if entry.nodes > nodes_left || entry.token != cx.token {
             return None;
         }
@@ -462,11 +467,15 @@ impl ValueCache {
                         && src.same(cx.names, tp)
                 }
             }
-            Child::Node { ptr, generation } => {
+            Child::Node {
+                ptr,
+                slot,
+                generation,
+            } => {
                 if *ptr != c as usize || cx.in_progress.contains(ptr) {
                     return false;
                 }
-                match self.map.get(&(*ptr, depth)) {
+                match self.map.at(*slot, &(*ptr, depth)) {
                     // SAFETY: forwarded contract.
                     Some(e) if e.generation == *generation && e.token == cx.token => unsafe {
                         self.valid(c, e, depth, cx)
@@ -481,7 +490,7 @@ impl ValueCache {
     pub fn bytes_of(&self, o: *mut ffi::PyObject, depth: usize) -> &[u8] {
         self.map
             .get(&(o as usize, depth))
-            .map_or(&[], |e| e.bytes.as_slice())
+            .map_or(&[], |(_, e)| e.bytes.as_slice())
     }
 
     /// Forgets the entry of `o` at `depth` (its encoding was cut or marked a cycle).
@@ -766,12 +775,13 @@ impl ValueCache {
                     }
                 }
             }
-            let e = self.map.get(&(ptr, depth))?;
+            let (slot, e) = self.map.get(&(ptr, depth))?;
             if matches!(e.snapshot, Snapshot::Volatile { .. }) {
                 return None;
             }
             Some(Child::Node {
                 ptr,
+                slot,
                 generation: e.generation,
             })
         }
