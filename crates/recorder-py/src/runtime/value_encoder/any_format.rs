@@ -67,6 +67,19 @@ impl FormatEncoder {
         each!(self, e => e.reused_values())
     }
 
+    /// The nodes of the value encoded last (by [`Self::encode`] or [`Self::encode_raw`]; not
+    /// a marker), as its node budget counted them.
+    #[inline]
+    pub fn last_nodes(&self) -> usize {
+        each!(self, e => e.nodes)
+    }
+
+    /// Whether the value encoded last was handed out whole from the value cache.
+    #[inline]
+    pub fn last_reused(&self) -> bool {
+        each!(self, e => e.last_reused.is_some())
+    }
+
     /// See [`ValueEncoder::last_bytes`].
     pub fn last_bytes(&self) -> &[u8] {
         each!(self, e => e.last_bytes())

@@ -185,8 +185,8 @@ impl<E: Encoding> ValueEncoder<E> {
                 // A whole value still valid is handed out from the cache (no copy).
                 let mut cx = Ctx::new(&mut self.in_progress, &mut self.names, &self.limits, out);
                 let max = self.limits.max_nodes;
-                if self.values.reusable(obj, 0, max, &mut cx).is_some() {
-                    self.last_reused = Some(obj as usize);
+                if let Some((_, nodes)) = self.values.reusable(obj, 0, max, &mut cx) {
+                    (self.nodes, self.last_reused) = (nodes, Some(obj as usize));
                     return Ok(self.values.bytes_of(obj, 0));
                 }
                 self.root_checked = true;
