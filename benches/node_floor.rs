@@ -151,6 +151,9 @@ fn main() {
             dst.copy_from_slice(black_box(&src));
             black_box(&dst)[len - 1] == 7
         });
-        println!("  {len:>6} bytes: {:.4} ns/byte", per_round * 1e9 / len as f64);
+        println!(
+            "  {len:>6} bytes: {:.4} ns/byte",
+            per_round * 1e9 / len as f64
+        );
     }
 }
