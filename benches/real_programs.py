@@ -225,9 +225,10 @@ def step_table(rows: list[Row], node_ns: float | None) -> str:
             line += f"{r.value_nodes_per_step * node_ns:>12.0f}{floor_x(r, node_ns):>8.1f}"
         lines.append(line)
     lines.append(
-        "per step: steps = Step records; ns/step = time added / steps; untr ns/st = untraced "
-        "time / steps; val, nodes and val B (encoded value bytes, uncompressed) per step; "
-        "reused % = value bytes the value cache copied whole; trace B/st = trace.bin bytes."
+        "per step: steps = Step records; ns/step = time added / steps (start-up included: "
+        "meaningless for rows of few steps); untr ns/st = untraced time / steps; val, nodes "
+        "and val B (encoded value bytes, uncompressed) per step; reused % = value bytes the "
+        "value cache copied whole; trace B/st = trace.bin bytes."
     )
     if node_ns is not None:
         lines.append(
