@@ -38,8 +38,8 @@ class ValueCounters(TypedDict):
     count: int
     """Values written."""
     nodes: int
-    """Their nodes as ``max_value_nodes`` counts them: one per scalar, container, object and
-    field, three per dict entry."""
+    """Their nodes as ``max_value_nodes`` counts them: one per scalar, container and object
+    (an object's field values are nodes of their own), three per dict entry."""
     bytes: int
     """Their encoded bytes (each value alone, before compression)."""
     reused: int

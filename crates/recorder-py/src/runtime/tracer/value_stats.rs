@@ -12,7 +12,8 @@ pub struct ValueStats {
     /// drop marker of a return included; a dropped variable or argument writes nothing).
     pub count: u64,
     /// Their nodes, as the node budget (`max_value_nodes`) counts them: one per scalar,
-    /// container, object and field, three per dict entry; a marker is one.
+    /// container and object (an object's field values are nodes of their own), three per
+    /// dict entry (the pair, its key, its value); a marker is one.
     pub nodes: u64,
     /// Their encoded bytes (the value alone, before the record around it and before any
     /// compression).
