@@ -357,12 +357,13 @@ fn hidden_holder(py: Python<'_>, info: &CodeInfo, obj: *mut pyo3::ffi::PyObject)
 
 /// Counts a value of `len` bytes just written: one `filtered_value` (or `encode`) gave under
 /// `action` — nodes and reuse as the encoder saw them when encoded, one node for a marker.
-#[inline]
+#[inline(always)]
 fn count_value(stats: &mut ValueStats, encoder: &FormatEncoder, action: ValueAction, len: usize) {
-    match action {
-        ValueAction::Allow => stats.note(len, encoder.last_nodes(), encoder.last_reused()),
-        ValueAction::Redact | ValueAction::Drop => stats.note(len, 1, false),
-    }
+    let (nodes, reused) = match action {
+        ValueAction::Allow => encoder.last_counts(),
+        ValueAction::Redact | ValueAction::Drop => (1, false),
+    };
+    stats.note(len, nodes, reused);
 }
 
 /// Redactions and drops seen while writing one record, counted into the filter summary after.

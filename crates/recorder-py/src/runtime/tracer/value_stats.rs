@@ -33,7 +33,7 @@ pub struct ValueStats {
 impl ValueStats {
     /// One value written: `bytes` long, `nodes` nodes, `reused` when it came whole from the
     /// value cache.
-    #[inline]
+    #[inline(always)]
     pub fn note(&mut self, bytes: usize, nodes: usize, reused: bool) {
         let (bytes, nodes) = (bytes as u64, nodes as u64);
         self.count += 1;

@@ -67,17 +67,12 @@ impl FormatEncoder {
         each!(self, e => e.reused_values())
     }
 
-    /// The nodes of the value encoded last (by [`Self::encode`] or [`Self::encode_raw`]; not
-    /// a marker), as its node budget counted them.
-    #[inline]
-    pub fn last_nodes(&self) -> usize {
-        each!(self, e => e.nodes)
-    }
-
-    /// Whether the value encoded last was handed out whole from the value cache.
-    #[inline]
-    pub fn last_reused(&self) -> bool {
-        each!(self, e => e.last_reused.is_some())
+    /// The value encoded last (by [`Self::encode`] or [`Self::encode_raw`]; not a marker):
+    /// its nodes as its node budget counted them, and whether it was handed out whole from
+    /// the value cache.
+    #[inline(always)]
+    pub fn last_counts(&self) -> (usize, bool) {
+        each!(self, e => (e.nodes, e.last_reused.is_some()))
     }
 
     /// See [`ValueEncoder::last_bytes`].
