@@ -18,6 +18,12 @@ reported: overhead ratio, trace bytes per event, peak RSS at S and 10xS, and for
 container bytes per step (steps = LINE + PY_START + PY_RESUME + PY_THROW events: each writes a
 Step) and its per-event cost relative to trace.bin (target <= 1.2).
 
+Per step (a second table), from the recorder's own ``counters`` in ``trace_metadata.json``
+(steps written, values written with their nodes and encoded bytes), with the scale-1 run
+subtracted the same way: steps(S), ns added per step, values, value nodes and value bytes
+(uncompressed, each value alone) per step, and trace bytes per step — per format where the
+format changes them.
+
 stdlib_heavy (the overhead on code that lives in the standard library, which the recorder's
 default filter skips) is a ratio of ~1, not a per-event cost, so whole-process timing with a
 subtracted scale-1 run is too noisy for it (+-20 % run to run). Instead the workload times its
@@ -82,6 +88,9 @@ class Run:
     seconds: float
     max_rss_kb: int
     trace_bytes: int = 0
+    # The recorder's counters (trace_metadata.json): steps and the values' count/nodes/bytes.
+    steps: int = 0
+    values: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +108,13 @@ class Result:
     bytes_per_event: dict[str, float] = field(default_factory=dict)
     bytes_per_step: dict[str, float] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
+    # Per step, from the recorder's counters (scale-1 run subtracted), per format.
+    recorded_steps: dict[str, dict[str, int]] = field(default_factory=dict)
+    ns_per_step: dict[str, float] = field(default_factory=dict)
+    values_per_step: dict[str, float] = field(default_factory=dict)
+    value_nodes_per_step: dict[str, float] = field(default_factory=dict)
+    value_bytes_per_step: dict[str, float] = field(default_factory=dict)
+    trace_bytes_per_step: dict[str, float] = field(default_factory=dict)
     # stdlib_heavy only: per-round overhead in % (traced / plain - 1) and its spread, per format
     overhead_pct: dict[str, dict[str, float]] = field(default_factory=dict)
     # stdlib_heavy only: the in-process seconds of every run, in order ("plain", "binary", ...)
@@ -136,7 +152,29 @@ def traced(
     )
     name = EVENTS_FILE[fmt]
     run.trace_bytes = (out / name).stat().st_size if (out / name).exists() else 0
+    meta = out / "trace_metadata.json"
+    counters = (json.loads(meta.read_text()).get("counters") or {}) if meta.exists() else {}
+    run.steps = int(counters.get("steps") or 0)
+    run.values = dict(counters.get("values") or {})
     return run
+
+
+def per_step(res: Result, fmt: str, runs: tuple[Run, Run], time_added: float) -> None:
+    """The per-step fields of ``res`` for ``fmt`` from the last runs at scale 1 and S."""
+    one, big = runs
+    res.recorded_steps[fmt] = {"1": one.steps, "S": big.steps}
+    d_steps = big.steps - one.steps
+    if d_steps <= 0:
+        return
+    res.ns_per_step[fmt] = time_added / d_steps * 1e9
+
+    def delta(key: str) -> float:
+        return (big.values.get(key, 0) - one.values.get(key, 0)) / d_steps
+
+    res.values_per_step[fmt] = delta("count")
+    res.value_nodes_per_step[fmt] = delta("nodes")
+    res.value_bytes_per_step[fmt] = delta("bytes")
+    res.trace_bytes_per_step[fmt] = (big.trace_bytes - one.trace_bytes) / d_steps
 
 
 def events(workload: Path, scale: int) -> tuple[int, int]:
@@ -254,6 +292,8 @@ def measure(name: str, reps: int, cwd: Path, scales: dict[str, int]) -> Result:
             res.bytes_per_event[fmt] = (size_s - size_1) / d_events
             if res.steps_s > res.steps_1:
                 res.bytes_per_step[fmt] = (size_s - size_1) / (res.steps_s - res.steps_1)
+        runs = (samples[f"{fmt}@1"][-1], samples[f"{fmt}@{scale}"][-1])
+        per_step(res, fmt, runs, traced_delta - plain_delta)
     if name in CALL_HEAVY:
         for s_label, s in (("S", scale), ("10S", scale * 10)):
             res.rss_mb[f"plain@{s_label}"] = plain(workload, s, cwd).max_rss_kb / 1024
@@ -268,6 +308,38 @@ def fmt_num(value: float | None, spec: str = ".0f") -> str:
 
 def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
+
+
+def step_table(results: list[Result]) -> str:
+    """The per-step report (the recorder's counters; scale-1 run subtracted)."""
+    head = (
+        f"{'workload':<13}{'steps(S)':>10}{'ns/st bin':>10}{'ns/st json':>11}{'ns/st ct':>9}"
+        f"{'val/st':>7}{'nodes/st':>9}{'val B/st bin':>13}{'val B/st json':>14}"
+        f"{'B/st bin':>9}{'B/st json':>10}{'B/st ct':>8}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in results:
+        if not r.ns_per_step:
+            continue
+        steps = r.recorded_steps.get("binary", {}).get("S")
+        lines.append(
+            f"{r.workload:<13}{steps or '-':>10}"
+            f"{fmt_num(r.ns_per_step.get('binary')):>10}{fmt_num(r.ns_per_step.get('json')):>11}"
+            f"{fmt_num(r.ns_per_step.get('ctfs')):>9}"
+            f"{fmt_num(r.values_per_step.get('binary'), '.1f'):>7}"
+            f"{fmt_num(r.value_nodes_per_step.get('binary'), '.1f'):>9}"
+            f"{fmt_num(r.value_bytes_per_step.get('binary')):>13}"
+            f"{fmt_num(r.value_bytes_per_step.get('json')):>14}"
+            f"{fmt_num(r.trace_bytes_per_step.get('binary'), '.1f'):>9}"
+            f"{fmt_num(r.trace_bytes_per_step.get('json'), '.1f'):>10}"
+            f"{fmt_num(r.trace_bytes_per_step.get('ctfs'), '.2f'):>8}"
+        )
+    lines.append(
+        "per step (recorder's counters, scale-1 run subtracted): steps(S) = Step records at S; "
+        "ns/st = time added / steps; val, nodes per step; val B/st = encoded value bytes "
+        "(uncompressed); B/st = events-file bytes."
+    )
+    return "\n".join(lines)
 
 
 def table(results: list[Result]) -> str:
@@ -351,6 +423,8 @@ def main() -> int:
             else:
                 results.append(measure(name, reps, Path(tmp), scales))
     print(table(results))
+    print()
+    print(step_table(results))
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     payload = {

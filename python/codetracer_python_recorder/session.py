@@ -15,21 +15,80 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Self, TypedDict, cast
 
 import codetracer_python_recorder_core as core
 
 from codetracer_python_recorder import children, forks, io_capture, process_exit
 from codetracer_python_recorder.errors import RecorderError, format_error
 
-TraceSummary = dict[str, object]
-"""What the native core reports when a recording stops: ``trace_dir``, ``format``,
-``events``, ``steps``, ``bytes``, ``seconds``, ``files``, ``libraries_skipped`` (code objects of
-installed third-party packages left out by "just my code"), ``disabled`` (the error that made
-``on_recorder_error=disable`` detach the recorder, else ``None``), ``activation`` (where the
-activation gate ended: ``waiting`` = the activation file never ran, ``active``, ``done``;
-``None`` without an activation path) and ``activation_skipped`` (the filters skip the activation
-file, so the gate opened at code that is not itself recorded)."""
+
+class ValueCounters(TypedDict):
+    """What the values a recording wrote carried: ``TraceSummary["values"]``.
+
+    ``trace_metadata.json`` has the same counters as ``counters.values`` (beside
+    ``counters.events`` and ``counters.steps``).
+
+    Values are the variables of every step, the arguments of every call and the value of every
+    return (a redaction or drop marker counts as a value of one node; a dropped variable writes
+    nothing); the recorder's own closing returns (exit status, ``<recording stopped>``) are not
+    counted.
+    """
+
+    count: int
+    """Values written."""
+    nodes: int
+    """Their nodes as ``max_value_nodes`` counts them: one per scalar, container and object
+    (an object's field values are nodes of their own), three per dict entry."""
+    bytes: int
+    """Their encoded bytes (each value alone, before compression)."""
+    reused: int
+    """Values the value cache handed out whole (a copy of an earlier encoding)."""
+    reused_nodes: int
+    """Their nodes."""
+    reused_bytes: int
+    """Their bytes; ``bytes - reused_bytes`` were encoded again (with unchanged parts possibly
+    copied, see ``cache_copies``)."""
+    cache_copies: int
+    """Every copy the value cache made: the whole values and the unchanged parts of values
+    encoded again (the container cache's copies of runs of atoms are not counted)."""
+
+
+class DisabledBy(TypedDict):
+    """``TraceSummary["disabled"]``: why ``on_recorder_error=disable`` detached the recorder."""
+
+    code: str
+    kind: str
+    message: str
+
+
+class TraceSummary(TypedDict, total=False):
+    """What the native core reports when a recording stops.
+
+    Empty when the session had nothing left to stop.
+    """
+
+    trace_dir: str
+    format: str
+    events: int
+    """Records written (``Value`` records included)."""
+    steps: int
+    bytes: int
+    """Bytes of the events file."""
+    values: ValueCounters
+    seconds: float
+    files: list[str]
+    libraries_skipped: int
+    """Code objects of installed third-party packages left out by "just my code"."""
+    disabled: DisabledBy | None
+    """The error that made ``on_recorder_error=disable`` detach the recorder, else ``None``."""
+    activation: str | None
+    """Where the activation gate ended: ``waiting`` (the activation file never ran),
+    ``active``, ``done``; ``None`` without an activation path."""
+    activation_skipped: bool
+    """The filters skip the activation file, so the gate opened at code that is not itself
+    recorded."""
+
 
 _active: TraceSession | None = None
 
@@ -79,7 +138,8 @@ class TraceSession:
         extra = json.dumps(dict(extra_metadata)) if extra_metadata is not None else None
         try:
             io_capture.uninstall()
-            self.summary = core.stop_tracing(exit_code, error, extra_metadata=extra) or {}
+            stopped = core.stop_tracing(exit_code, error, extra_metadata=extra) or {}
+            self.summary = cast(TraceSummary, stopped)
         finally:
             if _active is self:
                 _active = None
@@ -239,7 +299,7 @@ def stop_active(
     summary = core.stop_tracing(exit_code, error)
     if restore_env:
         children.restore()
-    return summary
+    return cast(TraceSummary | None, summary)
 
 
 def flush_active() -> None:

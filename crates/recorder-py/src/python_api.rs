@@ -127,6 +127,7 @@ pub fn stop_tracing(
         "events": report.summary.events,
         "steps": report.summary.steps,
         "bytes": report.summary.bytes,
+        "values": report.summary.values.to_json(),
         "seconds": report.seconds,
         "activation": report.summary.activation,
         "activation_skipped": report.summary.activation_skipped,

@@ -30,7 +30,15 @@ from support.run import (
     run_untraced,
     write,
 )
-from support.trace import EVENT_ERROR, Trace, decode, max_value_depth, value_depth
+from support.trace import (
+    EVENT_ERROR,
+    Trace,
+    all_values,
+    decode,
+    max_value_depth,
+    value_depth,
+    value_nodes,
+)
 
 __all__ = [
     "EVENT_ERROR",
@@ -39,6 +47,7 @@ __all__ = [
     "SUBPROCESS_TIMEOUT",
     "Run",
     "Trace",
+    "all_values",
     "assert_balanced",
     "assert_no_recorder_frames",
     "check_trace",
@@ -54,5 +63,6 @@ __all__ = [
     "run_python",
     "run_untraced",
     "value_depth",
+    "value_nodes",
     "write",
 ]

@@ -231,24 +231,41 @@ def value_depth(value: Any) -> int:
     """Nesting depth of a value record (a scalar is 1)."""
     if not isinstance(value, dict):
         return 0
+    return 1 + max((value_depth(k) for k in value_children(value)), default=0)
+
+
+def value_children(value: dict[str, Any]) -> list[Any]:
+    """The values nested directly in a value record (elements, fields, contents)."""
     kids: list[Any] = []
     for key in ("elements", "field_values"):
         kids.extend(value.get(key) or [])
     kids.extend(
         value[key] for key in ("contents", "dereferenced") if isinstance(value.get(key), dict)
     )
-    return 1 + max((value_depth(k) for k in kids), default=0)
+    return kids
+
+
+def value_nodes(value: Any) -> int:
+    """Nodes of a value record: itself and every value nested in it (as ``max_value_nodes``
+    counts them: a dict entry is its pair, key and value)."""
+    if not isinstance(value, dict):
+        return 0
+    return 1 + sum(value_nodes(k) for k in value_children(value))
+
+
+def all_values(trace: Trace) -> list[Any]:
+    """Every value of ``trace`` in record order: Value records, call arguments, returns."""
+    found: list[Any] = []
+    for k, v in trace.records:
+        if k == "Value":
+            found.append(v["value"])
+        elif k == "Call":
+            found.extend(a["value"] for a in v["args"])
+        elif k == "Return":
+            found.append(v["return_value"])
+    return found
 
 
 def max_value_depth(trace: Trace) -> int:
     """The deepest value anywhere in ``trace`` (Value records, arguments, returns)."""
-    best = 0
-    for k, v in trace.records:
-        if k == "Value":
-            best = max(best, value_depth(v["value"]))
-        elif k == "Call":
-            for a in v["args"]:
-                best = max(best, value_depth(a["value"]))
-        elif k == "Return":
-            best = max(best, value_depth(v["return_value"]))
-    return best
+    return max((value_depth(v) for v in all_values(trace)), default=0)

@@ -148,10 +148,13 @@ def stop_tracing(
 ) -> dict[str, object] | None:
     """Stop recording and finish the trace files; a summary, or ``None`` if nothing recorded.
 
-    The summary has ``trace_dir``, ``format``, ``events``, ``steps``, ``bytes``, ``seconds``,
-    ``files`` and ``disabled`` (``{"code", "message"}`` when ``on_recorder_error=disable``
-    detached the recorder, else ``None``). ``error`` is the formatted traceback of an uncaught
-    exception, recorded as an Error event.
+    The summary has ``trace_dir``, ``format``, ``events``, ``steps``, ``bytes``, ``values``
+    (the counters of the values written: ``count``, ``nodes``, ``bytes``, ``reused``,
+    ``reused_nodes``, ``reused_bytes``, ``cache_copies``), ``seconds``, ``files``,
+    ``libraries_skipped``, ``activation``, ``activation_skipped`` and ``disabled``
+    (``{"code", "kind", "message"}`` when ``on_recorder_error=disable`` detached the recorder,
+    else ``None``); ``codetracer_python_recorder.session.TraceSummary`` types it. ``error`` is
+    the formatted traceback of an uncaught exception, recorded as an Error event.
     """
 
 def sync_trace(path: str, format: str) -> None:

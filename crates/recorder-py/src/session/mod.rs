@@ -28,7 +28,9 @@ use crate::errors::{codes, RecorderFailure, RecorderResult};
 use crate::failure_injection::{self, Point};
 use crate::runtime::scope::{Scope, ScopeRequest};
 use crate::runtime::scope_cache::EngineKey;
-use crate::runtime::tracer::{FinishSummary, RuntimeTracer, TracerConfig};
+use crate::runtime::tracer::{
+    FinishSummary, RuntimeTracer, TracerConfig, ValueStats, COUNTERS_FIELD,
+};
 use children::{children_list, lock_listing, process_block, refresh_parent_listing, Parent};
 use metadata::{recording_info, write_metadata, write_metadata_with, Ending, ProgramInfo};
 
@@ -375,6 +377,7 @@ fn finish_session(
         events: 0,
         bytes: 0,
         steps: 0,
+        values: ValueStats::default(),
         paths: Vec::new(),
         filter: serde_json::Value::Null,
         activation: None,
@@ -404,6 +407,8 @@ fn finish_session(
                 .with("trace_dir", active.paths.dir.display().to_string()));
             }
             let _lock = lock_listing(&active.paths.dir);
+            let mut extra = extra;
+            extra.insert(COUNTERS_FIELD.into(), summary.counters_json());
             write_metadata_with(
                 &active.paths,
                 &info,

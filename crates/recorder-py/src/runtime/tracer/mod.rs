@@ -3,13 +3,15 @@
 //! `mod.rs` holds the state and its lifecycle (begin, flush, finish); `events.rs` the
 //! [`Tracer`](codetracer_monitoring::Tracer) implementation (one handler per event);
 //! `recording.rs` the record-writing steps the handlers share; `io_events.rs` the IO events
-//! of the captured standard streams.
+//! of the captured standard streams; `value_stats.rs` the counters of the values written.
 
 mod events;
 mod io_events;
 mod recording;
+mod value_stats;
 
 pub use io_events::{IoOrigin, IoStream};
+pub use value_stats::ValueStats;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -61,6 +63,8 @@ pub struct FinishSummary {
     pub bytes: u64,
     /// Steps written.
     pub steps: u64,
+    /// What the values written carried (nodes, bytes, reuse).
+    pub values: ValueStats,
     /// Path table.
     pub paths: Vec<String>,
     /// The `trace_filter` metadata block (chain and counters).
@@ -70,6 +74,22 @@ pub struct FinishSummary {
     pub activation: Option<&'static str>,
     /// Whether the filters skip the activation file (the gate opened at skipped code).
     pub activation_skipped: bool,
+}
+
+/// The `trace_metadata.json` field of a finished recording's counters
+/// ([`FinishSummary::counters_json`]).
+pub const COUNTERS_FIELD: &str = "counters";
+
+impl FinishSummary {
+    /// `{"events", "steps", "values": {...}}`: the counters of the finish summary that
+    /// `trace_metadata.json` keeps too (the benchmarks read them per step).
+    pub fn counters_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "events": self.events,
+            "steps": self.steps,
+            "values": self.values.to_json(),
+        })
+    }
 }
 
 /// The recorder's sys.monitoring tracer.
@@ -87,6 +107,8 @@ pub struct RuntimeTracer {
     rec: Option<TraceWriter>,
     types: TypeRegistry,
     encoder: FormatEncoder,
+    /// Counters of the values written in this recording.
+    value_stats: ValueStats,
     threads: ThreadStacks,
     modules: ModuleIdentityResolver,
     module_name_from_globals: bool,
@@ -177,6 +199,7 @@ impl RuntimeTracer {
             rec: Some(opened.rec),
             types: opened.types,
             encoder: FormatEncoder::new(config.format, config.limits),
+            value_stats: ValueStats::default(),
             threads: ThreadStacks::new(super::frame::thread_key(), super::frame::thread_ident()),
             modules: ModuleIdentityResolver::from_sys_path(py)
                 .map_err(|e| RecorderFailure::internal(format!("cannot read sys.path: {e}")))?,
@@ -218,6 +241,7 @@ impl RuntimeTracer {
         self.rec = Some(opened.rec);
         self.types = opened.types;
         self.encoder = FormatEncoder::new(config.format, config.limits);
+        self.value_stats = ValueStats::default();
         self.threads = ThreadStacks::new(super::frame::thread_key(), super::frame::thread_ident());
         self.failure = None;
         self.uncaught = None;
@@ -326,10 +350,12 @@ impl RuntimeTracer {
         rec.ret(status)?;
         let done = rec.finish()?;
         self.paths.write_paths(&done.paths)?;
+        self.value_stats.cache_copies = self.encoder.reused_values();
         Ok(FinishSummary {
             events: done.records,
             bytes: done.bytes,
             steps: done.steps,
+            values: self.value_stats,
             paths: done.paths,
             filter: self.scope.summary_json(),
             activation: self

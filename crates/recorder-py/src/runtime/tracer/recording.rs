@@ -6,7 +6,7 @@ use codetracer_trace_stream::types::{FunctionId, PathId, VariableId};
 use pyo3::prelude::*;
 use pyo3::types::PyCode;
 
-use super::RuntimeTracer;
+use super::{RuntimeTracer, ValueStats};
 use crate::errors::RecorderFailure;
 use crate::failure_injection::{self, Point};
 use crate::runtime::code_info::CodeInfo;
@@ -71,6 +71,7 @@ impl RuntimeTracer {
             codes,
             types,
             encoder,
+            value_stats,
             threads,
             scope,
             ..
@@ -119,6 +120,8 @@ impl RuntimeTracer {
                                     arg_bytes.extend_from_slice(v);
                                     arg_spans
                                         .push((slot.id.unwrap_or_default(), from..arg_bytes.len()));
+                                    let len = arg_bytes.len() - from;
+                                    count_value(value_stats, encoder, slot.action, len);
                                 }
                                 Ok(None) => {}
                                 Err(e) => failure = Some(e),
@@ -133,6 +136,7 @@ impl RuntimeTracer {
                 let value = encoder.encode(py, exc, &mut Out::new(types, rec))?;
                 arg_bytes.extend_from_slice(value);
                 arg_spans.push((variable_id, 0..arg_bytes.len()));
+                count_value(value_stats, encoder, ValueAction::Allow, arg_bytes.len());
             }
         }
         if let Some(e) = failure {
@@ -167,6 +171,7 @@ impl RuntimeTracer {
                 codes,
                 types,
                 encoder,
+                value_stats,
                 threads,
                 scope,
                 ..
@@ -209,12 +214,15 @@ impl RuntimeTracer {
                             unsafe { filtered_value(encoder, py, value, slot.action, &mut out) }
                                 .and_then(|v| match v {
                                     Some(v) => {
-                                        Ok(out.rec.value_bytes(slot.id.unwrap_or_default(), v)?)
+                                        out.rec.value_bytes(slot.id.unwrap_or_default(), v)?;
+                                        Ok(Some(v.len()))
                                     }
-                                    None => Ok(()),
+                                    None => Ok(None),
                                 });
-                        if let Err(e) = result {
-                            failure = Some(e);
+                        match result {
+                            Ok(Some(len)) => count_value(value_stats, encoder, slot.action, len),
+                            Ok(None) => {}
+                            Err(e) => failure = Some(e),
                         }
                     };
                 if !info.is_module {
@@ -260,6 +268,7 @@ impl RuntimeTracer {
             rec: Some(rec),
             types,
             encoder,
+            value_stats,
             threads,
             activation,
             uncaught,
@@ -291,6 +300,8 @@ impl RuntimeTracer {
             attrs: Some(&mut attrs),
             attrs_token,
         };
+        // What the value is counted as: encoded (`Allow`) or a marker.
+        let mut counted_as = ValueAction::Allow;
         let encoded: &[u8] = if unwinding {
             encoder.encode(py, value, &mut out)?
         } else {
@@ -299,17 +310,21 @@ impl RuntimeTracer {
                 unsafe { filtered_value(encoder, py, value.as_ptr(), return_action, &mut out) }?
                     .is_some();
             if filtered {
+                counted_as = return_action;
                 encoder.last_bytes()
             } else {
                 // A dropped return value keeps its Return, with a marker.
+                counted_as = ValueAction::Drop;
                 encoder.marker(Fixed::Redacted, DROPPED_MARKER, &mut out)?
             }
         };
+        let len = encoded.len();
         if unwinding {
             out.rec.unwind_bytes(encoded)?;
         } else {
             out.rec.ret_bytes(encoded)?;
         }
+        count_value(value_stats, encoder, counted_as, len);
         threads.maybe_exit(rec)
     }
 }
@@ -338,6 +353,17 @@ fn hidden_holder(py: Python<'_>, info: &CodeInfo, obj: *mut pyo3::ffi::PyObject)
     }
     frame::for_each_global(py, &f, &info.globals, Some(&info.hidden_globals), &mut note);
     action
+}
+
+/// Counts a value of `len` bytes just written: one `filtered_value` (or `encode`) gave under
+/// `action` — nodes and reuse as the encoder saw them when encoded, one node for a marker.
+#[inline(always)]
+fn count_value(stats: &mut ValueStats, encoder: &FormatEncoder, action: ValueAction, len: usize) {
+    let (nodes, reused) = match action {
+        ValueAction::Allow => encoder.last_counts(),
+        ValueAction::Redact | ValueAction::Drop => (1, false),
+    };
+    stats.note(len, nodes, reused);
 }
 
 /// Redactions and drops seen while writing one record, counted into the filter summary after.

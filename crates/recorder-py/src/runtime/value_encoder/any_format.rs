@@ -67,6 +67,14 @@ impl FormatEncoder {
         each!(self, e => e.reused_values())
     }
 
+    /// The value encoded last (by [`Self::encode`] or [`Self::encode_raw`]; not a marker):
+    /// its nodes as its node budget counted them, and whether it was handed out whole from
+    /// the value cache.
+    #[inline(always)]
+    pub fn last_counts(&self) -> (usize, bool) {
+        each!(self, e => (e.nodes, e.last_reused.is_some()))
+    }
+
     /// See [`ValueEncoder::last_bytes`].
     pub fn last_bytes(&self) -> &[u8] {
         each!(self, e => e.last_bytes())

@@ -198,8 +198,8 @@ impl<E: Encoding> ValueEncoder<E> {
                     out,
                 );
                 let max = self.limits.max_nodes;
-                if self.values.reusable(obj, 0, max, &mut cx).is_some() {
-                    self.last_reused = Some(obj as usize);
+                if let Some((_, nodes)) = self.values.reusable(obj, 0, max, &mut cx) {
+                    (self.nodes, self.last_reused) = (nodes, Some(obj as usize));
                     return Ok(self.values.bytes_of(obj, 0));
                 }
                 self.root_checked = true;
