@@ -19,7 +19,10 @@
 //! kind of value does the rest: `scalars.rs` (int, float, str, bytes), `containers.rs` (list,
 //! tuple, dict, set, frozenset) with [`container_cache`], `structs.rs` (instances of Python
 //! classes), `describe.rs` (exceptions and opaque objects, the `allow_repr` policy) and
-//! `class_names.rs` (the names of summarised values' classes, computed once per class).
+//! `class_names.rs` (the names of summarised values' classes, computed once per class),
+//! `type_facts.rs` (what is read from a class's dicts: slots, `_fields`, `__module__`, once
+//! per class version), `attr_memo.rs` (the filters' verdicts on attribute names), and
+//! [`value_cache`] with `slot_map.rs` (reuse of whole unchanged values).
 
 mod any_format;
 mod attr_memo;
