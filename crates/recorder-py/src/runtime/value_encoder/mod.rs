@@ -94,6 +94,20 @@ pub struct ValueEncoder<E: Encoding> {
 
 type Res = Result<(), RecorderFailure>;
 
+/// The value cache's [`Ctx`] borrowed from the encoder's own fields (disjoint from
+/// `self.values`, which the caller uses beside it).
+macro_rules! cache_ctx {
+    ($enc:ident, $out:expr) => {
+        Ctx::new(
+            &mut $enc.in_progress,
+            &mut $enc.names,
+            &mut $enc.attr_memo,
+            &$enc.limits,
+            $out,
+        )
+    };
+}
+
 /// What the encoder needs besides the value: the type table and the records it declares
 /// types in, and the filters' verdict on attributes and dict keys.
 pub struct Out<'a> {
@@ -193,13 +207,7 @@ impl<E: Encoding> ValueEncoder<E> {
             }
             if self.reuse_values && value_cache::kind_of(obj).is_some() {
                 // A whole value still valid is handed out from the cache (no copy).
-                let mut cx = Ctx::new(
-                    &mut self.in_progress,
-                    &mut self.names,
-                    &mut self.attr_memo,
-                    &self.limits,
-                    out,
-                );
+                let mut cx = cache_ctx!(self, out);
                 let max = self.limits.max_nodes;
                 if let Some((_, nodes)) = self.values.reusable(obj, 0, max, &mut cx) {
                     (self.nodes, self.last_reused) = (nodes, Some(obj as usize));
@@ -301,13 +309,7 @@ impl<E: Encoding> ValueEncoder<E> {
         out: &mut Out<'_>,
     ) -> Res {
         let cyclic = self.in_progress.contains(&(o as usize));
-        let mut cx = Ctx::new(
-            &mut self.in_progress,
-            &mut self.names,
-            &mut self.attr_memo,
-            &self.limits,
-            out,
-        );
+        let mut cx = cache_ctx!(self, out);
         let left = self.limits.max_nodes.saturating_sub(self.nodes);
         // SAFETY: (whole body) forwarded contract; `o` is not in progress where checked.
         unsafe {
@@ -330,13 +332,7 @@ impl<E: Encoding> ValueEncoder<E> {
                 self.values.forget(o, depth);
                 return Ok(());
             }
-            let mut cx = Ctx::new(
-                &mut self.in_progress,
-                &mut self.names,
-                &mut self.attr_memo,
-                &self.limits,
-                out,
-            );
+            let mut cx = cache_ctx!(self, out);
             let bytes = self.out.bytes().get(start..).unwrap_or(&[]);
             let used = self.nodes - nodes;
             self.values
