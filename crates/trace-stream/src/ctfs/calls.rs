@@ -134,6 +134,8 @@ impl ChildKeys {
 struct LongRecord {
     head: Vec<u8>,
     children: ChildKeys,
+    /// The bytes the children take ([`ChildKeys::encoded_len`]).
+    children_len: usize,
 }
 
 /// One key's record in its chunk.
@@ -337,7 +339,8 @@ impl CallsBuilder {
         let full = match self.pending.get_mut(&chunk) {
             Some(p) => {
                 let slot = if long {
-                    let len = self.scratch.len() + call.children.encoded_len();
+                    let children_len = call.children.encoded_len();
+                    let len = self.scratch.len() + children_len;
                     let mut head = Vec::with_capacity(varint::len(len as u64) + len);
                     varint::put(&mut head, len as u64);
                     head.extend_from_slice(&self.scratch);
@@ -345,6 +348,7 @@ impl CallsBuilder {
                     Slot::Long(Box::new(LongRecord {
                         head,
                         children: call.children,
+                        children_len,
                     }))
                 } else {
                     let start = p.arena.len();
@@ -394,9 +398,21 @@ impl CallsBuilder {
     }
 
     /// Compresses a chunk holding a [`Slot::Long`] record into `file` at `at` as one zstd
-    /// frame, in pieces; returns the compressed bytes.
+    /// frame, in pieces; returns the compressed bytes. The frame header carries the
+    /// chunk's raw size, as every other chunk's does: the debugger's Nim reader sizes its
+    /// buffer by it and refuses a frame without it.
     fn stream_chunk(file: &File, at: u64, p: &PendingChunk, buf: &mut Vec<u8>) -> io::Result<u64> {
+        let raw: usize = p
+            .slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Open => 0,
+                Slot::Encoded(_, len) => *len,
+                Slot::Long(r) => r.head.len() + r.children_len,
+            })
+            .sum();
         let mut z = zstd::stream::Encoder::new(SpillWriter { file, at }, LEVEL)?;
+        z.set_pledged_src_size(Some(raw as u64))?;
         for slot in &p.slots {
             match slot {
                 Slot::Open => {}
@@ -508,6 +524,11 @@ mod tests {
         let mut out = Vec::new();
         for i in 0..file.chunks() {
             let raw = file.read(&reader, i).unwrap();
+            // The debugger's Nim reader sizes its buffer by the frame header's content size
+            // (and refuses a frame without one), then inflates exactly that much.
+            let frame = file.compressed(&reader, i).unwrap();
+            let size = zstd::zstd_safe::get_frame_content_size(&frame).unwrap();
+            assert_eq!(size, Some(raw.len() as u64), "chunk {i}");
             for r in split_framed(&raw).unwrap() {
                 out.push(CallRecord::decode(&raw[r]).unwrap());
             }
