@@ -35,6 +35,8 @@ pub struct Batch {
     pub tables: Vec<(Table, Vec<u8>, Vec<u8>)>,
     /// Sealed raw chunks, in order per stream, with the records each holds.
     pub chunks: Vec<(Stream, Vec<u8>, u32)>,
+    /// Paths declared since the last batch (for `meta.dat`).
+    pub paths: Vec<String>,
     /// The unsealed chunks (a tick or a flush): write them and publish.
     pub tail: Option<Tail>,
     /// Answer here once published (a flush).
@@ -73,7 +75,13 @@ struct StreamFiles {
 /// The writer thread's state: the container and its files.
 struct Output {
     c: Container,
-    meta: FileId,
+    /// Two `meta.dat` files: the one listed, and the one the next paths are written into.
+    metas: [FileId; 2],
+    meta_listed: usize,
+    /// `meta.dat` as listed, with the paths declared up to then.
+    meta: MetaDat,
+    /// Whether paths were declared since `meta.dat` was last written.
+    meta_stale: bool,
     tables: Vec<(FileId, FileId)>,
     streams: Vec<StreamFiles>,
     tails: [FileId; 2],
@@ -90,8 +98,9 @@ impl Output {
     /// Creates the container with every file of a recording and `meta` (before the thread).
     fn create(path: &Path, mode: u32, meta: &MetaDat) -> std::io::Result<Self> {
         let mut c = Container::create(path, mode)?;
-        let meta_file = c.add_file(META, true)?;
-        c.rewrite(meta_file, &meta.encode())?;
+        let metas = [c.add_file(META, true)?, c.add_file(META, true)?];
+        c.rewrite(metas[0], &meta.encode())?;
+        c.unlist(metas[1]);
         let mut tables = Vec::new();
         for t in Table::ALL {
             let (dat, off) = t.files();
@@ -121,7 +130,10 @@ impl Output {
         c.publish()?;
         Ok(Self {
             c,
-            meta: meta_file,
+            metas,
+            meta_listed: 0,
+            meta: meta.clone(),
+            meta_stale: false,
             tables,
             streams,
             tails,
@@ -133,7 +145,32 @@ impl Output {
         })
     }
 
+    /// Writes `meta` into the `meta.dat` not listed and lists it instead of the other (so
+    /// the published one is never written).
+    fn write_meta(
+        c: &mut Container,
+        metas: [FileId; 2],
+        listed: &mut usize,
+        meta: &MetaDat,
+    ) -> std::io::Result<()> {
+        let next = 1 - *listed;
+        c.rewrite(metas[next], &meta.encode())?;
+        c.relist(metas[next]);
+        c.unlist(metas[*listed]);
+        *listed = next;
+        Ok(())
+    }
+
     fn batch(&mut self, batch: Batch, ends: &ThreadEnds<Message>) -> std::io::Result<()> {
+        if !batch.paths.is_empty() {
+            self.meta.paths.extend(batch.paths);
+            self.meta_stale = true;
+        }
+        if self.meta_stale && (batch.tail.is_some() || batch.reply.is_some()) {
+            // Published with the tick: the killed container's `meta.dat` names its paths.
+            Self::write_meta(&mut self.c, self.metas, &mut self.meta_listed, &self.meta)?;
+            self.meta_stale = false;
+        }
         for (table, dat, off) in batch.tables {
             let (d, o) = self.tables[table as usize];
             self.c.append(d, &dat)?;
@@ -180,7 +217,7 @@ impl Output {
         let dat = self.c.add_file(CALLS.0, false)?;
         let idx = self.c.add_file(CALLS.1, false)?;
         self.calls.finish(&mut self.c, dat, idx, finish.steps)?;
-        self.c.rewrite(self.meta, &finish.meta.encode())?;
+        Self::write_meta(&mut self.c, self.metas, &mut self.meta_listed, &finish.meta)?;
         for t in self.tails {
             self.c.unlist(t);
         }
