@@ -24,6 +24,7 @@
 
 pub mod base40;
 pub mod calls;
+pub mod calls_layout;
 pub mod chunks;
 pub mod container;
 pub mod container_read;

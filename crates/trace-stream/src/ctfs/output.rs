@@ -19,6 +19,7 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
 use super::calls::CallsBuilder;
+use super::calls_layout::CallsLayout;
 use super::container::{Container, FileId};
 use super::meta::MetaDat;
 use super::records::idx_header;
@@ -89,6 +90,8 @@ struct Output {
     tail_listed: Option<usize>,
     compressor: zstd::bulk::Compressor<'static>,
     calls: CallsBuilder,
+    /// `calls.dat` as published at the ticks.
+    layout: CallsLayout,
     ends: Option<ThreadEnds<Message>>,
     /// When the last tail was written (ticks count from it, across a park too).
     last_tail: Instant,
@@ -127,6 +130,7 @@ impl Output {
         for t in &mut tails {
             c.unlist(*t);
         }
+        let layout = CallsLayout::new(&mut c)?;
         c.publish()?;
         Ok(Self {
             c,
@@ -140,6 +144,7 @@ impl Output {
             tail_listed: None,
             compressor: zstd::bulk::Compressor::new(LEVEL)?,
             calls: CallsBuilder::new(path)?,
+            layout,
             ends: None,
             last_tail: Instant::now(),
         })
@@ -193,6 +198,9 @@ impl Output {
             ends.recycle(raw);
         }
         if let Some(tail) = batch.tail {
+            // The calls entered before the last sealed step, as the debugger can show them.
+            self.layout
+                .update(&mut self.c, &mut self.calls, tail.steps.sealed)?;
             let next = self.tail_listed.map_or(0, |i| 1 - i);
             self.c.rewrite(self.tails[next], &tail.encode(LEVEL)?)?;
             self.c.relist(self.tails[next]);
@@ -201,6 +209,7 @@ impl Output {
             }
             self.tail_listed = Some(next);
             self.c.publish()?;
+            self.layout.after_publish();
         }
         if let Some(reply) = batch.reply {
             self.c.publish()?;
@@ -214,9 +223,14 @@ impl Output {
             // No chunk at all (no step was recorded): a header all the same.
             self.c.append(files.idx, &idx_header(1))?;
         }
-        let dat = self.c.add_file(CALLS.0, false)?;
-        let idx = self.c.add_file(CALLS.1, false)?;
-        self.calls.finish(&mut self.c, dat, idx, finish.steps)?;
+        if self.layout.published() {
+            self.calls.close_all(finish.steps)?;
+            self.layout.finish(&mut self.c, &self.calls)?;
+        } else {
+            let dat = self.c.add_file(CALLS.0, false)?;
+            let idx = self.c.add_file(CALLS.1, false)?;
+            self.calls.finish(&mut self.c, dat, idx, finish.steps)?;
+        }
         Self::write_meta(&mut self.c, self.metas, &mut self.meta_listed, &finish.meta)?;
         for t in self.tails {
             self.c.unlist(t);
