@@ -528,6 +528,11 @@ impl CallsBuilder {
         self.recent.get(i).map_or(self.next_key, |&(_, key)| key)
     }
 
+    /// Compressed bytes of the chunks sealed so far.
+    pub fn sealed_bytes(&self) -> u64 {
+        self.spill_len
+    }
+
     /// Whether chunk `chunk` is sealed with every call in it ended before step `steps`: its
     /// bytes are final for a container that shows `steps` steps.
     pub fn is_final(&self, chunk: u64, steps: u64) -> bool {

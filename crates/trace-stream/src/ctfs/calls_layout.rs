@@ -47,6 +47,9 @@ use super::{CALLS, CALLS_CHUNK};
 const SKIPPABLE_MAGIC: [u8; 4] = [0x50, 0x2A, 0x4D, 0x18];
 /// The bytes of a skippable frame's header (magic, then the content's length).
 const SKIPPABLE_HEADER: usize = 8;
+/// Provisional bytes re-encoded at every tick whatever the progress (see
+/// [`CallsLayout::update`]).
+const CHEAP_PROVISIONAL: u64 = 256 * 1024;
 
 /// One piece of `calls.dat`, starting on a block.
 #[derive(Debug, Default)]
@@ -104,6 +107,12 @@ pub struct CallsLayout {
     free: Vec<u64>,
     /// Blocks the listed pair maps and the next one will not: free after the next publish.
     released: Vec<u64>,
+    /// Bytes of the provisional chunks at the last update.
+    provisional_bytes: u64,
+    /// [`CallsBuilder::sealed_bytes`] at the last update.
+    sealed_at_update: u64,
+    /// [`CHEAP_PROVISIONAL`] (a test sets less).
+    cheap: u64,
 }
 
 impl CallsLayout {
@@ -122,6 +131,9 @@ impl CallsLayout {
             placed: 0,
             free: Vec::new(),
             released: Vec::new(),
+            provisional_bytes: 0,
+            sealed_at_update: 0,
+            cheap: CHEAP_PROVISIONAL,
         })
     }
 
@@ -133,16 +145,33 @@ impl CallsLayout {
     /// Writes `calls.dat`/`calls.idx` of a container whose `steps.dat` holds `steps`
     /// records into the pair not listed and lists it (visible from the next
     /// [`Container::publish`], after which call [`Self::after_publish`]).
+    ///
+    /// An open call's record lists all its children, so the provisional chunks grow with
+    /// the calls their open calls made (the script's outermost call: every call it made).
+    /// Beyond [`CHEAP_PROVISIONAL`] bytes they are encoded again only once at least as many
+    /// bytes of chunks were sealed since the last update: the re-encoding costs at most as
+    /// much as the calls written anyway, and the published call tree lags meanwhile (the
+    /// pair listed stays consistent: its calls end before its own cut). Returns whether
+    /// it wrote.
     pub fn update(
         &mut self,
         c: &mut Container,
         calls: &mut CallsBuilder,
         steps: u64,
-    ) -> io::Result<()> {
+    ) -> io::Result<bool> {
+        let progress = calls.sealed_bytes() - self.sealed_at_update;
+        if self.listed.is_some()
+            && self.provisional_bytes > self.cheap
+            && progress < self.provisional_bytes
+        {
+            return Ok(false);
+        }
+        self.sealed_at_update = calls.sealed_bytes();
+        self.provisional_bytes = 0;
         let cut = calls.cut_key(steps);
         let chunks = cut.div_ceil(u64::from(CALLS_CHUNK));
         if chunks == 0 && self.listed.is_none() {
-            return Ok(());
+            return Ok(false);
         }
         // Provisional chunks: final now, or encoded again.
         for i in 0..self.segments.len() {
@@ -178,7 +207,8 @@ impl CallsLayout {
             }
         }
         self.placed = self.placed.max(chunks);
-        self.write_pair(c)
+        self.write_pair(c)?;
+        Ok(true)
     }
 
     /// Completes the layout at the end, after [`CallsBuilder::close_all`]: every chunk is
@@ -213,6 +243,9 @@ impl CallsLayout {
         frame: &[u8],
         provisional: bool,
     ) -> io::Result<()> {
+        if provisional {
+            self.provisional_bytes += frame.len() as u64;
+        }
         let mut bytes = frame.to_vec();
         bytes.extend_from_slice(&padding(frame.len() as u64));
         let blocks = c.write_blocks(&bytes, &mut self.free)?;
@@ -434,10 +467,22 @@ mod tests {
 
     #[test]
     fn a_container_published_mid_recording_shows_the_calls_up_to_the_cut() {
+        published_mid_recording(CHEAP_PROVISIONAL);
+    }
+
+    #[test]
+    fn costly_provisional_chunks_wait_for_progress_and_the_published_tree_stays_whole() {
+        published_mid_recording(1);
+    }
+
+    fn published_mid_recording(cheap: u64) {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("t.ct");
         let mut c = Container::create(&path, 0o600).unwrap();
         let mut layout = CallsLayout::new(&mut c).unwrap();
+        layout.cheap = cheap;
+        let mut shown = 0;
+        let mut skipped = 0;
         let mut builder = CallsBuilder::new(&path).unwrap();
         let mut p = Program {
             seed: 7,
@@ -472,13 +517,18 @@ mod tests {
             fed = p.journal.len();
             // the sealed steps trail the journal
             let steps = p.step.saturating_sub(p.rand(500)).max(1);
-            layout.update(&mut c, &mut builder, steps).unwrap();
+            if layout.update(&mut c, &mut builder, steps).unwrap() {
+                shown = steps;
+            } else {
+                skipped += 1;
+            }
             c.publish().unwrap();
             layout.after_publish();
-            check(&published(&path), &p.expected(steps), steps);
+            check(&published(&path), &p.expected(shown), shown);
             ticks += 1;
         }
         assert!(ticks > 0 && p.calls.len() > 40_000, "{}", p.calls.len());
+        assert_eq!(skipped > 0, cheap < CHEAP_PROVISIONAL, "{skipped} skipped");
         // the end: every call, the open ones ending at the last step
         let steps = p.step + 1;
         builder.close_all(steps).unwrap();
