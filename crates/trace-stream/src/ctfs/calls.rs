@@ -1,5 +1,7 @@
 //! [`CallsBuilder`]: `calls.dat`, built on the writer thread from the journal chunks as they
-//! arrive, and written into the container when the recording finishes.
+//! arrive, and written into the container when the recording finishes — placed at every
+//! tick by [`super::calls_layout`], which takes the sealed chunks from here and the chunks
+//! of calls still open as [`CallsBuilder::provisional_frame`] encodes them.
 //!
 //! A call record needs what is known only when the call returns (last step, return value)
 //! and its children, and records go in entry order — the outermost call, still open until

@@ -30,7 +30,9 @@
 //! chunks holding calls that ended after the cut), the chunks sealed since the last tick
 //! (copied once from the builder's spill file), and the mapping and index of the whole file
 //! (8 bytes per 4096-byte block and per chunk). A provisional chunk's open call is
-//! re-encoded whole, children included.
+//! re-encoded whole, children included; beyond [`CHEAP_PROVISIONAL`] bytes of provisional
+//! chunks the update waits until as many bytes of chunks were sealed (see
+//! [`CallsLayout::update`]), so that re-encoding never costs more than the calls written.
 //!
 //! At the end ([`CallsLayout::finish`]) every segment gets its final chunks; a recording that
 //! never published calls keeps the plain contiguous `calls.dat` of

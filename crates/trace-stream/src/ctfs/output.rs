@@ -9,9 +9,12 @@
 //! [`crate::writer_thread::QUEUE_DEPTH`] batches (the recording thread waits if the disk is slower), and emptied
 //! chunk buffers go back for reuse, as for `trace.bin`.
 //!
-//! Journal chunks also feed the [`CallsBuilder`] before they are compressed. **Finishing**:
-//! after the last chunks, the builder writes `calls.dat`, `meta.dat` is rewritten with the
-//! path list, the tail is dropped from the directory, and the directory is published.
+//! Journal chunks also feed the [`CallsBuilder`] before they are compressed; at each tick
+//! [`CallsLayout`] republishes `calls.dat` up to the last sealed step, and `meta.dat` is
+//! republished when paths were declared. **Finishing**: after the last chunks, `calls.dat`
+//! is completed (the layout's pieces, or written whole when no tick published calls),
+//! `meta.dat` is written with the path list, the tail is dropped from the directory, and the
+//! directory is published.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
