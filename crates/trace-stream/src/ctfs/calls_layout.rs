@@ -51,7 +51,7 @@ const SKIPPABLE_MAGIC: [u8; 4] = [0x50, 0x2A, 0x4D, 0x18];
 const SKIPPABLE_HEADER: usize = 8;
 /// Provisional bytes re-encoded at every tick whatever the progress (see
 /// [`CallsLayout::update`]).
-const CHEAP_PROVISIONAL: u64 = 256 * 1024;
+pub const CHEAP_PROVISIONAL: u64 = 256 * 1024;
 
 /// One piece of `calls.dat`, starting on a block.
 #[derive(Debug, Default)]
