@@ -646,7 +646,7 @@ impl CallsBuilder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::ctfs::CALLS;
@@ -672,10 +672,7 @@ mod tests {
     }
 
     /// `calls.dat` of a builder fed `journal`, decoded.
-    fn built(journal: &[u8], steps: u64) -> Vec<crate::ctfs::records::CallRecord> {
-        use crate::ctfs::chunks::ChunkedFile;
-        use crate::ctfs::container_read::ContainerReader;
-        use crate::ctfs::records::{split_framed, CallRecord};
+    pub(crate) fn built(journal: &[u8], steps: u64) -> Vec<crate::ctfs::records::CallRecord> {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("t.ct");
         let mut c = Container::create(&path, 0o600).unwrap();
@@ -696,21 +693,8 @@ mod tests {
         b.feed(&journal[at..]).unwrap();
         b.finish(&mut c, dat, idx, steps).unwrap();
         c.publish().unwrap();
-        let reader = ContainerReader::open(&path).unwrap();
-        let file = ChunkedFile::open(&reader, CALLS).unwrap().unwrap();
-        let mut out = Vec::new();
-        for i in 0..file.chunks() {
-            let raw = file.read(&reader, i).unwrap();
-            // The debugger's Nim reader sizes its buffer by the frame header's content size
-            // (and refuses a frame without one), then inflates exactly that much.
-            let frame = file.compressed(&reader, i).unwrap();
-            let size = zstd::zstd_safe::get_frame_content_size(&frame).unwrap();
-            assert_eq!(size, Some(raw.len() as u64), "chunk {i}");
-            for r in split_framed(&raw).unwrap() {
-                out.push(CallRecord::decode(&raw[r]).unwrap());
-            }
-        }
-        out
+        // read back checking every chunk as the debugger's readers need it
+        crate::ctfs::calls_layout::tests::published(&path)
     }
 
     #[test]
