@@ -121,12 +121,12 @@ def test_a_killed_container_keeps_what_the_readme_says(tmp_path: Path) -> None:
     entered: list[str] = []
     args = 0
     seen = 0
-    for kind, record in t.records:
+    for kind, payload in t.records:
         if kind == "Step":
             seen += 1
         elif kind == "Call" and max(seen - 1, 0) < shown:
-            entered.append(t.function_name(record["function_id"]))
-            args += len(record["args"])
+            entered.append(t.function_name(payload["function_id"]))
+            args += len(payload["args"])
     assert verdict["calls"] == len(entered), (verdict["calls"], Counter(entered))
     assert verdict["root_calls"] == 1 and entered[0] == "<toplevel>"
     assert entered.count("double") == 300  # the spin calls lie in the steps not sealed yet
