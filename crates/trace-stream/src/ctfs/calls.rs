@@ -583,16 +583,23 @@ impl CallsBuilder {
                         let Some(call) = self.open.get(&key) else {
                             continue;
                         };
+                        // Framed straight into `raw` (a call open for the whole run has a
+                        // child per call it made: no second copy of them).
                         record.clear();
                         call.put_fields(&mut record, steps.saturating_sub(1));
                         varint::put_bytes(&mut record, &[VOID_RETURN]);
                         varint::put_bytes(&mut record, &[]);
-                        let kept = call.children.keys().take_while(|&k| k < cut).count();
-                        varint::put(&mut record, kept as u64);
-                        for k in call.children.keys().take(kept) {
-                            varint::put(&mut record, k);
+                        let kept = call.children.keys().take_while(|&k| k < cut);
+                        let (count, bytes) =
+                            kept.fold((0u64, 0usize), |(n, b), k| (n + 1, b + varint::len(k)));
+                        let len = record.len() + varint::len(count) + bytes;
+                        raw.reserve(varint::MAX_LEN + len);
+                        varint::put(&mut raw, len as u64);
+                        raw.extend_from_slice(&record);
+                        varint::put(&mut raw, count);
+                        for k in call.children.keys().take(count as usize) {
+                            varint::put(&mut raw, k);
                         }
-                        varint::put_bytes(&mut raw, &record);
                     }
                 }
             }

@@ -187,7 +187,7 @@ impl CallsLayout {
             } else {
                 (calls.provisional_frame(chunk, steps, cut)?, true)
             };
-            self.rewrite_single(c, i, &frame, provisional)?;
+            self.rewrite_single(c, i, frame, provisional)?;
         }
         for chunk in self.placed..chunks {
             if calls.is_final(chunk, steps) {
@@ -205,7 +205,7 @@ impl CallsLayout {
                     ..Segment::default()
                 });
                 let i = self.segments.len() - 1;
-                self.rewrite_single(c, i, &frame, true)?;
+                self.rewrite_single(c, i, frame, true)?;
             }
         }
         self.placed = self.placed.max(chunks);
@@ -221,7 +221,7 @@ impl CallsLayout {
         for i in 0..self.segments.len() {
             if self.segments[i].provisional {
                 let frame = calls.sealed_frame(self.segments[i].first)?;
-                self.rewrite_single(c, i, &frame, false)?;
+                self.rewrite_single(c, i, frame, false)?;
             }
         }
         for chunk in self.placed..chunks {
@@ -242,19 +242,19 @@ impl CallsLayout {
         &mut self,
         c: &mut Container,
         i: usize,
-        frame: &[u8],
+        mut frame: Vec<u8>,
         provisional: bool,
     ) -> io::Result<()> {
+        let len = frame.len() as u64;
         if provisional {
-            self.provisional_bytes += frame.len() as u64;
+            self.provisional_bytes += len;
         }
-        let mut bytes = frame.to_vec();
-        bytes.extend_from_slice(&padding(frame.len() as u64));
-        let blocks = c.write_blocks(&bytes, &mut self.free)?;
+        frame.extend_from_slice(&padding(len));
+        let blocks = c.write_blocks(&frame, &mut self.free)?;
         let seg = &mut self.segments[i];
         self.released.append(&mut seg.blocks);
         seg.blocks = blocks;
-        seg.len = frame.len() as u64;
+        seg.len = len;
         seg.provisional = provisional;
         seg.closed = true;
         Ok(())
@@ -284,6 +284,8 @@ impl CallsLayout {
             let blocks = c.write_blocks(&seg.tail[..whole], &mut self.free)?;
             seg.blocks.extend(blocks);
             seg.tail.drain(..whole);
+            // Kept for the run's life: no more than its bytes.
+            seg.tail.shrink_to(BLOCK_SIZE as usize);
         }
         Ok(())
     }
@@ -301,7 +303,7 @@ impl CallsLayout {
             }
             blocks.extend_from_slice(&seg.blocks);
             at += seg.blocks.len() as u64 * BLOCK_SIZE;
-            if seg.tail.is_empty() {
+            if seg.tail.is_empty() && seg.tail_blocks.is_empty() {
                 continue;
             }
             // A run's tail: padded unless it ends the file.
@@ -323,6 +325,10 @@ impl CallsLayout {
             } else {
                 seg.tail_blocks.len() as u64 * BLOCK_SIZE
             };
+            if seg.closed {
+                // Written padded for good (a closed run is never last): its bytes go.
+                seg.tail = Vec::new();
+            }
         }
         let next = self.listed.map_or(0, |l| 1 - l);
         c.remap(self.dats[next], &blocks, at)?;
