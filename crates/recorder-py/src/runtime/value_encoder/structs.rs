@@ -16,7 +16,7 @@ use codetracer_trace_stream::Shape;
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
-use super::type_facts::{each_slot_name, member_slot, slot_value, Facts, Slot};
+use super::type_facts::{all_slots, slot_value, Facts, Slot};
 
 impl<E: Encoding> ValueEncoder<E> {
     /// Instances of Python classes: a `Struct` of `__dict__` entries then `__slots__` values.
@@ -210,8 +210,9 @@ pub(super) unsafe fn visit_fields(
         }
         if seen < max {
             match facts.and_then(|f| f.slots.as_deref()) {
-                Some(slots) => visit_known_slots(o, tp, slots, max - seen, visit),
-                None => visit_slots(o, tp, max - seen, visit),
+                Some(slots) => visit_slots(o, tp, slots, max - seen, visit),
+                // Not cached (no version tag, a `__slots__` list): looked up now.
+                None => visit_slots(o, tp, &all_slots(tp).0, max - seen, visit),
             }
         }
         has_dict
@@ -323,44 +324,13 @@ pub(super) unsafe fn class_tuple(tp: *mut ffi::PyTypeObject, key: ClassKey) -> *
     found
 }
 
-/// Visits every filled `__slots__` member of `tp`'s MRO (at most `max`), reading each through
-/// its member descriptor (never a property or `__getattribute__`), looked up in the class
-/// dicts now.
-unsafe fn visit_slots(
-    o: *mut ffi::PyObject,
-    tp: *mut ffi::PyTypeObject,
-    max: usize,
-    visit: &mut dyn FnMut(*mut ffi::PyObject, *mut ffi::PyObject) -> bool,
-) {
-    let mut seen = 0usize;
-    let mut go_on = true;
-    // SAFETY: (whole body) `tp` is the live type of the live `o`; the classes' dicts and
-    // their entries are borrowed; values are new references released after the visit.
-    unsafe {
-        each_class_entry(tp, ClassKey::Slots, &mut |cls_dict, names| {
-            each_slot_name(names, |name| {
-                if !go_on || seen >= max {
-                    go_on = false;
-                    return;
-                }
-                if let Some(slot) = member_slot(cls_dict, name) {
-                    go_on = visit_slot(o, tp, &slot, &mut seen, visit);
-                }
-            });
-            go_on
-        });
-        if !ffi::PyErr_Occurred().is_null() {
-            ffi::PyErr_Clear();
-        }
-    }
-}
-
-/// [`visit_slots`] with the slots found by [`TypeFacts`](super::type_facts) for `tp`.
+/// Visits every filled slot of `slots` (at most `max`), reading each at its offset or through
+/// its member descriptor (never a property or `__getattribute__`).
 ///
 /// # Safety
-/// `o` must be a live object of type `tp`, `slots` `tp`'s facts as they are now; the GIL must
-/// be held.
-unsafe fn visit_known_slots(
+/// `o` must be a live object of type `tp`, `slots` `tp`'s as they are now; the GIL must be
+/// held.
+unsafe fn visit_slots(
     o: *mut ffi::PyObject,
     tp: *mut ffi::PyTypeObject,
     slots: &[Slot],

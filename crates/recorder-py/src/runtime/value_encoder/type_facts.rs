@@ -120,13 +120,24 @@ impl TypeFacts {
     }
 }
 
-/// Every `__slots__` member of `tp`'s MRO as the encoder records them: for each heap class
-/// whose dict holds `__slots__` (a `str` or a sequence of names), each name whose class-dict
-/// entry is a member descriptor. `None` when a `__slots__` is a list (mutable in place).
+/// [`all_slots`] when they can be cached: `None` when a `__slots__` is a list (mutable in
+/// place, so not covered by the class's version tag).
 ///
 /// # Safety
 /// `tp` must be a live type object and the GIL must be held.
 pub unsafe fn find_slots(tp: *mut ffi::PyTypeObject) -> Option<Vec<Slot>> {
+    // SAFETY: forwarded contract.
+    let (slots, cacheable) = unsafe { all_slots(tp) };
+    cacheable.then_some(slots)
+}
+
+/// Every `__slots__` member of `tp`'s MRO as the encoder records them: for each heap class
+/// whose dict holds `__slots__` (a `str` or a sequence of names), each name whose class-dict
+/// entry is a member descriptor; and whether no `__slots__` was a list.
+///
+/// # Safety
+/// `tp` must be a live type object and the GIL must be held.
+pub unsafe fn all_slots(tp: *mut ffi::PyTypeObject) -> (Vec<Slot>, bool) {
     let mut slots = Vec::new();
     let mut cacheable = true;
     // SAFETY: (whole body) the classes' dicts and their entries are borrowed from the live
@@ -144,7 +155,7 @@ pub unsafe fn find_slots(tp: *mut ffi::PyTypeObject) -> Option<Vec<Slot>> {
             true
         });
     }
-    cacheable.then_some(slots)
+    (slots, cacheable)
 }
 
 /// Calls `visit` for each name of a `__slots__` value (one `str`, or a tuple or list of them;
@@ -152,7 +163,7 @@ pub unsafe fn find_slots(tp: *mut ffi::PyTypeObject) -> Option<Vec<Slot>> {
 ///
 /// # Safety
 /// `names` must be a live object and the GIL must be held.
-pub unsafe fn each_slot_name(names: *mut ffi::PyObject, mut visit: impl FnMut(*mut ffi::PyObject)) {
+unsafe fn each_slot_name(names: *mut ffi::PyObject, mut visit: impl FnMut(*mut ffi::PyObject)) {
     // SAFETY: `names` is live; items are borrowed from it.
     unsafe {
         if ffi::PyUnicode_Check(names) != 0 {
@@ -183,7 +194,7 @@ pub unsafe fn each_slot_name(names: *mut ffi::PyObject, mut visit: impl FnMut(*m
 ///
 /// # Safety
 /// Both must be live objects and the GIL must be held.
-pub unsafe fn member_slot(cls_dict: *mut ffi::PyObject, name: *mut ffi::PyObject) -> Option<Slot> {
+unsafe fn member_slot(cls_dict: *mut ffi::PyObject, name: *mut ffi::PyObject) -> Option<Slot> {
     // SAFETY: borrowed lookup with a `str` key; a member descriptor's layout is
     // `PyMemberDescrObject`, its `PyMemberDef` owned by its class.
     unsafe {
