@@ -32,13 +32,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, OnceLock};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use zeekstd::{EncodeOptions, FrameSizePolicy};
 
 use crate::create::create_replacing;
 use crate::error::{ErrorKind, Result, TraceStreamError};
+use crate::spawn::{spawn_writer, WriterHandle};
 
 /// Chunks in flight between the recording thread and the writer thread.
 pub const QUEUE_DEPTH: usize = 4;
@@ -109,7 +109,7 @@ type ThreadResult = std::result::Result<Ended, String>;
 pub struct BackgroundFile {
     path: PathBuf,
     sender: Option<SyncSender<Message>>,
-    handle: Option<JoinHandle<ThreadResult>>,
+    handle: Option<WriterHandle<ThreadResult>>,
     /// The thread's state while it is parked (or not started yet, see `deferred`).
     parked: Option<Box<Writer>>,
     /// The thread has not been started yet: chunks wait in the queue while there is room
@@ -215,7 +215,7 @@ impl BackgroundFile {
             // flag after its current chunk. A closed channel: it ended; join says why.
             let _ = sender.try_send(Message::Park);
         }
-        match self.handle.take().map(JoinHandle::join) {
+        match self.handle.take().map(WriterHandle::join) {
             Some(Ok(Ok(Ended::Parked(writer)))) => {
                 self.parked = Some(writer);
                 Ok(())
@@ -325,7 +325,7 @@ impl BackgroundFile {
     }
 
     fn join_error(&mut self) -> TraceStreamError {
-        let ended = self.handle.take().map(JoinHandle::join);
+        let ended = self.handle.take().map(WriterHandle::join);
         self.thread_error(ended)
     }
 
@@ -352,7 +352,7 @@ impl BackgroundFile {
                 other => Err(self.thread_error(Some(Ok(other)))),
             };
         }
-        match self.handle.take().map(JoinHandle::join) {
+        match self.handle.take().map(WriterHandle::join) {
             Some(Ok(Ok(Ended::Finished(bytes)))) => Ok(bytes),
             None => Err(self.closed()),
             other => Err(self.thread_error(other)),
@@ -569,13 +569,8 @@ fn write_chunk(
 }
 
 /// Starts a writer thread; it blocks every signal (see [`crate::signals`]).
-fn spawn(writer: Box<Writer>, path: &Path) -> Result<JoinHandle<ThreadResult>> {
-    crate::signals::with_signals_blocked(|| {
-        std::thread::Builder::new()
-            .name("codetracer-writer".into())
-            .spawn(move || run(writer))
-    })
-    .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))
+fn spawn(writer: Box<Writer>, path: &Path) -> Result<WriterHandle<ThreadResult>> {
+    spawn_writer(path, move || run(writer))
 }
 
 fn pump(

@@ -58,6 +58,7 @@ pub mod metadata;
 pub mod reader;
 pub mod signals;
 pub mod sink;
+pub mod spawn;
 pub mod value;
 pub mod writer;
 pub mod writer_thread;

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use crate::error::{ErrorKind, Result, TraceStreamError};
+use crate::spawn::{spawn_writer, WriterHandle};
 
 /// Messages in flight between the recording thread and the writer thread.
 pub const QUEUE_DEPTH: usize = 4;
@@ -66,7 +66,7 @@ pub type Outcome<S> = std::result::Result<Ended<S>, String>;
 pub struct WriterThread<M: Send + 'static, S: Send + 'static> {
     path: PathBuf,
     sender: Option<SyncSender<M>>,
-    handle: Option<JoinHandle<Outcome<S>>>,
+    handle: Option<WriterHandle<Outcome<S>>>,
     /// The thread's state while it is parked.
     parked: Option<S>,
     run: fn(S) -> Outcome<S>,
@@ -96,13 +96,8 @@ fn spawn<S: Send + 'static>(
     path: &Path,
     run: fn(S) -> Outcome<S>,
     state: S,
-) -> Result<JoinHandle<Outcome<S>>> {
-    crate::signals::with_signals_blocked(|| {
-        std::thread::Builder::new()
-            .name("codetracer-writer".into())
-            .spawn(move || run(state))
-    })
-    .map_err(|e| TraceStreamError::io("cannot start the writer thread for", path, e))
+) -> Result<WriterHandle<Outcome<S>>> {
+    spawn_writer(path, move || run(state))
 }
 
 impl<M: Send + 'static, S: Send + 'static> WriterThread<M, S> {
@@ -143,7 +138,7 @@ impl<M: Send + 'static, S: Send + 'static> WriterThread<M, S> {
             return Ok(());
         }
         self.post(message)?;
-        match self.handle.take().map(JoinHandle::join) {
+        match self.handle.take().map(WriterHandle::join) {
             Some(Ok(Ok(Ended::Parked(state)))) => {
                 self.parked = Some(state);
                 Ok(())
@@ -240,7 +235,7 @@ impl<M: Send + 'static, S: Send + 'static> WriterThread<M, S> {
     }
 
     fn join_error(&mut self) -> TraceStreamError {
-        match self.handle.take().map(JoinHandle::join) {
+        match self.handle.take().map(WriterHandle::join) {
             Some(Ok(Ok(Ended::Parked(state)))) => {
                 // Cannot happen (parking is answered only to `park`): keep the state anyway.
                 self.parked = Some(state);
@@ -272,7 +267,7 @@ impl<M: Send + 'static, S: Send + 'static> WriterThread<M, S> {
         self.check_owner()?;
         self.resume()?;
         self.sender = None;
-        match self.handle.take().map(JoinHandle::join) {
+        match self.handle.take().map(WriterHandle::join) {
             Some(Ok(Ok(Ended::Finished(bytes)))) => Ok(bytes),
             Some(Ok(Ok(Ended::Parked(_)))) => Err(self.gone()),
             Some(Ok(Err(msg))) => Err(TraceStreamError::io("cannot write", &self.path, msg)),
