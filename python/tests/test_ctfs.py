@@ -74,10 +74,12 @@ def spin(i):
     return i
 
 total = 0
-for i in range(9000):  # 18000 line steps: four sealed steps chunks of 4096, the rest in tail.dat
+for i in range(9000):  # 18000 line steps: four sealed steps chunks of 4096
     total += i
 for i in range(300):
     double(i)
+for i in range(2500):  # 5000 more: the calls of double lie in sealed steps chunks
+    total += i
 began = time.monotonic()
 i = 0
 while time.monotonic() - began < 0.6:  # recording on, past a tick: all of the above is published
@@ -90,8 +92,9 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 def test_a_killed_container_keeps_what_the_readme_says(tmp_path: Path) -> None:
     """README "A killed process": this project's reader gets every record older than a tick
-    (calls, returns and values included); the debugger's path (ctfscheck) sees the sealed
-    steps/values chunks and no call tree (``calls.dat`` is written at the end)."""
+    (calls, returns and values included); the debugger's path (ctfscheck) opens it with zero
+    errors: the sealed steps/values chunks, the call tree of the calls entered before the last
+    sealed step (those not ended by then ending there) and the paths in ``meta.dat``."""
     script = write(tmp_path / "killed.py", KILLED)
     trace_dir = tmp_path / "trace"
     proc = run_cli("--trace-dir", trace_dir, "--format", "ctfs", script, cwd=tmp_path)
@@ -106,9 +109,27 @@ def test_a_killed_container_keeps_what_the_readme_says(tmp_path: Path) -> None:
     if ctfscheck_path() is None:
         return
     verdict = ctfscheck(trace_dir / CONTAINER)
-    assert verdict["errors"] == ["calls.dat/calls.idx missing"], verdict
-    assert verdict["calls"] == 0
+    assert verdict["ok"] is True and verdict["errors"] == [], verdict
+    assert verdict["warnings"] == [], verdict["warnings"]
     steps = len(t.of_kind("Step"))
-    assert 4 * 4096 <= verdict["steps"] <= steps
-    assert verdict["steps"] % verdict["steps_chunk_size"] == 0  # sealed chunks only
-    assert verdict["value_records"] == verdict["steps"]
+    shown = verdict["steps"]
+    assert 5 * 4096 <= shown <= steps
+    assert shown % verdict["steps_chunk_size"] == 0  # sealed chunks only
+    assert verdict["value_records"] == shown
+    # The call tree: every call entered before the last sealed step (a call's first step is
+    # the step it was made at), with its arguments.
+    entered: list[str] = []
+    args = 0
+    seen = 0
+    for kind, payload in t.records:
+        if kind == "Step":
+            seen += 1
+        elif kind == "Call" and max(seen - 1, 0) < shown:
+            entered.append(t.function_name(payload["function_id"]))
+            args += len(payload["args"])
+    assert verdict["calls"] == len(entered), (verdict["calls"], Counter(entered))
+    assert verdict["root_calls"] == 1 and entered[0] == "<toplevel>"
+    assert entered.count("double") == 300  # the spin calls lie in the steps not sealed yet
+    assert verdict["call_args"] == args
+    # meta.dat names the paths the tables hold
+    assert verdict["meta_paths"] == verdict["paths"] >= 1

@@ -1,5 +1,7 @@
 //! [`CallsBuilder`]: `calls.dat`, built on the writer thread from the journal chunks as they
-//! arrive, and written into the container when the recording finishes.
+//! arrive, and written into the container when the recording finishes — placed at every
+//! tick by [`super::calls_layout`], which takes the sealed chunks from here and the chunks
+//! of calls still open as [`CallsBuilder::provisional_frame`] encodes them.
 //!
 //! A call record needs what is known only when the call returns (last step, return value)
 //! and its children, and records go in entry order — the outermost call, still open until
@@ -19,7 +21,7 @@
 //! pieces, so memory does not grow with its children's absolute keys (3–4 bytes each, and
 //! copied three times when the record was built whole).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Write};
@@ -28,7 +30,7 @@ use std::path::{Path, PathBuf};
 use super::container::{Container, FileId};
 use super::journal::{next_entry, EntryKind};
 use super::pio::{read_at, write_at};
-use super::records::{idx_header, VOID_RETURN};
+use super::records::{idx_header, split_framed, CallRecord, VOID_RETURN};
 use super::stacks::CallStacks;
 use super::varint::{self, Cursor};
 use super::{CALLS_CHUNK, LEVEL};
@@ -57,6 +59,10 @@ type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 pub const LONG_CHILDREN: u64 = 4096;
 /// Bytes per piece when a long record is streamed or the spill is copied into `calls.dat`.
 const PIECE: usize = 64 * 1024;
+/// Steps back from the journal's position for which the first key entered at each step is
+/// remembered ([`CallsBuilder::cut_key`]): the sealed steps trail the journal at a tick by
+/// less than a steps chunk (4096).
+const RECENT_STEPS: u64 = 16_384;
 
 /// A call that has not returned yet.
 struct OpenCall {
@@ -67,6 +73,18 @@ struct OpenCall {
     /// The encoded arguments: count, then `name id, length + CBOR` each.
     args: Vec<u8>,
     children: ChildKeys,
+}
+
+impl OpenCall {
+    /// Appends the record's fields before its return value, ending at `last_step`.
+    fn put_fields(&self, out: &mut Vec<u8>, last_step: u64) {
+        varint::put(out, self.function_id);
+        varint::put_signed(out, self.parent);
+        varint::put(out, self.first_step);
+        varint::put(out, last_step.max(self.first_step));
+        varint::put(out, self.depth);
+        out.extend_from_slice(&self.args);
+    }
 }
 
 /// The keys of an open call's children, kept as varint deltas: keys only grow, so most take
@@ -134,6 +152,8 @@ impl ChildKeys {
 struct LongRecord {
     head: Vec<u8>,
     children: ChildKeys,
+    /// The bytes the children take ([`ChildKeys::encoded_len`]).
+    children_len: usize,
 }
 
 /// One key's record in its chunk.
@@ -174,6 +194,17 @@ struct PendingChunk {
     filled: u32,
     /// Whether a slot is [`Slot::Long`].
     long: bool,
+    /// The latest last step of the records filled.
+    max_last: u64,
+}
+
+/// A sealed chunk in the spill file.
+#[derive(Debug, Clone, Copy)]
+struct Spilled {
+    offset: u64,
+    len: u64,
+    /// The latest last step of its records.
+    max_last: u64,
 }
 
 /// The replay state and the sealed chunks of `calls.dat`.
@@ -186,13 +217,46 @@ pub struct CallsBuilder {
     spill_dir: PathBuf,
     spill: Option<File>,
     spill_len: u64,
-    spilled: BTreeMap<u64, (u64, u64)>,
+    spilled: BTreeMap<u64, Spilled>,
+    /// `(step, first key entered at it)` for the steps of the last [`RECENT_STEPS`] that
+    /// entered a call, in order.
+    recent: VecDeque<(u64, u64)>,
     compressor: zstd::bulk::Compressor<'static>,
     scratch: Vec<u8>,
 }
 
 fn damaged() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, "a journal chunk is damaged")
+}
+
+/// Appends the framed record `body` to `raw` as a container showing `steps` steps and the
+/// calls below key `cut` holds it: unchanged when the call ended before step `steps`, else
+/// ending at the last step with no return value and its children below `cut`.
+fn clip(
+    body: &[u8],
+    steps: u64,
+    cut: u64,
+    raw: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+) -> io::Result<()> {
+    let mut c = Cursor::new(body);
+    let head = (c.varint(), c.signed(), c.varint(), c.varint());
+    let (Some(_), Some(_), Some(_), Some(last)) = head else {
+        return Err(damaged());
+    };
+    if last < steps {
+        varint::put_bytes(raw, body);
+        return Ok(());
+    }
+    let mut r = CallRecord::decode(body).ok_or_else(damaged)?;
+    r.last_step = steps.saturating_sub(1).max(r.first_step);
+    r.ret = vec![VOID_RETURN];
+    r.exception.clear();
+    r.children.retain(|&k| k < cut);
+    scratch.clear();
+    r.encode(scratch);
+    varint::put_bytes(raw, scratch);
+    Ok(())
 }
 
 impl CallsBuilder {
@@ -212,6 +276,7 @@ impl CallsBuilder {
             spill: None,
             spill_len: 0,
             spilled: BTreeMap::new(),
+            recent: VecDeque::new(),
             compressor: zstd::bulk::Compressor::new(LEVEL)?,
             scratch: Vec::new(),
         })
@@ -267,6 +332,20 @@ impl CallsBuilder {
     fn enter(&mut self, function_id: u64, count: u64, raw_args: &[u8]) {
         let key = self.next_key;
         self.next_key += 1;
+        if self
+            .recent
+            .back()
+            .is_none_or(|&(step, _)| step != self.step)
+        {
+            self.recent.push_back((self.step, key));
+            while self
+                .recent
+                .front()
+                .is_some_and(|&(step, _)| step + RECENT_STEPS < self.step)
+            {
+                self.recent.pop_front();
+            }
+        }
         let parent = self.stacks.top();
         if let Some(p) = parent.and_then(|p| self.open.get_mut(&p)) {
             p.children.push(key);
@@ -309,12 +388,7 @@ impl CallsBuilder {
         };
         let s = &mut self.scratch;
         s.clear();
-        varint::put(s, call.function_id);
-        varint::put_signed(s, call.parent);
-        varint::put(s, call.first_step);
-        varint::put(s, last_step.max(call.first_step));
-        varint::put(s, call.depth);
-        s.extend_from_slice(&call.args);
+        call.put_fields(s, last_step);
         match ending {
             Some((value, false)) => {
                 varint::put_bytes(s, value);
@@ -337,7 +411,8 @@ impl CallsBuilder {
         let full = match self.pending.get_mut(&chunk) {
             Some(p) => {
                 let slot = if long {
-                    let len = self.scratch.len() + call.children.encoded_len();
+                    let children_len = call.children.encoded_len();
+                    let len = self.scratch.len() + children_len;
                     let mut head = Vec::with_capacity(varint::len(len as u64) + len);
                     varint::put(&mut head, len as u64);
                     head.extend_from_slice(&self.scratch);
@@ -345,6 +420,7 @@ impl CallsBuilder {
                     Slot::Long(Box::new(LongRecord {
                         head,
                         children: call.children,
+                        children_len,
                     }))
                 } else {
                     let start = p.arena.len();
@@ -353,6 +429,7 @@ impl CallsBuilder {
                 };
                 p.slots[(key % u64::from(CALLS_CHUNK)) as usize] = slot;
                 p.filled += 1;
+                p.max_last = p.max_last.max(last_step);
                 p.filled == CALLS_CHUNK
             }
             None => false,
@@ -388,15 +465,34 @@ impl CallsBuilder {
             write_at(file, &compressed, self.spill_len)?;
             compressed.len() as u64
         };
-        self.spilled.insert(chunk, (self.spill_len, written));
+        self.spilled.insert(
+            chunk,
+            Spilled {
+                offset: self.spill_len,
+                len: written,
+                max_last: p.max_last,
+            },
+        );
         self.spill_len += written;
         Ok(())
     }
 
     /// Compresses a chunk holding a [`Slot::Long`] record into `file` at `at` as one zstd
-    /// frame, in pieces; returns the compressed bytes.
+    /// frame, in pieces; returns the compressed bytes. The frame header carries the
+    /// chunk's raw size, as every other chunk's does: the debugger's Nim reader sizes its
+    /// buffer by it and refuses a frame without it.
     fn stream_chunk(file: &File, at: u64, p: &PendingChunk, buf: &mut Vec<u8>) -> io::Result<u64> {
+        let raw: usize = p
+            .slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Open => 0,
+                Slot::Encoded(_, len) => *len,
+                Slot::Long(r) => r.head.len() + r.children_len,
+            })
+            .sum();
         let mut z = zstd::stream::Encoder::new(SpillWriter { file, at }, LEVEL)?;
+        z.set_pledged_src_size(Some(raw as u64))?;
         for slot in &p.slots {
             match slot {
                 Slot::Open => {}
@@ -422,6 +518,104 @@ impl CallsBuilder {
         idx: FileId,
         steps: u64,
     ) -> io::Result<()> {
+        self.close_all(steps)?;
+        self.copy_into(c, dat, idx)
+    }
+
+    /// The key of the first call entered at step `steps` or later ([`calls`](Self::calls)
+    /// when none): a container whose `steps.dat` holds `steps` records shows the calls below
+    /// it.
+    pub fn cut_key(&self, steps: u64) -> u64 {
+        let i = self.recent.partition_point(|&(step, _)| step < steps);
+        self.recent.get(i).map_or(self.next_key, |&(_, key)| key)
+    }
+
+    /// Compressed bytes of the chunks sealed so far.
+    pub fn sealed_bytes(&self) -> u64 {
+        self.spill_len
+    }
+
+    /// Whether chunk `chunk` is sealed with every call in it ended before step `steps`: its
+    /// bytes are final for a container that shows `steps` steps.
+    pub fn is_final(&self, chunk: u64, steps: u64) -> bool {
+        self.spilled.get(&chunk).is_some_and(|s| s.max_last < steps)
+    }
+
+    /// The sealed chunk `chunk` as it is stored (one zstd frame).
+    pub fn sealed_frame(&self, chunk: u64) -> io::Result<Vec<u8>> {
+        let s = self
+            .spilled
+            .get(&chunk)
+            .ok_or_else(|| io::Error::other("the calls chunk is not sealed"))?;
+        let mut buf = vec![0u8; usize::try_from(s.len).map_err(io::Error::other)?];
+        if let Some(f) = &self.spill {
+            read_at(f, &mut buf, s.offset)?;
+        }
+        Ok(buf)
+    }
+
+    /// Chunk `chunk` (one zstd frame) as a container showing `steps` steps and the calls
+    /// below key `cut` holds it while recording: the calls below `cut`, each that has not
+    /// ended before step `steps` ending at its last step with no return value and only
+    /// its children below `cut` (what [`finish`](Self::finish) would write for the
+    /// calls open if the recording stopped there).
+    pub fn provisional_frame(&mut self, chunk: u64, steps: u64, cut: u64) -> io::Result<Vec<u8>> {
+        let first = chunk * u64::from(CALLS_CHUNK);
+        let end = (first + u64::from(CALLS_CHUNK)).min(cut);
+        let mut raw = Vec::new();
+        let mut record = Vec::new();
+        if let Some(p) = self.pending.get(&chunk) {
+            for key in first..end {
+                match p.slots.get((key - first) as usize) {
+                    Some(Slot::Encoded(start, len)) => {
+                        let mut c = Cursor::new(&p.arena[*start..start + len]);
+                        let body = c.bytes().ok_or_else(damaged)?;
+                        clip(body, steps, cut, &mut raw, &mut record)?;
+                    }
+                    Some(Slot::Long(r)) => {
+                        let mut framed = r.head.clone();
+                        r.children.write_to(&mut framed);
+                        let mut c = Cursor::new(&framed);
+                        let body = c.bytes().ok_or_else(damaged)?;
+                        clip(body, steps, cut, &mut raw, &mut record)?;
+                    }
+                    Some(Slot::Open) | None => {
+                        let Some(call) = self.open.get(&key) else {
+                            continue;
+                        };
+                        // Framed straight into `raw` (a call open for the whole run has a
+                        // child per call it made: no second copy of them).
+                        record.clear();
+                        call.put_fields(&mut record, steps.saturating_sub(1));
+                        varint::put_bytes(&mut record, &[VOID_RETURN]);
+                        varint::put_bytes(&mut record, &[]);
+                        let kept = call.children.keys().take_while(|&k| k < cut);
+                        let (count, bytes) =
+                            kept.fold((0u64, 0usize), |(n, b), k| (n + 1, b + varint::len(k)));
+                        let len = record.len() + varint::len(count) + bytes;
+                        raw.reserve(varint::MAX_LEN + len);
+                        varint::put(&mut raw, len as u64);
+                        raw.extend_from_slice(&record);
+                        varint::put(&mut raw, count);
+                        for k in call.children.keys().take(count as usize) {
+                            varint::put(&mut raw, k);
+                        }
+                    }
+                }
+            }
+        } else if self.spilled.contains_key(&chunk) {
+            let whole = zstd::decode_all(self.sealed_frame(chunk)?.as_slice())?;
+            let ranges = split_framed(&whole).ok_or_else(damaged)?;
+            for r in ranges.into_iter().take((end - first) as usize) {
+                clip(&whole[r], steps, cut, &mut raw, &mut record)?;
+            }
+        }
+        self.compressor.compress(&raw)
+    }
+
+    /// Closes the calls still open (they end at the last of `steps`, with no return value)
+    /// and seals the last chunks.
+    pub fn close_all(&mut self, steps: u64) -> io::Result<()> {
         let last = steps.saturating_sub(1);
         self.stacks.drain_open();
         let mut open: Vec<u64> = self.open.keys().copied().collect();
@@ -433,9 +627,15 @@ impl CallsBuilder {
         for chunk in chunks {
             self.seal(chunk)?;
         }
+        Ok(())
+    }
+
+    /// Writes every sealed chunk, in order, into `calls.dat` (`dat`) and `calls.idx` (`idx`)
+    /// of `c`, after [`close_all`](Self::close_all).
+    fn copy_into(mut self, c: &mut Container, dat: FileId, idx: FileId) -> io::Result<()> {
         c.append(idx, &idx_header(CALLS_CHUNK))?;
         let mut buf = Vec::new();
-        for (_, (offset, len)) in std::mem::take(&mut self.spilled) {
+        for (_, Spilled { offset, len, .. }) in std::mem::take(&mut self.spilled) {
             c.append(idx, &c.size(dat).to_le_bytes())?;
             let mut done = 0u64;
             while done < len {
@@ -453,7 +653,7 @@ impl CallsBuilder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::ctfs::CALLS;
@@ -479,10 +679,7 @@ mod tests {
     }
 
     /// `calls.dat` of a builder fed `journal`, decoded.
-    fn built(journal: &[u8], steps: u64) -> Vec<crate::ctfs::records::CallRecord> {
-        use crate::ctfs::chunks::ChunkedFile;
-        use crate::ctfs::container_read::ContainerReader;
-        use crate::ctfs::records::{split_framed, CallRecord};
+    pub(crate) fn built(journal: &[u8], steps: u64) -> Vec<crate::ctfs::records::CallRecord> {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("t.ct");
         let mut c = Container::create(&path, 0o600).unwrap();
@@ -503,16 +700,8 @@ mod tests {
         b.feed(&journal[at..]).unwrap();
         b.finish(&mut c, dat, idx, steps).unwrap();
         c.publish().unwrap();
-        let reader = ContainerReader::open(&path).unwrap();
-        let file = ChunkedFile::open(&reader, CALLS).unwrap().unwrap();
-        let mut out = Vec::new();
-        for i in 0..file.chunks() {
-            let raw = file.read(&reader, i).unwrap();
-            for r in split_framed(&raw).unwrap() {
-                out.push(CallRecord::decode(&raw[r]).unwrap());
-            }
-        }
-        out
+        // read back checking every chunk as the debugger's readers need it
+        crate::ctfs::calls_layout::tests::published(&path)
     }
 
     #[test]

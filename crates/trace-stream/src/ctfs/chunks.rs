@@ -59,14 +59,18 @@ impl ChunkedFile {
         self.chunk_size
     }
 
-    /// Chunk `i`, decompressed.
-    pub fn read(&self, reader: &ContainerReader, i: usize) -> io::Result<Vec<u8>> {
+    /// Chunk `i` as stored (its zstd frame).
+    pub fn compressed(&self, reader: &ContainerReader, i: usize) -> io::Result<Vec<u8>> {
         let start = *self
             .offsets
             .get(i)
             .ok_or_else(|| invalid(format!("no chunk {i}")))?;
         let end = self.offsets.get(i + 1).copied().unwrap_or(self.entry.size);
-        let compressed = reader.read_range(self.entry, start, end - start)?;
-        zstd::decode_all(compressed.as_slice())
+        reader.read_range(self.entry, start, end - start)
+    }
+
+    /// Chunk `i`, decompressed.
+    pub fn read(&self, reader: &ContainerReader, i: usize) -> io::Result<Vec<u8>> {
+        zstd::decode_all(self.compressed(reader, i)?.as_slice())
     }
 }

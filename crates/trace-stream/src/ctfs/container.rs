@@ -77,6 +77,11 @@ struct InternalFile {
     /// Every data block, in order — kept only for files rewritten in place.
     kept: Option<Vec<u64>>,
     map: MapCursor,
+    /// The mapping blocks allocated, in order — kept only for files remapped with
+    /// [`Container::remap`], which reuses them.
+    map_blocks: Option<Vec<u64>>,
+    /// Mapping blocks to reuse before allocating new ones (during a remap).
+    map_pool: Vec<u64>,
     /// Whether the directory lists this file.
     listed: bool,
 }
@@ -149,9 +154,88 @@ impl Container {
             last_block: 0,
             kept: rewritable.then(Vec::new),
             map: MapCursor::default(),
+            map_blocks: None,
+            map_pool: Vec::new(),
             listed: true,
         });
         Ok(FileId(self.files.len() - 1))
+    }
+
+    /// Adds an internal file named `name` whose data blocks are given whole by
+    /// [`Self::remap`] (blocks written with [`Self::write_blocks`]), not listed until
+    /// [`Self::relist`].
+    pub fn add_remapped_file(&mut self, name: &str) -> io::Result<FileId> {
+        let id = self.add_file(name, false)?;
+        let f = self.file_mut(id)?;
+        f.map_blocks = Some(Vec::new());
+        f.listed = false;
+        Ok(id)
+    }
+
+    /// Writes `bytes` into whole blocks — taken from `free` first, then new ones — that no
+    /// file maps yet (zeros after the end); returns them in order.
+    pub fn write_blocks(&mut self, bytes: &[u8], free: &mut Vec<u64>) -> io::Result<Vec<u64>> {
+        let n = (bytes.len() as u64).div_ceil(BLOCK_SIZE);
+        let mut blocks = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let block = match free.pop() {
+                Some(b) => b,
+                None => self.allocate(1)?,
+            };
+            blocks.push(block);
+        }
+        let mut last = vec![0u8; BLOCK_SIZE as usize];
+        for (i, piece) in bytes.chunks(BLOCK_SIZE as usize).enumerate() {
+            let at = blocks[i] * BLOCK_SIZE;
+            if piece.len() == BLOCK_SIZE as usize {
+                write_at(&self.file, piece, at)?;
+            } else {
+                last[..piece.len()].copy_from_slice(piece);
+                last[piece.len()..].fill(0);
+                write_at(&self.file, &last, at)?;
+            }
+        }
+        Ok(blocks)
+    }
+
+    /// Makes the remapped file `id` (see [`Self::add_remapped_file`]) the `size` bytes held
+    /// by `blocks`, in order, from the next publish on. Its mapping blocks are rewritten (and
+    /// reused): the caller must not have it listed in the published directory meanwhile.
+    pub fn remap(&mut self, id: FileId, blocks: &[u64], size: u64) -> io::Result<()> {
+        let f = self.file_mut(id)?;
+        let Some(used) = f.map_blocks.as_mut() else {
+            return Err(io::Error::other("the CTFS file is not remapped"));
+        };
+        let mut pool = std::mem::take(used);
+        pool.reverse();
+        f.map_pool = pool;
+        f.map = MapCursor::default();
+        f.blocks = 0;
+        f.last_block = 0;
+        for &block in blocks {
+            self.add_block(id, block)?;
+        }
+        let f = self.file_mut(id)?;
+        f.size = size;
+        // Mapping blocks not needed this time stay its own for the next remap.
+        let rest = std::mem::take(&mut f.map_pool);
+        if let Some(used) = f.map_blocks.as_mut() {
+            used.extend(rest.into_iter().rev());
+        }
+        Ok(())
+    }
+
+    /// A new mapping block for `id`: one of its own from an earlier map when remapped.
+    fn map_block(&mut self, id: FileId) -> io::Result<u64> {
+        let f = self.file_mut(id)?;
+        let block = match f.map_pool.pop() {
+            Some(b) => b,
+            None => self.allocate(1)?,
+        };
+        if let Some(used) = self.file_mut(id)?.map_blocks.as_mut() {
+            used.push(block);
+        }
+        Ok(block)
     }
 
     /// Takes `id` out of the directory from the next publish on (its blocks stay unused).
@@ -258,7 +342,7 @@ impl Container {
         }
         // The chain of per-level blocks up to `level`.
         while self.file_mut(id)?.map.chain.len() < level {
-            let new = self.allocate(1)?;
+            let new = self.map_block(id)?;
             let f = self.file_mut(id)?;
             if let Some(&below) = f.map.chain.last() {
                 self.slots.push((slot_offset(below, FANOUT), new));
@@ -286,7 +370,7 @@ impl Container {
             let child = match cached {
                 Some(b) => b,
                 None => {
-                    let new = self.allocate(1)?;
+                    let new = self.map_block(id)?;
                     self.slots.push((slot_offset(current, slot), new));
                     let f = self.file_mut(id)?;
                     f.map.path.truncate(at);
@@ -310,10 +394,18 @@ impl Container {
     /// Makes everything written so far visible: the pending mapping slots, then the
     /// directory (one write in block 0).
     pub fn publish(&mut self) -> io::Result<()> {
-        self.slots.sort_unstable();
+        // By offset, the last write of a slot winning (a remapped file may set one twice).
+        self.slots.sort_by_key(|&(offset, _)| offset);
+        let mut slots: Vec<(u64, u64)> = Vec::with_capacity(self.slots.len());
+        for &(offset, value) in &self.slots {
+            match slots.last_mut() {
+                Some(last) if last.0 == offset => last.1 = value,
+                _ => slots.push((offset, value)),
+            }
+        }
         let mut run: Vec<u8> = Vec::new();
         let mut run_start = 0u64;
-        for &(offset, value) in &self.slots {
+        for &(offset, value) in &slots {
             if !run.is_empty() && run_start + run.len() as u64 != offset {
                 write_at(&self.file, &run, run_start)?;
                 run.clear();

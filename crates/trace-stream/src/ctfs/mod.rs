@@ -6,7 +6,7 @@
 //!
 //! | internal file | content | read by |
 //! |---|---|---|
-//! | `meta.dat` | version 3: recording id (UUIDv7), program, args, workdir, recorder id, paths, flags ([`meta`]) | debugger |
+//! | `meta.dat` | version 3: recording id (UUIDv7), program, args, workdir, recorder id, paths, flags ([`meta`]); republished at every tick | debugger |
 //! | `paths`, `funcs`, `types`, `varnames` `.dat` + `.off` | the interning tables: bare records + N+1 u64 offsets; a path's record carries its line lengths ([`lines`]) | debugger, this crate |
 //! | `steps`, `values`, `calls`, `events` `.dat` + `.idx` | the streams, zstd chunks of a fixed number of records ([`records`]) | debugger |
 //! | `journal.dat` + `.idx` | declarations, calls and returns in record order ([`journal`]) | this crate |
@@ -17,13 +17,16 @@
 //! [`crate::background::TICK`]) the partial chunks go to a writer thread ([`output`]) that
 //! compresses them and writes them into the container, publishing the directory after
 //! each tick. `calls.dat` needs every call's exit and children, so the writer thread builds
-//! it from the journal chunks as they arrive and writes it when the recording finishes
-//! ([`calls`]). Reading ([`reader::CtfsEvents`],
+//! it from the journal chunks as they arrive ([`calls`]) and republishes it at every tick
+//! from block-aligned pieces, the chunks of calls still open encoded as if they ended at the
+//! last sealed step ([`calls_layout`]), so a killed process's container opens in the
+//! debugger with its call tree. Reading ([`reader::CtfsEvents`],
 //! behind [`crate::TraceEvents`]) merges the journal with `steps.dat`/`values.dat` back
 //! into the records of the binary format.
 
 pub mod base40;
 pub mod calls;
+pub mod calls_layout;
 pub mod chunks;
 pub mod container;
 pub mod container_read;
@@ -42,7 +45,7 @@ pub mod writer;
 
 /// The metadata file.
 pub const META: &str = "meta.dat";
-/// The calls stream (built at the end of the recording).
+/// The calls stream (republished at every tick, completed at the end).
 pub const CALLS: (&str, &str) = ("calls.dat", "calls.idx");
 /// Records per `calls.dat` chunk.
 pub const CALLS_CHUNK: u32 = 1024;

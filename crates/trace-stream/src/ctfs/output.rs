@@ -9,9 +9,12 @@
 //! [`crate::writer_thread::QUEUE_DEPTH`] batches (the recording thread waits if the disk is slower), and emptied
 //! chunk buffers go back for reuse, as for `trace.bin`.
 //!
-//! Journal chunks also feed the [`CallsBuilder`] before they are compressed. **Finishing**:
-//! after the last chunks, the builder writes `calls.dat`, `meta.dat` is rewritten with the
-//! path list, the tail is dropped from the directory, and the directory is published.
+//! Journal chunks also feed the [`CallsBuilder`] before they are compressed; at each tick
+//! [`CallsLayout`] republishes `calls.dat` up to the last sealed step, and `meta.dat` is
+//! republished when paths were declared. **Finishing**: after the last chunks, `calls.dat`
+//! is completed (the layout's pieces, or written whole when no tick published calls),
+//! `meta.dat` is written with the path list, the tail is dropped from the directory, and the
+//! directory is published.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -19,6 +22,7 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
 use super::calls::CallsBuilder;
+use super::calls_layout::CallsLayout;
 use super::container::{Container, FileId};
 use super::meta::MetaDat;
 use super::records::idx_header;
@@ -35,6 +39,8 @@ pub struct Batch {
     pub tables: Vec<(Table, Vec<u8>, Vec<u8>)>,
     /// Sealed raw chunks, in order per stream, with the records each holds.
     pub chunks: Vec<(Stream, Vec<u8>, u32)>,
+    /// Paths declared since the last batch (for `meta.dat`).
+    pub paths: Vec<String>,
     /// The unsealed chunks (a tick or a flush): write them and publish.
     pub tail: Option<Tail>,
     /// Answer here once published (a flush).
@@ -73,7 +79,13 @@ struct StreamFiles {
 /// The writer thread's state: the container and its files.
 struct Output {
     c: Container,
-    meta: FileId,
+    /// Two `meta.dat` files: the one listed, and the one the next paths are written into.
+    metas: [FileId; 2],
+    meta_listed: usize,
+    /// `meta.dat` as listed, with the paths declared up to then.
+    meta: MetaDat,
+    /// Whether paths were declared since `meta.dat` was last written.
+    meta_stale: bool,
     tables: Vec<(FileId, FileId)>,
     streams: Vec<StreamFiles>,
     tails: [FileId; 2],
@@ -81,6 +93,8 @@ struct Output {
     tail_listed: Option<usize>,
     compressor: zstd::bulk::Compressor<'static>,
     calls: CallsBuilder,
+    /// `calls.dat` as published at the ticks.
+    layout: CallsLayout,
     ends: Option<ThreadEnds<Message>>,
     /// When the last tail was written (ticks count from it, across a park too).
     last_tail: Instant,
@@ -90,8 +104,9 @@ impl Output {
     /// Creates the container with every file of a recording and `meta` (before the thread).
     fn create(path: &Path, mode: u32, meta: &MetaDat) -> std::io::Result<Self> {
         let mut c = Container::create(path, mode)?;
-        let meta_file = c.add_file(META, true)?;
-        c.rewrite(meta_file, &meta.encode())?;
+        let metas = [c.add_file(META, true)?, c.add_file(META, true)?];
+        c.rewrite(metas[0], &meta.encode())?;
+        c.unlist(metas[1]);
         let mut tables = Vec::new();
         for t in Table::ALL {
             let (dat, off) = t.files();
@@ -118,22 +133,52 @@ impl Output {
         for t in &mut tails {
             c.unlist(*t);
         }
+        let layout = CallsLayout::new(&mut c)?;
         c.publish()?;
         Ok(Self {
             c,
-            meta: meta_file,
+            metas,
+            meta_listed: 0,
+            meta: meta.clone(),
+            meta_stale: false,
             tables,
             streams,
             tails,
             tail_listed: None,
             compressor: zstd::bulk::Compressor::new(LEVEL)?,
             calls: CallsBuilder::new(path)?,
+            layout,
             ends: None,
             last_tail: Instant::now(),
         })
     }
 
+    /// Writes `meta` into the `meta.dat` not listed and lists it instead of the other (so
+    /// the published one is never written).
+    fn write_meta(
+        c: &mut Container,
+        metas: [FileId; 2],
+        listed: &mut usize,
+        meta: &MetaDat,
+    ) -> std::io::Result<()> {
+        let next = 1 - *listed;
+        c.rewrite(metas[next], &meta.encode())?;
+        c.relist(metas[next]);
+        c.unlist(metas[*listed]);
+        *listed = next;
+        Ok(())
+    }
+
     fn batch(&mut self, batch: Batch, ends: &ThreadEnds<Message>) -> std::io::Result<()> {
+        if !batch.paths.is_empty() {
+            self.meta.paths.extend(batch.paths);
+            self.meta_stale = true;
+        }
+        if self.meta_stale && (batch.tail.is_some() || batch.reply.is_some()) {
+            // Published with the tick: the killed container's `meta.dat` names its paths.
+            Self::write_meta(&mut self.c, self.metas, &mut self.meta_listed, &self.meta)?;
+            self.meta_stale = false;
+        }
         for (table, dat, off) in batch.tables {
             let (d, o) = self.tables[table as usize];
             self.c.append(d, &dat)?;
@@ -156,6 +201,9 @@ impl Output {
             ends.recycle(raw);
         }
         if let Some(tail) = batch.tail {
+            // The calls entered before the last sealed step, as the debugger can show them.
+            self.layout
+                .update(&mut self.c, &mut self.calls, tail.steps.sealed)?;
             let next = self.tail_listed.map_or(0, |i| 1 - i);
             self.c.rewrite(self.tails[next], &tail.encode(LEVEL)?)?;
             self.c.relist(self.tails[next]);
@@ -164,6 +212,7 @@ impl Output {
             }
             self.tail_listed = Some(next);
             self.c.publish()?;
+            self.layout.after_publish();
         }
         if let Some(reply) = batch.reply {
             self.c.publish()?;
@@ -177,10 +226,15 @@ impl Output {
             // No chunk at all (no step was recorded): a header all the same.
             self.c.append(files.idx, &idx_header(1))?;
         }
-        let dat = self.c.add_file(CALLS.0, false)?;
-        let idx = self.c.add_file(CALLS.1, false)?;
-        self.calls.finish(&mut self.c, dat, idx, finish.steps)?;
-        self.c.rewrite(self.meta, &finish.meta.encode())?;
+        if self.layout.published() {
+            self.calls.close_all(finish.steps)?;
+            self.layout.finish(&mut self.c, &self.calls)?;
+        } else {
+            let dat = self.c.add_file(CALLS.0, false)?;
+            let idx = self.c.add_file(CALLS.1, false)?;
+            self.calls.finish(&mut self.c, dat, idx, finish.steps)?;
+        }
+        Self::write_meta(&mut self.c, self.metas, &mut self.meta_listed, &finish.meta)?;
         for t in self.tails {
             self.c.unlist(t);
         }

@@ -104,6 +104,9 @@ pub struct CtfsWriter {
     /// Records per values chunk, fixed by the first sealed chunk (the first of
     /// `VALUES_MAX_RECORDS` records or `VALUES_TARGET_BYTES` bytes).
     values_chunk_records: Option<u32>,
+    /// Paths of `meta` already handed over (the writer thread republishes `meta.dat` with
+    /// the new ones at the next tick).
+    paths_sent: usize,
     scratch: Vec<u8>,
 }
 
@@ -174,6 +177,7 @@ impl CtfsWriter {
             journal_thread: None,
             journal_step: 0,
             values_chunk_records: None,
+            paths_sent: 0,
             scratch: Vec::new(),
         })
     }
@@ -516,6 +520,8 @@ impl CtfsWriter {
         }
         batch.chunks = std::mem::take(&mut self.sealed);
         self.sealed_bytes = 0;
+        batch.paths = self.meta.paths[self.paths_sent..].to_vec();
+        self.paths_sent = self.meta.paths.len();
         if tail {
             batch.tail = Some(self.tail());
         }
