@@ -304,19 +304,29 @@ fn a_live_container_and_a_truncated_one_read_as_prefixes() {
     assert_eq!(mode, ReadMode::Complete);
     assert_eq!(&full[..live.len()], &live[..]);
     assert_eq!(full.len(), expected + 1);
-    // A container cut at a block boundary and one cut mid-block: prefixes (without its
-    // last block — `calls.dat`, written last — every record is still there).
+    // Cut inside the block that holds the end of the `calls.dat` the finished container
+    // lists (not simply near the end of the file: a `calls.dat` republished at ticks reuses
+    // freed blocks, so the last block of the file can be an old copy no listing names):
+    // a prefix. Then cut mid-file and after two blocks: shorter prefixes. Every cut reads
+    // as the first records of the full trace.
     let bytes = std::fs::read(&layout.events).unwrap();
-    for keep in [bytes.len() - 100, bytes.len() / 2 / 4096 * 4096, 4096 * 2] {
+    let listed =
+        codetracer_trace_stream::ctfs::container_read::ContainerReader::open(&layout.events)
+            .unwrap();
+    let calls_size = listed.size("calls.dat").unwrap();
+    let calls_end = listed.block_of("calls.dat", calls_size - 1).unwrap();
+    let in_calls_end = (calls_end * 4096 + 100) as usize;
+    for keep in [in_calls_end, bytes.len() / 2 / 4096 * 4096, 4096 * 2] {
         let cut = tempfile::tempdir().unwrap();
         std::fs::write(cut.path().join("trace.ct"), &bytes[..keep]).unwrap();
-        let mut events = TraceEvents::open(cut.path()).unwrap();
-        let n = events.by_ref().count();
-        assert_eq!(events.mode(), Some(ReadMode::Prefix), "cut at {keep}");
-        if keep == bytes.len() - 100 {
-            assert_eq!(n, full.len());
-        } else {
-            assert!(n < full.len(), "cut at {keep}");
+        let (records, mode) = read(cut.path());
+        assert_eq!(mode, ReadMode::Prefix, "cut at {keep}");
+        assert_eq!(&full[..records.len()], &records[..], "cut at {keep}");
+        if keep != in_calls_end {
+            assert!(records.len() < full.len(), "cut at {keep}");
+        } else if calls_end + 1 == (bytes.len() / 4096) as u64 {
+            // `calls.dat` ends in the file's last block: only it is cut, every record is there.
+            assert_eq!(records.len(), full.len(), "cut at {keep}");
         }
     }
 }

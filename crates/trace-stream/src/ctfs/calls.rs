@@ -1,7 +1,7 @@
 //! [`CallsBuilder`]: `calls.dat`, built on the writer thread from the journal chunks as they
 //! arrive, and written into the container when the recording finishes — placed at every
 //! tick by [`super::calls_layout`], which takes the sealed chunks from here and the chunks
-//! of calls still open as [`CallsBuilder::provisional_frame`] encodes them.
+//! of calls still open as [`CallsBuilder::write_provisional`] encodes them.
 //!
 //! A call record needs what is known only when the call returns (last step, return value)
 //! and its children, and records go in entry order — the outermost call, still open until
@@ -559,11 +559,23 @@ impl CallsBuilder {
     /// ended before step `steps` ending at its last step with no return value and only
     /// its children below `cut` (what [`finish`](Self::finish) would write for the
     /// calls open if the recording stopped there).
-    pub fn provisional_frame(&mut self, chunk: u64, steps: u64, cut: u64) -> io::Result<Vec<u8>> {
+    /// The frame is written to `out` as it is compressed.
+    pub fn write_provisional(
+        &mut self,
+        chunk: u64,
+        steps: u64,
+        cut: u64,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         let first = chunk * u64::from(CALLS_CHUNK);
         let end = (first + u64::from(CALLS_CHUNK)).min(cut);
         let mut raw = Vec::new();
         let mut record = Vec::new();
+        // Open calls' children are not copied into `raw`: each run is (where in `raw` they
+        // go, the call, how many), streamed into the compressor in pieces below (a call open
+        // for the whole run has a child per call it made).
+        let mut runs: Vec<(usize, u64, u64)> = Vec::new();
+        let mut run_bytes = 0usize;
         if let Some(p) = self.pending.get(&chunk) {
             for key in first..end {
                 match p.slots.get((key - first) as usize) {
@@ -583,8 +595,6 @@ impl CallsBuilder {
                         let Some(call) = self.open.get(&key) else {
                             continue;
                         };
-                        // Framed straight into `raw` (a call open for the whole run has a
-                        // child per call it made: no second copy of them).
                         record.clear();
                         call.put_fields(&mut record, steps.saturating_sub(1));
                         varint::put_bytes(&mut record, &[VOID_RETURN]);
@@ -593,13 +603,11 @@ impl CallsBuilder {
                         let (count, bytes) =
                             kept.fold((0u64, 0usize), |(n, b), k| (n + 1, b + varint::len(k)));
                         let len = record.len() + varint::len(count) + bytes;
-                        raw.reserve(varint::MAX_LEN + len);
                         varint::put(&mut raw, len as u64);
                         raw.extend_from_slice(&record);
                         varint::put(&mut raw, count);
-                        for k in call.children.keys().take(count as usize) {
-                            varint::put(&mut raw, k);
-                        }
+                        runs.push((raw.len(), key, count));
+                        run_bytes += bytes;
                     }
                 }
             }
@@ -610,7 +618,32 @@ impl CallsBuilder {
                 clip(&whole[r], steps, cut, &mut raw, &mut record)?;
             }
         }
-        self.compressor.compress(&raw)
+        if runs.is_empty() {
+            return out.write_all(&self.compressor.compress(&raw)?);
+        }
+        // One frame whose header carries the raw size (see `stream_chunk`).
+        let mut z = zstd::stream::Encoder::new(out, LEVEL)?;
+        z.set_pledged_src_size(Some((raw.len() + run_bytes) as u64))?;
+        let mut piece = Vec::with_capacity(PIECE + varint::MAX_LEN);
+        let mut at = 0;
+        for (offset, key, count) in runs {
+            z.write_all(&raw[at..offset])?;
+            at = offset;
+            let Some(call) = self.open.get(&key) else {
+                return Err(damaged());
+            };
+            piece.clear();
+            for k in call.children.keys().take(count as usize) {
+                varint::put(&mut piece, k);
+                if piece.len() >= PIECE {
+                    z.write_all(&piece)?;
+                    piece.clear();
+                }
+            }
+            z.write_all(&piece)?;
+        }
+        z.write_all(&raw[at..])?;
+        z.finish().map(|_| ())
     }
 
     /// Closes the calls still open (they end at the last of `steps`, with no return value)

@@ -38,10 +38,10 @@
 //! never published calls keeps the plain contiguous `calls.dat` of
 //! [`CallsBuilder::finish`].
 
-use std::io;
+use std::io::{self, Write};
 
 use super::calls::CallsBuilder;
-use super::container::{Container, FileId, BLOCK_SIZE};
+use super::container::{BlockWriter, Container, FileId, BLOCK_SIZE};
 use super::records::idx_header;
 use super::{CALLS, CALLS_CHUNK};
 
@@ -182,19 +182,20 @@ impl CallsLayout {
             }
             // Final, it stays a segment of its own (its size was not known before).
             let chunk = self.segments[i].first;
-            let (frame, provisional) = if calls.is_final(chunk, steps) {
-                (calls.sealed_frame(chunk)?, false)
+            if calls.is_final(chunk, steps) {
+                let frame = calls.sealed_frame(chunk)?;
+                self.rewrite_single(c, i, false, |out| out.write_all(&frame))?;
             } else {
-                (calls.provisional_frame(chunk, steps, cut)?, true)
-            };
-            self.rewrite_single(c, i, frame, provisional)?;
+                self.rewrite_single(c, i, true, |out| {
+                    calls.write_provisional(chunk, steps, cut, out)
+                })?;
+            }
         }
         for chunk in self.placed..chunks {
             if calls.is_final(chunk, steps) {
                 let frame = calls.sealed_frame(chunk)?;
                 self.append_final(c, chunk, &frame)?;
             } else {
-                let frame = calls.provisional_frame(chunk, steps, cut)?;
                 if let Some(run) = self.segments.last_mut() {
                     run.closed = true;
                 }
@@ -205,7 +206,9 @@ impl CallsLayout {
                     ..Segment::default()
                 });
                 let i = self.segments.len() - 1;
-                self.rewrite_single(c, i, frame, true)?;
+                self.rewrite_single(c, i, true, |out| {
+                    calls.write_provisional(chunk, steps, cut, out)
+                })?;
             }
         }
         self.placed = self.placed.max(chunks);
@@ -221,7 +224,7 @@ impl CallsLayout {
         for i in 0..self.segments.len() {
             if self.segments[i].provisional {
                 let frame = calls.sealed_frame(self.segments[i].first)?;
-                self.rewrite_single(c, i, frame, false)?;
+                self.rewrite_single(c, i, false, |out| out.write_all(&frame))?;
             }
         }
         for chunk in self.placed..chunks {
@@ -237,20 +240,23 @@ impl CallsLayout {
         self.free.append(&mut self.released);
     }
 
-    /// Gives the single-chunk segment `i` the bytes `frame` (padded), in fresh blocks.
+    /// Gives the single-chunk segment `i` the frame `fill` writes (then padding), streamed
+    /// into fresh blocks.
     fn rewrite_single(
         &mut self,
         c: &mut Container,
         i: usize,
-        mut frame: Vec<u8>,
         provisional: bool,
+        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> io::Result<()> {
-        let len = frame.len() as u64;
+        let mut out = BlockWriter::new(c, &mut self.free);
+        fill(&mut out)?;
+        let len = out.len();
+        out.write_all(&padding(len))?;
+        let blocks = out.finish()?;
         if provisional {
             self.provisional_bytes += len;
         }
-        frame.extend_from_slice(&padding(len));
-        let blocks = c.write_blocks(&frame, &mut self.free)?;
         let seg = &mut self.segments[i];
         self.released.append(&mut seg.blocks);
         seg.blocks = blocks;

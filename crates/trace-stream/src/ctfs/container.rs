@@ -1,6 +1,6 @@
 //! [`Container`]: the writing side of a CTFS container file — version 4, 4096-byte blocks,
 //! a directory of 24-byte entries in block 0, and each internal file's data blocks reached
-//! through chained mapping blocks.
+//! through chained mapping blocks. [`BlockWriter`] streams bytes into fresh blocks.
 //!
 //! Layout (what the CodeTracer db-backend reader and `codetracer_ctfs` resolve):
 //!
@@ -432,5 +432,116 @@ impl Container {
         }
         block0.resize(HEADER_BYTES + MAX_ENTRIES * ENTRY_BYTES, 0);
         write_at(&self.file, &block0, 0)
+    }
+}
+
+/// Bytes streamed into fresh blocks of a [`Container`] as they come
+/// ([`Container::write_blocks`] a few blocks at a time), so a large internal-file piece is
+/// never held whole in memory.
+pub struct BlockWriter<'a> {
+    c: &'a mut Container,
+    free: &'a mut Vec<u64>,
+    pending: Vec<u8>,
+    blocks: Vec<u64>,
+    len: u64,
+}
+
+/// Whole blocks [`BlockWriter`] gathers before writing them.
+const WRITER_BLOCKS: usize = 16;
+
+impl<'a> BlockWriter<'a> {
+    /// Writes into blocks taken from `free` first, then new ones, of `c`.
+    pub fn new(c: &'a mut Container, free: &'a mut Vec<u64>) -> Self {
+        Self {
+            c,
+            free,
+            pending: Vec::with_capacity(WRITER_BLOCKS * BLOCK_SIZE as usize),
+            blocks: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes the last (zero-filled) block; returns every block in order.
+    pub fn finish(mut self) -> io::Result<Vec<u64>> {
+        if !self.pending.is_empty() {
+            let more = self.c.write_blocks(&self.pending, self.free)?;
+            self.blocks.extend(more);
+        }
+        Ok(self.blocks)
+    }
+}
+
+impl io::Write for BlockWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let room = self.pending.capacity() - self.pending.len();
+        let n = bytes.len().min(room.max(1));
+        self.pending.extend_from_slice(&bytes[..n]);
+        self.len += n as u64;
+        let whole = self.pending.len() / BLOCK_SIZE as usize * BLOCK_SIZE as usize;
+        if self.pending.len() >= WRITER_BLOCKS * BLOCK_SIZE as usize {
+            let more = self.c.write_blocks(&self.pending[..whole], self.free)?;
+            self.blocks.extend(more);
+            self.pending.drain(..whole);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::ctfs::container_read::ContainerReader;
+    use std::io::Write;
+
+    #[test]
+    fn bytes_streamed_in_odd_pieces_read_back_as_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("t.ct");
+        let mut c = Container::create(&path, 0o600).unwrap();
+        let id = c.add_remapped_file("calls.dat").unwrap();
+        // 23 blocks and a bit, written in pieces of 1..=9000 bytes, from a free list first.
+        let bytes: Vec<u8> = (0..94_321u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let mut free = c
+            .write_blocks(&[1u8; 3 * BLOCK_SIZE as usize], &mut Vec::new())
+            .unwrap();
+        free.reverse();
+        let reused: Vec<u64> = free.iter().rev().copied().collect();
+        let mut w = BlockWriter::new(&mut c, &mut free);
+        let mut at = 0;
+        let mut step = 1;
+        while at < bytes.len() {
+            let n = step.min(bytes.len() - at);
+            w.write_all(&bytes[at..at + n]).unwrap();
+            at += n;
+            step = step * 5 % 9001 + 1;
+        }
+        assert_eq!(w.len(), bytes.len() as u64);
+        let blocks = w.finish().unwrap();
+        assert!(free.is_empty());
+        assert_eq!(&blocks[..3], &reused[..]);
+        assert_eq!(
+            blocks.len() as u64,
+            (bytes.len() as u64).div_ceil(BLOCK_SIZE)
+        );
+        c.remap(id, &blocks, bytes.len() as u64).unwrap();
+        c.relist(id);
+        c.publish().unwrap();
+        let r = ContainerReader::open(&path).unwrap();
+        assert_eq!(r.read("calls.dat").unwrap(), bytes);
     }
 }

@@ -160,6 +160,16 @@ impl ContainerReader {
         self.read_range(entry, 0, entry.size)
     }
 
+    /// The container block that holds byte `offset` of the internal file `name` (for tools
+    /// and tests that need to know where a file's bytes lie, e.g. to cut a container there).
+    pub fn block_of(&self, name: &str, offset: u64) -> io::Result<u64> {
+        let entry = self
+            .entry(name)
+            .filter(|e| offset < e.size)
+            .ok_or_else(|| corrupt(format!("no byte {offset} in {name}")))?;
+        self.resolve(entry.root, offset / self.block_size)
+    }
+
     /// `len` bytes at `offset` of the internal file with `entry`.
     pub fn read_range(&self, entry: Entry, offset: u64, len: u64) -> io::Result<Vec<u8>> {
         let end = offset
