@@ -578,7 +578,9 @@ def run(i):
 /// list/dict/set operations in place, rebinding to an equal object, aliases, class changes,
 /// cycles), an encoder that has seen the objects before writes exactly the bytes a fresh
 /// encoder writes — under the default limits and at the depth, element and node-budget edges,
-/// with and without attribute filters. It must also actually reuse bytes.
+/// with and without attribute filters (one redacting, one dropping an attribute: a slotted
+/// instance whose only filled slot is dropped is described like an opaque object, at every
+/// depth). It must also actually reuse bytes.
 #[test]
 fn reused_value_bytes_equal_a_fresh_encoding_after_every_mutation() {
     let tight = [
@@ -675,6 +677,10 @@ class LS:
 ls = LS()
 ls.a = 1
 ls.b = 2
+class HS:
+    __slots__ = ("hidden", "shown")
+hs = HS()
+hs.hidden = 1
 def rename():
     del r.a
     r.b = 1
@@ -736,6 +742,12 @@ steps = [
     lambda: setattr(SSub, "__module__", "moved"),
     lambda: ls.__slots__.remove("a"),
     lambda: setattr(ls, "b", [3]),
+    lambda: setattr(hs, "shown", 1),
+    lambda: delattr(hs, "shown"),
+    lambda: setattr(hs, "shown", [2]),
+    lambda: delattr(hs, "hidden"),
+    lambda: delattr(hs, "shown"),
+    lambda: setattr(hs, "hidden", 3),
     lambda: ps.clear(),
     lambda: None,
 ]
@@ -777,6 +789,11 @@ def run(i):
         "[sub, ls]",
         "ls",
         "[Plain, Empty, int, m, f, fn]",
+        "hs",
+        "[hs]",
+        "[[hs]]",
+        "[[[hs]]]",
+        "{'h': [hs, (hs,)]}",
     ];
     for format in [TraceFormat::Binary, TraceFormat::Json] {
         let dir = tempfile::tempdir().unwrap();
@@ -789,12 +806,10 @@ def run(i):
                           obj: &Bound<'_, PyAny>,
                           types: &mut TypeRegistry,
                           rec: &mut TraceWriter| {
-                let mut hide = |name: &str| {
-                    if name == "password" {
-                        ValueAction::Redact
-                    } else {
-                        ValueAction::Allow
-                    }
+                let mut hide = |name: &str| match name {
+                    "password" => ValueAction::Redact,
+                    "hidden" => ValueAction::Drop,
+                    _ => ValueAction::Allow,
                 };
                 let mut out = Out::new(types, rec);
                 if filtered {

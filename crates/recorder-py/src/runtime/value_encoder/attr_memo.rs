@@ -61,4 +61,10 @@ impl AttrMemo {
         }
         action
     }
+
+    /// Whether `name` is known to be allowed under the filters of token `token` (it was
+    /// allowed by [`Self::action`] and remembered; `false` means "not known", not "hidden").
+    pub fn known_allowed(&self, name: *mut ffi::PyObject, token: u64) -> bool {
+        self.allowed.contains_key(&(name as usize, token))
+    }
 }

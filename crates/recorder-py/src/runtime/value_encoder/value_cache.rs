@@ -329,7 +329,7 @@ impl ValueCache {
                     if entry.kind == Kind::Container {
                         container_len(o) == *len && src.same(cx.names, tp)
                     } else {
-                        src.same(cx.names, tp) && instance_has_fields(o, tp, cx)
+                        src.same(cx.names, tp) && instance_shows_fields(o, tp, cx)
                     }
                 }
                 Snapshot::Elements { len, fields } => {
@@ -462,7 +462,7 @@ impl ValueCache {
                         && if *len >= 0 {
                             container_len(c) == *len
                         } else {
-                            instance_has_fields(c, tp, cx)
+                            instance_shows_fields(c, tp, cx)
                         }
                         && src.same(cx.names, tp)
                 }
@@ -632,7 +632,9 @@ impl ValueCache {
                     let snapshot = if fields.names.is_empty() && !fields.has_dict {
                         described(o, kind, tp, cx.names)
                     } else if summarised {
-                        Some(Snapshot::Summary {
+                        // Fields that are all hidden make the encoder describe it instead;
+                        // not known to show one: not checkable.
+                        instance_shows_fields(o, tp, cx).then(|| Snapshot::Summary {
                             len: 0,
                             src: NameSrc::of(cx.names, tp),
                         })
@@ -984,14 +986,14 @@ pub unsafe fn summarised_at_limit(o: *mut ffi::PyObject, kind: Kind, cx: &mut Ct
     unsafe {
         match kind {
             Kind::Container => true,
-            Kind::Instance => instance_has_fields(o, ffi::Py_TYPE(o), cx),
+            Kind::Instance => instance_shows_fields(o, ffi::Py_TYPE(o), cx),
             Kind::Exception | Kind::Opaque => false,
         }
     }
 }
 
-/// Whether an instance at the depth limit is still summarised as a struct (it has a dict, or
-/// filled slots), not described as an opaque object.
+/// Whether an instance has a field at all, filters aside (a dict, or a filled slot): one
+/// without is surely described like an opaque object.
 ///
 /// # Safety
 /// `o` must be a live object of type `tp` and the GIL must be held.
@@ -1012,6 +1014,36 @@ unsafe fn instance_has_fields(
             false
         });
         any
+    }
+}
+
+/// Whether an instance at the depth limit is surely summarised as a struct under the filters
+/// in force: it has a dict, or a filled slot whose name the filters are known to allow (the
+/// encoder describes an instance whose filled slots are all dropped like an opaque object).
+/// `false` also when that is not known (a slot only redacted, a name not remembered as
+/// allowed): the caller then does not trust a summary, it encodes again.
+///
+/// # Safety
+/// `o` must be a live object of type `tp` and the GIL must be held.
+unsafe fn instance_shows_fields(
+    o: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    cx: &mut Ctx<'_>,
+) -> bool {
+    let (token, filtered) = cx.token;
+    // SAFETY: forwarded contract.
+    unsafe {
+        if !filtered || gives_dict(tp) {
+            return instance_has_fields(o, tp, cx);
+        }
+        let facts = cx.names.facts.get(tp);
+        let attrs = &*cx.attrs;
+        let mut shown = false;
+        visit_fields(o, tp, cx.max_elements, facts.as_deref(), &mut |name, _| {
+            shown = attrs.known_allowed(name, token);
+            !shown
+        });
+        shown
     }
 }
 
