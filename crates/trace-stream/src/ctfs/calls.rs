@@ -554,6 +554,28 @@ impl CallsBuilder {
         Ok(buf)
     }
 
+    /// Writes the sealed chunk `chunk` as it is stored (one zstd frame) to `out`, read from
+    /// the spill file [`PIECE`] bytes at a time (the chunk of a call that made millions of
+    /// calls is megabytes).
+    pub fn write_sealed(&self, chunk: u64, out: &mut dyn Write) -> io::Result<()> {
+        let s = self
+            .spilled
+            .get(&chunk)
+            .ok_or_else(|| io::Error::other("the calls chunk is not sealed"))?;
+        let Some(f) = &self.spill else {
+            return Ok(());
+        };
+        let mut buf = vec![0u8; PIECE.min(usize::try_from(s.len).map_err(io::Error::other)?)];
+        let mut done = 0u64;
+        while done < s.len {
+            let n = (s.len - done).min(buf.len() as u64) as usize;
+            read_at(f, &mut buf[..n], s.offset + done)?;
+            out.write_all(&buf[..n])?;
+            done += n as u64;
+        }
+        Ok(())
+    }
+
     /// Chunk `chunk` (one zstd frame) as a container showing `steps` steps and the calls
     /// below key `cut` holds it while recording: the calls below `cut`, each that has not
     /// ended before step `steps` ending at its last step with no return value and only

@@ -183,8 +183,7 @@ impl CallsLayout {
             // Final, it stays a segment of its own (its size was not known before).
             let chunk = self.segments[i].first;
             if calls.is_final(chunk, steps) {
-                let frame = calls.sealed_frame(chunk)?;
-                self.rewrite_single(c, i, false, |out| out.write_all(&frame))?;
+                self.rewrite_single(c, i, false, |out| calls.write_sealed(chunk, out))?;
             } else {
                 self.rewrite_single(c, i, true, |out| {
                     calls.write_provisional(chunk, steps, cut, out)
@@ -223,8 +222,8 @@ impl CallsLayout {
         let chunks = calls.calls().div_ceil(u64::from(CALLS_CHUNK));
         for i in 0..self.segments.len() {
             if self.segments[i].provisional {
-                let frame = calls.sealed_frame(self.segments[i].first)?;
-                self.rewrite_single(c, i, false, |out| out.write_all(&frame))?;
+                let chunk = self.segments[i].first;
+                self.rewrite_single(c, i, false, |out| calls.write_sealed(chunk, out))?;
             }
         }
         for chunk in self.placed..chunks {
