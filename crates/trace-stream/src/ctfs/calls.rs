@@ -543,34 +543,44 @@ impl CallsBuilder {
 
     /// The sealed chunk `chunk` as it is stored (one zstd frame).
     pub fn sealed_frame(&self, chunk: u64) -> io::Result<Vec<u8>> {
-        let s = self
-            .spilled
-            .get(&chunk)
-            .ok_or_else(|| io::Error::other("the calls chunk is not sealed"))?;
-        let mut buf = vec![0u8; usize::try_from(s.len).map_err(io::Error::other)?];
-        if let Some(f) = &self.spill {
-            read_at(f, &mut buf, s.offset)?;
-        }
-        Ok(buf)
+        let s = self.sealed(chunk)?;
+        let mut frame = Vec::with_capacity(usize::try_from(s.len).map_err(io::Error::other)?);
+        self.read_spilled(s, &mut |piece| {
+            frame.extend_from_slice(piece);
+            Ok(())
+        })?;
+        Ok(frame)
     }
 
-    /// Writes the sealed chunk `chunk` as it is stored (one zstd frame) to `out`, read from
-    /// the spill file [`PIECE`] bytes at a time (the chunk of a call that made millions of
-    /// calls is megabytes).
+    /// Writes the sealed chunk `chunk` as it is stored (one zstd frame) to `out`, in pieces
+    /// (the chunk of a call that made millions of calls is megabytes).
     pub fn write_sealed(&self, chunk: u64, out: &mut dyn Write) -> io::Result<()> {
-        let s = self
-            .spilled
+        self.read_spilled(self.sealed(chunk)?, &mut |piece| out.write_all(piece))
+    }
+
+    /// Where the sealed chunk `chunk` is in the spill file.
+    fn sealed(&self, chunk: u64) -> io::Result<&Spilled> {
+        self.spilled
             .get(&chunk)
-            .ok_or_else(|| io::Error::other("the calls chunk is not sealed"))?;
+            .ok_or_else(|| io::Error::other("the calls chunk is not sealed"))
+    }
+
+    /// Hands the stored bytes of the sealed chunk at `s` to `sink`, read from the spill file
+    /// [`PIECE`] bytes at a time.
+    fn read_spilled(
+        &self,
+        s: &Spilled,
+        sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
         let Some(f) = &self.spill else {
-            return Ok(());
+            return Err(io::Error::other("the calls spill file is missing"));
         };
         let mut buf = vec![0u8; PIECE.min(usize::try_from(s.len).map_err(io::Error::other)?)];
         let mut done = 0u64;
         while done < s.len {
             let n = (s.len - done).min(buf.len() as u64) as usize;
             read_at(f, &mut buf[..n], s.offset + done)?;
-            out.write_all(&buf[..n])?;
+            sink(&buf[..n])?;
             done += n as u64;
         }
         Ok(())
@@ -687,21 +697,11 @@ impl CallsBuilder {
 
     /// Writes every sealed chunk, in order, into `calls.dat` (`dat`) and `calls.idx` (`idx`)
     /// of `c`, after [`close_all`](Self::close_all).
-    fn copy_into(mut self, c: &mut Container, dat: FileId, idx: FileId) -> io::Result<()> {
+    fn copy_into(self, c: &mut Container, dat: FileId, idx: FileId) -> io::Result<()> {
         c.append(idx, &idx_header(CALLS_CHUNK))?;
-        let mut buf = Vec::new();
-        for (_, Spilled { offset, len, .. }) in std::mem::take(&mut self.spilled) {
+        for s in self.spilled.values() {
             c.append(idx, &c.size(dat).to_le_bytes())?;
-            let mut done = 0u64;
-            while done < len {
-                let piece = (len - done).min(PIECE as u64);
-                buf.resize(piece as usize, 0);
-                if let Some(f) = &self.spill {
-                    read_at(f, &mut buf, offset + done)?;
-                }
-                c.append(dat, &buf)?;
-                done += piece;
-            }
+            self.read_spilled(s, &mut |piece| c.append(dat, piece))?;
         }
         Ok(())
     }
