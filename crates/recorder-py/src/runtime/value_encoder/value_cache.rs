@@ -1002,19 +1002,8 @@ unsafe fn instance_has_fields(
     tp: *mut ffi::PyTypeObject,
     cx: &mut Ctx<'_>,
 ) -> bool {
-    // SAFETY: forwarded contract; `tp` is live.
-    unsafe {
-        if gives_dict(tp) {
-            return true;
-        }
-        let facts = cx.names.facts.get(tp);
-        let mut any = false;
-        visit_fields(o, tp, cx.max_elements, facts.as_deref(), &mut |_, _| {
-            any = true;
-            false
-        });
-        any
-    }
+    // SAFETY: forwarded contract.
+    unsafe { has_field(o, tp, cx.names, cx.max_elements, |_| true) }
 }
 
 /// Whether an instance at the depth limit is surely summarised as a struct under the filters
@@ -1031,19 +1020,39 @@ unsafe fn instance_shows_fields(
     cx: &mut Ctx<'_>,
 ) -> bool {
     let (token, filtered) = cx.token;
+    let attrs = &*cx.attrs;
     // SAFETY: forwarded contract.
     unsafe {
-        if !filtered || gives_dict(tp) {
-            return instance_has_fields(o, tp, cx);
+        has_field(o, tp, cx.names, cx.max_elements, |name| {
+            !filtered || attrs.known_allowed(name, token)
+        })
+    }
+}
+
+/// Whether `tp` gives `o` a dict, or one of `o`'s first `max` filled slots has a name
+/// `counts` accepts.
+///
+/// # Safety
+/// `o` must be a live object of type `tp` and the GIL must be held.
+unsafe fn has_field(
+    o: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    names: &mut ClassNames,
+    max: usize,
+    counts: impl Fn(*mut ffi::PyObject) -> bool,
+) -> bool {
+    // SAFETY: forwarded contract; `tp` is live.
+    unsafe {
+        if gives_dict(tp) {
+            return true;
         }
-        let facts = cx.names.facts.get(tp);
-        let attrs = &*cx.attrs;
-        let mut shown = false;
-        visit_fields(o, tp, cx.max_elements, facts.as_deref(), &mut |name, _| {
-            shown = attrs.known_allowed(name, token);
-            !shown
+        let facts = names.facts.get(tp);
+        let mut found = false;
+        visit_fields(o, tp, max, facts.as_deref(), &mut |name, _| {
+            found = counts(name);
+            !found
         });
-        shown
+        found
     }
 }
 
